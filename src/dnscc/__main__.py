@@ -1,0 +1,5 @@
+import sys
+
+from dnscc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from dnscc.accounts import audit, services
+from dnscc.accounts.models import ApiToken, AuditEvent
+
+router = Router(tags=["accounts"])
+
+
+class MeOut(Schema):
+    username: str
+    role: str | None
+    organization_id: int | None
+
+
+class TokenIn(Schema):
+    name: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str
+
+
+class AuditEventOut(Schema):
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    summary: str
+
+
+class VerifyOut(Schema):
+    ok: bool
+    checked: int
+    problems: list[dict[str, object]]
+
+
+@router.get("/me", response=MeOut)
+def me(request: HttpRequest) -> MeOut:
+    viewer = services.viewer_for(request.user)
+    return MeOut(
+        username=request.user.get_username(),
+        role=viewer.role.value if viewer.role else None,
+        organization_id=viewer.organization_id,
+    )
+
+
+@router.get("/tokens", response=list[TokenOut])
+def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=request.user))
+
+
+@router.post("/tokens", response={201: NewTokenOut})
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+    token, secret = services.create_token(request.user, payload.name)
+    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+
+
+@router.delete("/tokens/{token_id}", response=TokenOut)
+def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+    return services.revoke_token(request.user, token_id)
+
+
+@router.get("/audit/events", response=list[AuditEventOut])
+def audit_events(request: HttpRequest, after: int = 0, limit: int = 100) -> list[AuditEvent]:
+    services.require_staff(request.user)
+    limit = max(1, min(limit, 1000))
+    return list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:limit])
+
+
+@router.get("/audit/verify", response=VerifyOut)
+def audit_verify(request: HttpRequest) -> dict[str, object]:
+    services.require_staff(request.user)
+    return audit.verify().as_dict()

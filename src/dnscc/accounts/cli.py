@@ -1,0 +1,141 @@
+"""`dnscc createuser`, `dnscc token ...`, `dnscc audit verify`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from dnscc.cli import django_setup, print_json
+from dnscc.core.errors import InputError, NotFoundError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("createuser", help="create a user with a role")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["admin", "coordinator", "operator", "partner"])
+    p.add_argument("--organization", help="slug of the user's organization (operators, partners)")
+    p.add_argument("--desk", action="append", default=[], help="ICANN region of a duty desk (repeat)")
+    p.add_argument("--email", default="")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=createuser)
+
+    p = sub.add_parser("token", help="API tokens")
+    tsub = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("create", help="create a token for a user; prints it once")
+    t.add_argument("username")
+    t.add_argument("--name", default="cli")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=token_create)
+    t = tsub.add_parser("list", help="list a user's tokens")
+    t.add_argument("username")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=token_list)
+    t = tsub.add_parser("revoke", help="revoke a token by id")
+    t.add_argument("username")
+    t.add_argument("token_id", type=int)
+    t.set_defaults(func=token_revoke)
+
+    p = sub.add_parser("audit", help="the audit log")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    a = asub.add_parser("verify", help="check the hash chain; exit 1 when it is broken")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=audit_verify)
+
+
+def _user(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFoundError(f"no user {username!r}", hint="create it with `dnscc createuser`")
+    return user
+
+
+def _cli_actor() -> Any:
+    from dnscc.accounts.audit import Actor
+
+    return Actor(f"cli:{getpass.getuser()}")
+
+
+def createuser(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts.services import create_user
+    from dnscc.directory.models import Organization
+
+    org = None
+    if args.organization:
+        org = Organization.objects.filter(slug=args.organization).first()
+        if org is None:
+            raise NotFoundError(f"no organization {args.organization!r}",
+                                hint="list them with `dnscc export organizations`")
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise InputError("no password on standard input")
+    user = create_user(args.username, role=args.role, email=args.email, password=password,
+                       organization=org, desks=args.desk, actor=_cli_actor())
+    if args.json:
+        print_json({"username": user.username, "role": args.role, "has_password": bool(password)})
+    else:
+        print(f"created {user.username} ({args.role})"
+              + ("" if password else "; no password set: use an API token or set one"))
+    return 0
+
+
+def token_create(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts.services import create_token
+
+    token, secret = create_token(_user(args.username), args.name, actor=_cli_actor())
+    if args.json:
+        print_json({"id": token.pk, "name": token.name, "token": secret})
+    else:
+        print(secret)
+    return 0
+
+
+def token_list(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts.models import ApiToken
+
+    rows = [
+        {"id": t.pk, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+         "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}
+        for t in ApiToken.objects.filter(user=_user(args.username))
+    ]
+    if args.json:
+        print_json(rows)
+    else:
+        for r in rows:
+            state = "revoked" if r["revoked_at"] else "active"
+            print(f"{r['id']:>5}  dnscc_{r['prefix']}_…  {state:8} {r['name']}")
+    return 0
+
+
+def token_revoke(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts.services import revoke_token
+
+    revoke_token(_user(args.username), args.token_id, actor=_cli_actor())
+    print(f"revoked token {args.token_id}")
+    return 0
+
+
+def audit_verify(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts import audit
+
+    result = audit.verify()
+    if args.json:
+        print_json(result.as_dict())
+    elif result.ok:
+        print(f"audit chain intact: {result.checked} entries verified")
+    else:
+        print(f"audit chain BROKEN ({result.checked} entries read):")
+        for p in result.problems:
+            print(f"  entry {p['seq']}: {p['problem']}")
+    return 0 if result.ok else 1

@@ -1,0 +1,90 @@
+"""System checks with stable ids for dangerous configurations (run by `dnscc check` and
+before `dnscc serve` starts). Each id is documented in docs/configuration.md and tested."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+DEV_KEY = "dnscc-development-only-not-secret"  # noqa: S105 - the marker of the dev key
+
+
+def _secret_key() -> str:
+    try:
+        return str(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key
+        return ""
+
+
+@register(Tags.security, deploy=False)
+def check_production(app_configs: object = None, **kwargs: object) -> list[Error | Warning]:
+    problems: list[Error | Warning] = []
+    if settings.DEV:
+        return problems
+    key = _secret_key()
+    if not key or key == DEV_KEY or len(key) < 32:
+        problems.append(
+            Error(
+                "No usable secret key in production mode.",
+                hint="Set DNSCC_SECRET_KEY (or DNSCC_SECRET_KEY_FILE) to at least 32 random "
+                "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`,"
+                " or set DNSCC_DEV=1 for development.",
+                id="dnscc.E001",
+            )
+        )
+    if not settings.ALLOWED_HOSTS:
+        problems.append(
+            Error(
+                "No allowed hosts in production mode.",
+                hint="Set DNSCC_ALLOWED_HOSTS to the host names the center is served under, "
+                "comma-separated (e.g. dnscc.example.org).",
+                id="dnscc.E002",
+            )
+        )
+    elif "*" in settings.ALLOWED_HOSTS:
+        problems.append(
+            Error(
+                "DNSCC_ALLOWED_HOSTS contains '*', which accepts any Host header.",
+                hint="List the real host names instead.",
+                id="dnscc.E003",
+            )
+        )
+    if not settings.HTTPS:
+        problems.append(
+            Warning(
+                "DNSCC_HTTPS is off in production: session and CSRF cookies travel in clear.",
+                hint="Serve the center over HTTPS and leave DNSCC_HTTPS at its default.",
+                id="dnscc.W001",
+            )
+        )
+    return problems
+
+
+@register(Tags.database)
+def check_data_dir(app_configs: object = None, **kwargs: object) -> list[Error]:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if not engine.endswith("sqlite3"):
+        return []
+    directory = settings.DATA_DIR
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return [
+            Error(
+                f"The data directory {directory} cannot be created: {exc.strerror}.",
+                hint="Set DNSCC_DATA_DIR to a writable directory.",
+                id="dnscc.E004",
+            )
+        ]
+    if not os.access(directory, os.W_OK):
+        return [
+            Error(
+                f"The data directory {directory} is not writable.",
+                hint="Set DNSCC_DATA_DIR to a writable directory.",
+                id="dnscc.E004",
+            )
+        ]
+    return []

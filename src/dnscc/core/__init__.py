@@ -1,0 +1,1 @@
+"""Pure domain types shared by every part of dnscc. No Django import may appear here."""

@@ -1,0 +1,121 @@
+"""The demo a newcomer sees after `scripts/run`: the real root zone's 1,438 TLDs with their
+inferred operators, root server operators, a few confirmed and vetted registries with
+contacts, and one user per role. Idempotent: running it again changes nothing but the
+root zone import (which is itself idempotent)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from dnscc.accounts import audit
+from dnscc.accounts.models import Account
+from dnscc.accounts.services import create_user
+from dnscc.core.paths import default_root_zone
+from dnscc.directory.models import Contact, Organization, Tld
+from dnscc.directory.rootzone_import import import_root_zone
+
+ACTOR = audit.Actor("demo")
+
+# Illustrative registries: names are invented, contacts use the reserved example domains.
+DEMO_REGISTRIES = [
+    # tld, name, time zone, languages, resource constrained, vetting
+    ("ke", "Kenya Network Information Centre (demo)", "Africa/Nairobi", ["en", "sw"], True, "vetted"),
+    ("sn", "Senegal ccTLD registry (demo)", "Africa/Dakar", ["fr"], True, "unvetted"),
+    ("cl", "Chile ccTLD registry (demo)", "America/Santiago", ["es"], False, "trusted"),
+    ("fr", "French ccTLD registry (demo)", "Europe/Paris", ["fr", "en"], False, "trusted"),
+    ("jp", "Japan ccTLD registry (demo)", "Asia/Tokyo", ["ja", "en"], False, "vetted"),
+]
+
+
+def _password(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    path = Path(settings.DATA_DIR) / "demo-password"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def _user(username: str, password: str, **kwargs: Any) -> None:
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        create_user(username, password=password, actor=ACTOR, check_password=False, **kwargs)
+    elif not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+
+
+def load_demo(*, root_zone: str | None = None, password: str | None = None) -> dict[str, Any]:
+    path = root_zone or str(default_root_zone())
+    report = import_root_zone(path, actor=ACTOR)
+    password = _password(password)
+    now = timezone.now()
+    with transaction.atomic():
+        featured = []
+        for tld_name, name, tz, langs, constrained, vetting in DEMO_REGISTRIES:
+            tld = Tld.objects.filter(name=tld_name).select_related("operator").first()
+            if tld is None or tld.operator is None:
+                continue
+            org = tld.operator
+            if org.inferred:
+                org.name = name
+                org.inferred = False
+                org.confirmed_at = now
+                org.time_zone, org.languages = tz, langs
+                org.resource_constrained = constrained
+                org.vetting = vetting
+                org.vetted_at = now if vetting != "unvetted" else None
+                org.save()
+                audit.record(ACTOR, "organization.confirm", obj=org, summary=f"demo: {name}")
+            featured.append(org)
+            if not org.contacts.exists():
+                domain = f"nic.{tld_name}.example"
+                Contact.objects.create(
+                    organization=org, kind=Contact.ROLE, name="Security team",
+                    email=f"security@{domain}", is_24x7=True, language=langs[0],
+                    verified_at=now - timedelta(days=20),
+                )
+                Contact.objects.create(
+                    organization=org, kind=Contact.PERSON, name="Technical contact",
+                    email=f"tech@{domain}", language=langs[0],
+                )
+                audit.record(ACTOR, "contact.create", obj=org, summary="demo contacts")
+        cert, _ = Organization.objects.get_or_create(
+            slug="demo-national-cert",
+            defaults={"name": "Demo National CERT", "kind": Organization.CSIRT, "region": "AF",
+                      "country": "KE", "time_zone": "Africa/Nairobi", "languages": ["en"],
+                      "vetting": Organization.TRUSTED, "vetted_at": now},
+        )
+        operator_org = featured[0] if featured else cert
+    _user("admin", password, role="admin", email="admin@dnscc.example")
+    _user("coordinator", password, role="coordinator", email="duty@dnscc.example",
+          desks=["AF", "EU"])
+    _user("operator", password, role="operator", email="ops@nic.ke.example",
+          organization=operator_org)
+    _user("partner", password, role="partner", email="cert@cert.example", organization=cert)
+    accounts = Account.objects.filter(user__username__in=["admin", "coordinator", "operator", "partner"])
+    text = (
+        f"demo loaded: {Tld.objects.filter(delegated=True).count()} TLDs, "
+        f"{Organization.objects.count()} organizations "
+        f"({Organization.objects.filter(inferred=True).count()} inferred operators to confirm)\n"
+        f"log in as admin, coordinator, operator or partner with the password: {password}"
+    )
+    return {
+        "text": text,
+        "password": password,
+        "users": sorted(a.user.username for a in accounts),
+        "root_zone": report.as_dict() | {"created": len(report.created)},
+    }

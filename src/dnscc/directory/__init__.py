@@ -1,0 +1,1 @@
+"""The directory of DNS operators: organisations, TLDs, root servers, contacts, lookups."""

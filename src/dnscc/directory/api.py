@@ -1,0 +1,306 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from dnscc.accounts import audit
+from dnscc.accounts.services import require_role, require_staff, viewer_for
+from dnscc.core.errors import InputError, Location, NotFoundError
+from dnscc.core.tlp import can_see
+from dnscc.directory import contacts_import, export, lookup, rootzone_import, services
+from dnscc.directory.models import Contact, Organization, Tld
+
+router = Router(tags=["directory"])
+
+
+class OrgOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    region: str
+    country: str
+    time_zone: str
+    languages: list[str]
+    resource_constrained: bool
+    vetting: str
+    inferred: bool
+    tlp: str
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    kind: str
+    email: str
+    webhook_url: str
+    phone: str
+    language: str
+    is_24x7: bool
+    tlp: str
+    pgp_fingerprint: str
+    pgp_algorithm: str
+    pgp_expires: datetime | None
+    verified_at: datetime | None
+    status: str
+
+
+class TldOut(Schema):
+    name: str
+    unicode_name: str
+    kind: str
+    country: str
+    region: str
+    operator: str | None
+    ns: list[str]
+    ds: list[list[Any]]
+    delegated: bool
+
+
+class OrgDetailOut(OrgOut):
+    tlds: list[str]
+    contacts: list[ContactOut]
+    inference_evidence: dict[str, Any]
+
+
+class OrgIn(Schema):
+    name: str | None = None
+    kind: str | None = None
+    region: str | None = None
+    country: str | None = None
+    time_zone: str | None = None
+    languages: list[str] | None = None
+    resource_constrained: bool | None = None
+    tlp: str | None = None
+    notes: str | None = None
+
+
+class ContactIn(Schema):
+    name: str
+    kind: str = "role"
+    email: str = ""
+    webhook_url: str = ""
+    phone: str = ""
+    language: str = ""
+    is_24x7: bool = False
+    pgp_key: str = ""
+    tlp: str = "AMBER"
+
+
+class MergeIn(Schema):
+    sources: list[str]
+
+
+class SplitIn(Schema):
+    tlds: list[str]
+    name: str
+
+
+class VettingIn(Schema):
+    level: str
+
+
+class OrgQuery(Schema):
+    q: str = ""
+    region: str = ""
+    kind: str = ""
+    resource_constrained: bool | None = None
+    vetting: str = ""
+    inferred: bool | None = None
+    unverified_contacts: bool = False
+
+
+def _contact_out(c: Contact) -> dict[str, Any]:
+    return {**{f: getattr(c, f) for f in ContactOut.model_fields if f != "status"},
+            "status": services.contact_status(c)}
+
+
+def _org_detail(request: HttpRequest, org: Organization) -> dict[str, Any]:
+    viewer = viewer_for(request.user)
+    contacts = services.visible_contacts(viewer, org)
+    if contacts:
+        audit.disclosed(audit.Actor.of(request.user), "directory.contact",
+                        ids=[c.pk for c in contacts], how="api", organization=org.slug)
+    return {
+        **{f: getattr(org, f) for f in OrgOut.model_fields},
+        "tlds": sorted(org.tlds.filter(delegated=True).values_list("name", flat=True)),
+        "contacts": [_contact_out(c) for c in contacts],
+        "inference_evidence": org.inference_evidence,
+    }
+
+
+@router.get("/organizations", response=list[OrgOut])
+def list_organizations(request: HttpRequest, filters: Query[OrgQuery]) -> list[Organization]:
+    viewer = require_role(request.user)
+    return services.search_organizations(viewer, services.OrgFilters(**filters.dict()))
+
+
+@router.post("/organizations", response={201: OrgDetailOut})
+def create_organization(request: HttpRequest, payload: OrgIn) -> tuple[int, dict[str, Any]]:
+    viewer = viewer_for(request.user)
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    raw = {("organization_" + k if k in ("name", "kind") else k): v for k, v in data.items()}
+    raw["name"] = data.get("name")
+    org = services.create_organization(viewer, audit.Actor.of(request.user), raw)
+    return 201, _org_detail(request, org)
+
+
+@router.get("/organizations/{slug}", response=OrgDetailOut)
+def get_organization(request: HttpRequest, slug: str) -> dict[str, Any]:
+    viewer = require_role(request.user)
+    return _org_detail(request, services.get_organization(viewer, slug))
+
+
+@router.patch("/organizations/{slug}", response=OrgDetailOut)
+def update_organization(request: HttpRequest, slug: str, payload: OrgIn) -> dict[str, Any]:
+    viewer = require_staff(request.user)
+    org = services.get_organization(viewer, slug)
+    data = {k: v for k, v in payload.dict().items() if v is not None}
+    raw = {("organization_" + k if k in ("name", "kind") else k): v for k, v in data.items()}
+    services.update_organization(viewer, audit.Actor.of(request.user), org, raw)
+    return _org_detail(request, org)
+
+
+@router.post("/organizations/{slug}/confirm", response=OrgOut)
+def confirm_organization(request: HttpRequest, slug: str) -> Organization:
+    viewer = require_staff(request.user)
+    org = services.get_organization(viewer, slug)
+    return services.confirm_organization(viewer, audit.Actor.of(request.user), org, request.user)
+
+
+@router.post("/organizations/{slug}/vetting", response=OrgOut)
+def set_vetting(request: HttpRequest, slug: str, payload: VettingIn) -> Organization:
+    viewer = require_staff(request.user)
+    org = services.get_organization(viewer, slug)
+    return services.set_vetting(viewer, audit.Actor.of(request.user), org, payload.level, request.user)
+
+
+@router.post("/organizations/{slug}/merge", response=OrgDetailOut)
+def merge_organizations(request: HttpRequest, slug: str, payload: MergeIn) -> dict[str, Any]:
+    viewer = require_staff(request.user)
+    target = services.get_organization(viewer, slug)
+    sources = [services.get_organization(viewer, s) for s in payload.sources]
+    services.merge_organizations(viewer, audit.Actor.of(request.user), target, sources)
+    return _org_detail(request, target)
+
+
+@router.post("/organizations/{slug}/split", response={201: OrgDetailOut})
+def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> tuple[int, dict[str, Any]]:
+    viewer = require_staff(request.user)
+    org = services.get_organization(viewer, slug)
+    new = services.split_organization(viewer, audit.Actor.of(request.user), org, payload.tlds, payload.name)
+    return 201, _org_detail(request, new)
+
+
+@router.post("/organizations/{slug}/contacts", response={201: ContactOut})
+def add_contact(request: HttpRequest, slug: str, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+    viewer = require_staff(request.user)
+    org = services.get_organization(viewer, slug)
+    contact = services.add_contact(viewer, audit.Actor.of(request.user), org, payload.dict())
+    return 201, _contact_out(contact)
+
+
+def _contact(request: HttpRequest, contact_id: int) -> Contact:
+    viewer = require_staff(request.user)
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None or not can_see(viewer, contact.labelled()):
+        raise NotFoundError(f"no contact {contact_id}")
+    return contact
+
+
+@router.post("/contacts/{contact_id}/verify")
+def verify_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    contact = _contact(request, contact_id)
+    services.start_verification(viewer_for(request.user), audit.Actor.of(request.user), contact)
+    return {"queued": True, "email": contact.email}
+
+
+@router.delete("/contacts/{contact_id}", response={204: None})
+def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+    contact = _contact(request, contact_id)
+    services.delete_contact(viewer_for(request.user), audit.Actor.of(request.user), contact)
+    return 204, None
+
+
+@router.get("/tlds", response=list[TldOut])
+def list_tlds(request: HttpRequest, kind: str = "", region: str = "", q: str = "") -> list[dict[str, Any]]:
+    viewer = require_role(request.user)
+    qs = Tld.objects.filter(delegated=True).select_related("operator")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if region:
+        qs = qs.filter(region=region)
+    if q:
+        qs = qs.filter(name__contains=q.strip().lower().lstrip("."))
+    return [_tld_out(viewer, t) for t in qs]
+
+
+def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
+    operator = t.operator.slug if t.operator and can_see(viewer, t.operator.labelled()) else None
+    return {
+        "name": t.name, "unicode_name": t.unicode_name, "kind": t.kind, "country": t.country,
+        "region": t.region, "operator": operator, "ns": t.ns, "ds": t.ds, "delegated": t.delegated,
+    }
+
+
+@router.get("/tlds/{name}", response=TldOut)
+def get_tld(request: HttpRequest, name: str) -> dict[str, Any]:
+    viewer = require_role(request.user)
+    tld = Tld.objects.filter(name=name.lower().strip(".")).select_related("operator").first()
+    if tld is None:
+        raise NotFoundError(f"no TLD .{name}")
+    return _tld_out(viewer, tld)
+
+
+@router.get("/lookup")
+def lookup_name(request: HttpRequest, q: str) -> dict[str, Any]:
+    viewer = require_role(request.user)
+    return lookup.lookup_for(viewer, q).as_dict()
+
+
+def _read_upload(upload: UploadedFile) -> str:
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"the file is {upload.size} bytes, over the limit of {settings.MAX_UPLOAD_BYTES}",
+            location=Location(upload.name),
+            hint="split it, or raise DNSCC_MAX_UPLOAD_BYTES",
+        )
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", location=Location(upload.name)) from None
+
+
+@router.post("/import/rootzone")
+def import_rootzone(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False) -> dict[str, Any]:
+    require_staff(request.user)
+    report = rootzone_import.import_root_zone(
+        _read_upload(file), actor=audit.Actor.of(request.user), dry_run=dry_run, name=file.name
+    )
+    return report.as_dict()
+
+
+@router.post("/import/contacts")
+def import_contacts(
+    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False, format: Form[str] = ""
+) -> dict[str, Any]:
+    require_staff(request.user)
+    report = contacts_import.import_contacts(
+        _read_upload(file), source=file.name or "upload", fmt=format or None,
+        actor=audit.Actor.of(request.user), dry_run=dry_run,
+    )
+    return report.as_dict()
+
+
+@router.get("/export/{what}")
+def export_directory(request: HttpRequest, what: str, format: str = "json") -> HttpResponse:
+    viewer = require_staff(request.user)
+    text = export.export(what, format, viewer, audit.Actor.of(request.user))
+    content_type = "application/json" if format == "json" else "text/csv"
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dnscc-{what}.{format}"'
+    return response

@@ -1,0 +1,212 @@
+"""`dnscc import`, `dnscc export`, `dnscc lookup`, `dnscc directory ...`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from dnscc.cli import django_setup, print_json
+from dnscc.core.errors import InputError, Location, ValidationErrors
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="import the root zone or contact data into the directory")
+    isub = p.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    r = isub.add_parser("rootzone", help="TLDs, NS, glue, DS and inferred operators from a root zone")
+    r.add_argument("file", nargs="?", help="root zone file (default: the shared real root zone)")
+    r.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=import_rootzone)
+    c = isub.add_parser("contacts", help="contacts from CSV or JSON (docs/directory-import.md)")
+    c.add_argument("file")
+    c.add_argument("--format", choices=["csv", "json"], help="default: from the file name")
+    c.add_argument("--dry-run", action="store_true")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=import_contacts)
+
+    p = sub.add_parser("export", help="export the directory as CSV or JSON")
+    p.add_argument("what", choices=["organizations", "tlds", "contacts"])
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.set_defaults(func=export_directory)
+
+    p = sub.add_parser("lookup", help="who is responsible for a domain name, TLD or IP address")
+    p.add_argument("query", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lookup_cmd)
+
+    p = sub.add_parser("directory", help="confirm, vet, merge and split organizations")
+    dsub = p.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
+    d = dsub.add_parser("confirm", help="confirm an inferred operator")
+    d.add_argument("slug")
+    d.set_defaults(func=confirm)
+    d = dsub.add_parser("vet", help="set the vetting level")
+    d.add_argument("slug")
+    d.add_argument("level", choices=["unvetted", "vetted", "trusted"])
+    d.set_defaults(func=vet)
+    d = dsub.add_parser("merge", help="merge SOURCE organizations into TARGET")
+    d.add_argument("target")
+    d.add_argument("sources", nargs="+")
+    d.set_defaults(func=merge)
+    d = dsub.add_parser("split", help="move TLDs of an organization into a new one")
+    d.add_argument("slug")
+    d.add_argument("--tlds", required=True, help="comma-separated TLDs to move")
+    d.add_argument("--name", required=True, help="name of the new organization")
+    d.set_defaults(func=split)
+
+
+def _actor() -> Any:
+    from dnscc.accounts.audit import Actor
+
+    return Actor(f"cli:{getpass.getuser()}")
+
+
+def _cli_viewer() -> Any:
+    from dnscc.core.tlp import Role, Viewer
+
+    # The command line runs with the machine's authority: full directory access.
+    return Viewer(user_id=0, role=Role.ADMIN)
+
+
+def _read(path: str) -> str:
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", location=Location(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", location=Location(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", location=Location(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", location=Location(path)) from None
+
+
+def import_rootzone(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.core.paths import default_root_zone
+    from dnscc.directory.rootzone_import import import_root_zone
+
+    path = args.file or str(default_root_zone())
+    text = _read(path)
+    report = import_root_zone(text if text.endswith("\n") else text + "\n",
+                              actor=_actor(), dry_run=args.dry_run, name=path)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    verb = "would" if args.dry_run else "did"
+    print(f"root zone serial {report.serial}: {report.tlds_in_zone} TLDs "
+          f"({'dry run, nothing written' if args.dry_run else 'imported'})")
+    print(f"  TLDs {verb} add {len(report.created)}, change {len(report.updated)}, "
+          f"undelegate {len(report.undelegated)}; {report.unchanged} unchanged")
+    print(f"  {len(report.organizations_created)} inferred operator(s) {verb} be created; "
+          f"{report.assigned} TLDs placed")
+    for name, fields in list(report.updated.items())[:20]:
+        print(f"  ~ .{name}: {', '.join(fields)}")
+    for name in report.undelegated[:20]:
+        print(f"  - .{name}: no longer delegated")
+    for w in report.warnings[:20]:
+        print(f"  warning: {w}")
+    return 0
+
+
+def import_contacts(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory.contacts_import import import_contacts as run
+
+    report = run(_read(args.file), source=args.file, fmt=args.format, actor=_actor(),
+                 dry_run=args.dry_run)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        verb = "would be" if args.dry_run else ""
+        print(f"{args.file}: {report.records} record(s)"
+              + (" (dry run, nothing written)" if args.dry_run else ""))
+        print(f"  contacts {verb} created: {len(report.created)}, updated: {len(report.updated)}, "
+              f"unchanged: {report.unchanged}, rejected: {len(report.errors)}")
+        for label in report.created[:50]:
+            print(f"  + {label}")
+        for label in report.updated[:50]:
+            print(f"  ~ {label}")
+        for slug in report.organizations_created:
+            print(f"  + organization {slug}")
+        for err in report.errors:
+            print(f"  error: {err}", file=sys.stderr)
+    return 0 if report.ok else ValidationErrors.exit_code
+
+
+def export_directory(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory.export import export
+
+    text = export(args.what, args.format, _cli_viewer(), _actor())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def lookup_cmd(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory.lookup import lookup
+
+    results = [lookup(q) for q in args.query]
+    if args.json:
+        print_json([r.as_dict() for r in results])
+        return 0 if all(r.known for r in results) else 1
+    for r in results:
+        orgs = ", ".join(f"{o.name} [{o.slug}]" for o in r.organizations) or "nobody known"
+        print(f"{r.query}: {r.kind} {r.normalized or '.'} -> {orgs}")
+        if r.name_server_of:
+            print(f"  name server of: {', '.join('.' + t for t in r.name_server_of[:20])}")
+    return 0 if all(r.known for r in results) else 1
+
+
+def _org(slug: str) -> Any:
+    from dnscc.directory import services
+
+    return services.get_organization(_cli_viewer(), slug)
+
+
+def confirm(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory import services
+
+    org = services.confirm_organization(_cli_viewer(), _actor(), _org(args.slug), None)
+    print(f"confirmed {org.name}")
+    return 0
+
+
+def vet(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory import services
+
+    org = services.set_vetting(_cli_viewer(), _actor(), _org(args.slug), args.level, None)
+    print(f"{org.name}: {org.vetting}")
+    return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory import services
+
+    target = _org(args.target)
+    services.merge_organizations(_cli_viewer(), _actor(), target, [_org(s) for s in args.sources])
+    print(f"merged {', '.join(args.sources)} into {target.slug}")
+    return 0
+
+
+def split(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory import services
+
+    new = services.split_organization(_cli_viewer(), _actor(), _org(args.slug),
+                                      args.tlds.split(","), args.name)
+    print(f"created {new.slug} with {new.tlds.count()} TLD(s)")
+    return 0

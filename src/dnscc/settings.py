@@ -1,0 +1,179 @@
+"""Django settings for dnscc, read from the environment (DNSCC_*) through typed helpers.
+
+Production mode is the default. DNSCC_DEV=1 turns on development conveniences (DEBUG, a
+generated secret key, loopback hosts, mail written to files). System checks in
+dnscc.checks refuse a production start without a secret key or allowed hosts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dnscc.core.paths import data_dir
+from dnscc.envsettings import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+DEV = env_bool("DNSCC_DEV", False)
+DEBUG = DEV
+DATA_DIR: Path = data_dir()
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = env_secret("DNSCC_SECRET_KEY")
+if not SECRET_KEY and DEV:
+    # Development only: a fixed per-checkout key is acceptable; production refuses (dnscc.E001).
+    SECRET_KEY = "dnscc-development-only-not-secret"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DNSCC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEV else [])
+BASE_URL = env_str("DNSCC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("DNSCC_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "dnscc.accounts",
+    "dnscc.directory",
+    "dnscc.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dnscc.web.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "dnscc.urls"
+WSGI_APPLICATION = "dnscc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dnscc.web.context.portal",
+            ],
+        },
+    },
+]
+
+_database_url = env_secret("DNSCC_DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": database_from_url(_database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "dnscc.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server read while the worker writes; IMMEDIATE takes the
+                # write lock at BEGIN so two writers queue instead of failing on upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[env_choice("DNSCC_TASKS", "database", ("database", "immediate"))],
+        "QUEUES": ["default", "mail"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
+WHITENOISE_AUTOREFRESH = DEV
+
+# Security: secure by default; development over plain http on loopback relaxes cookies.
+HTTPS = env_bool("DNSCC_HTTPS", not DEV)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("DNSCC_SESSION_SECONDS", 12 * 3600, minimum=300)
+SECURE_HSTS_SECONDS = env_int("DNSCC_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("DNSCC_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Uploads (directory imports): bounded. Larger bodies are refused with a clear message.
+MAX_UPLOAD_BYTES = env_int("DNSCC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 64 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 64 * 1024
+
+# Directory
+CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)
+CONTACT_TOKEN_HOURS = env_int("DNSCC_CONTACT_TOKEN_HOURS", 72, minimum=1)
+
+# Mail: development writes messages to files under the data directory.
+DEFAULT_FROM_EMAIL = env_str("DNSCC_FROM_EMAIL", "dnscc@localhost")
+if DEV and not env_str("DNSCC_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("DNSCC_SMTP_HOST", "localhost")
+    EMAIL_PORT = env_int("DNSCC_SMTP_PORT", 25, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env_str("DNSCC_SMTP_USER")
+    EMAIL_HOST_PASSWORD = env_secret("DNSCC_SMTP_PASSWORD")
+    EMAIL_USE_TLS = env_bool("DNSCC_SMTP_STARTTLS", False)
+    EMAIL_TIMEOUT = 30
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("DNSCC_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

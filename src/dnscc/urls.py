@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from dnscc.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("dnscc.accounts.urls")),
+    path("directory/", include("dnscc.directory.urls")),
+    path("", include("dnscc.web.urls")),
+]
+
+handler400 = "dnscc.web.views.bad_request"
+handler403 = "dnscc.web.views.permission_denied"
+handler404 = "dnscc.web.views.not_found"
+handler500 = "dnscc.web.views.server_error"

@@ -1,0 +1,1 @@
+"""The portal shell: base layout, navigation, error pages, shared view helpers."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from dnscc.accounts.services import viewer_for
+from dnscc.directory import services as directory
+from dnscc.web.access import role_required
+
+log = logging.getLogger(__name__)
+
+
+@role_required()
+def home(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    context = {"summary": directory.dashboard_summary(viewer)}
+    return render(request, "web/home.html", context)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness and database reachability for load balancers; reveals nothing else."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - report unhealthy instead of a 500 page
+        log.exception("health check failed")
+        return JsonResponse({"status": "error"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": text}, status=status)
+    return render(request, "web/error.html", {"title": title, "text": text}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, "Bad request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    text = str(exception) if exception and str(exception) else "You may not open this page."
+    return _error(request, 403, "Not allowed", text)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "Not found", "There is nothing here, or nothing you may see.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request, 500, "Something went wrong", "The error was logged. Please try again later."
+    )
