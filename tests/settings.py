@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings module, read with a test environment."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DNSCC_DEV", "1")
+os.environ.setdefault("DNSCC_DATA_DIR", tempfile.mkdtemp(prefix="dnscc-test-"))
+os.environ.setdefault("DNSCC_TASKS", "immediate")
+
+from dnscc.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,154 @@
+"""The center as separate processes: `dnscc serve` (web server + worker) and several
+`dnscc worker`s sharing one queue. Runs against SQLite, and against PostgreSQL when the
+suite runs there (DNSCC_DATABASE_URL), each test on a database of its own."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ENQUEUE = """
+import sys
+from dnscc.cli import django_setup
+django_setup()
+from dnscc.accounts import audit
+from dnscc.core.tlp import Role, Viewer
+from dnscc.directory import services
+from dnscc.directory.models import Contact, Organization
+org, _ = Organization.objects.get_or_create(slug="proc-test", defaults={"name": "Proc test"})
+staff = Viewer(user_id=0, role=Role.ADMIN)
+for i in range(int(sys.argv[1])):
+    c = Contact.objects.create(organization=org, name=f"c{i}", email=f"c{i}@proc.example")
+    services.start_verification(staff, audit.SYSTEM, c)
+"""
+
+
+@pytest.fixture
+def center_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for dnscc subprocesses with a fresh, migrated database of their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DNSCC_", "DJANGO_"))}
+    env.update(DNSCC_DEV="1", DNSCC_DATA_DIR=str(tmp_path / "data"))
+    url = os.environ.get("DNSCC_DATABASE_URL")
+    dbname = None
+    if url:
+        import psycopg
+
+        parts = urlsplit(url)
+        dbname = f"dnscc_proc_{secrets.token_hex(4)}"
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["DNSCC_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{dbname}"))
+    migrate = subprocess.run(
+        [sys.executable, "-m", "dnscc", "migrate"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    yield env
+    if dbname:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{dbname}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mails(env: dict[str, str]) -> list[str]:
+    """Messages written by the file mail backend (one file may hold several, separated)."""
+    folder = Path(env["DNSCC_DATA_DIR"]) / "mail"
+    if not folder.exists():
+        return []
+    separator = "-" * 79
+    return [
+        message
+        for p in sorted(folder.iterdir())
+        for message in p.read_text().split(separator)
+        if message.strip()
+    ]
+
+
+def _enqueue(env: dict[str, str], count: int) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", ENQUEUE, str(count)], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_serve_runs_the_web_server_and_a_worker_in_one_command(center_env: dict[str, str]) -> None:
+    port = _free_port()
+    log = Path(center_env["DNSCC_DATA_DIR"]) / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dnscc", "serve", "--port", str(port), "--web-workers", "1"],
+            env=center_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                    return r.status == 200
+            except OSError:
+                return False
+
+        assert _wait(healthy, 30), log.read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:  # noqa: S310
+            assert b'"/api/v1/directory/lookup"' in r.read()
+        _enqueue(center_env, 1)
+        assert _wait(lambda: len(_mails(center_env)) == 1, 30), log.read_text()
+        assert "/directory/verify/" in _mails(center_env)[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    # Nothing of the group is left running.
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)
+
+
+def test_two_workers_share_one_queue_and_run_each_task_exactly_once(
+    center_env: dict[str, str],
+) -> None:
+    count = 24
+    _enqueue(center_env, count)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dnscc", "worker", "--batch", "--interval", "0.05"],
+            env=center_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    for w in workers:
+        _, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err.decode()
+    mails = _mails(center_env)
+    links = {line for m in mails for line in m.splitlines() if "/directory/verify/" in line}
+    assert len(mails) == count
+    assert len(links) == count
