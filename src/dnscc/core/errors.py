@@ -4,9 +4,9 @@
     ├── UsageError              exit 2   the command line is wrong
     ├── InputError              exit 65  a file or value is malformed (names file, line, field)
     │   └── ValidationErrors    exit 65  several InputErrors collected from one input
-    ├── NotFoundError           exit 66  a named thing (TLD, organisation, user, fault) does not exist
+    ├── NotFoundError           exit 66  a named thing (TLD, organisation, user) does not exist
     ├── UnavailableError        exit 69  a needed program or service is missing or not answering
-    ├── ConflictError           exit 75  the request clashes with the current state (in use, twice)
+    ├── ConflictError           exit 75  the request clashes with the current state
     ├── PermissionDenied        exit 77  the caller may not do this
     └── ConfigError             exit 78  a setting is missing or has a bad value
 

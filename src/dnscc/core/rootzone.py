@@ -50,6 +50,8 @@ __all__ = [
 # RFC 4509 (SHA-256), RFC 3658/4034 (SHA-1), RFC 6605 (SHA-384): digest length in hex digits.
 _DIGEST_HEX_LENGTHS = {1: 40, 2: 64, 4: 96}
 _HEX = re.compile(r"[0-9A-Fa-f]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _TTL_UNITS = re.compile(r"(?:\d+[wdhmsWDHMS])+")
 _TTL_PART = re.compile(r"(\d+)([wdhmsWDHMS])")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -356,7 +358,9 @@ class _Parser:
                 raise _LineError("rdata", f"{rtype} takes one address, got {len(rdata)} fields")
             try:
                 if rtype == "A":
-                    address = str(ipaddress.IPv4Address(rdata[0]))
+                    address = rdata[0]
+                    if not _IPV4.fullmatch(address):  # canonical dotted quad: no work
+                        address = str(ipaddress.IPv4Address(address))
                 else:
                     address = ipaddress.IPv6Address(rdata[0]).compressed
             except ValueError:
@@ -474,6 +478,16 @@ def parse_root_zone(zone: str | os.PathLike[str], *, source: str | None = None) 
         except UnicodeDecodeError as exc:
             raise ValidationErrors(
                 [InputError(f"not UTF-8 text: {exc.reason}", location=Location(name))]
+            ) from None
+        except OSError as exc:
+            raise ValidationErrors(
+                [
+                    InputError(
+                        f"cannot read the zone file: {exc.strerror or exc}",
+                        location=Location(name),
+                        hint="give the path of a root zone file, or zone text with newlines",
+                    )
+                ]
             ) from None
     parser = _Parser(name)
     parser.parse(text)
