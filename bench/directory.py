@@ -84,12 +84,18 @@ def main() -> None:
     rows = [
         ("root zone import (parse, group, store)", f"{import_s:.2f} s", "<= 5 s"),
         ("  re-import (idempotent, no change)", f"{reimport_s:.2f} s", ""),
-        ("  peer: dnspython zone.from_file (parse only)", f"{dnspython_s:.2f} s",
-         f"ratio {import_s / dnspython_s:.2f}x"),
+        (
+            "  peer: dnspython zone.from_file (parse only)",
+            f"{dnspython_s:.2f} s",
+            f"ratio {import_s / dnspython_s:.2f}x",
+        ),
         ("TLDs / organizations", f"{report.tlds_in_zone} / {Organization.objects.count()}", ""),
         ("lookups (domain, IDN, TLD) per second", f"{lookups_per_s:,.0f}", ">= 50,000"),
-        ("  peer: one ORM query per name, per second", f"{orm_per_s:,.0f}",
-         f"ratio {lookups_per_s / orm_per_s:.0f}x"),
+        (
+            "  peer: one ORM query per name, per second",
+            f"{orm_per_s:,.0f}",
+            f"ratio {lookups_per_s / orm_per_s:.0f}x",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:

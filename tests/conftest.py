@@ -13,7 +13,7 @@ from django.test import Client
 from dnscc.accounts.services import create_token, create_user
 from dnscc.directory.models import Contact, Organization, Tld
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test users only
+PASSWORD = "correct horse battery staple"
 
 ROLES = ("admin", "coordinator", "operator", "partner", "outsider", "norole", "anonymous")
 
@@ -45,22 +45,34 @@ class World:
 
 def make_world() -> World:
     org_a = Organization.objects.create(
-        name="Alpha Registry", slug="alpha-registry", kind=Organization.TLD_REGISTRY,
-        region="AF", country="KE",
+        name="Alpha Registry",
+        slug="alpha-registry",
+        kind=Organization.TLD_REGISTRY,
+        region="AF",
+        country="KE",
     )
     org_b = Organization.objects.create(
-        name="Bravo Registry", slug="bravo-registry", kind=Organization.TLD_REGISTRY,
-        region="EU", country="FR",
+        name="Bravo Registry",
+        slug="bravo-registry",
+        kind=Organization.TLD_REGISTRY,
+        region="EU",
+        country="FR",
     )
     csirt = Organization.objects.create(
         name="Example CERT", slug="example-cert", kind=Organization.CSIRT, region="AF"
     )
     tld_a = Tld.objects.create(
-        name="alpha", kind=Tld.GTLD, operator=org_a, ns=["ns1.nic.alpha"],
+        name="alpha",
+        kind=Tld.GTLD,
+        operator=org_a,
+        ns=["ns1.nic.alpha"],
         glue={"ns1.nic.alpha": ["192.0.2.1"]},
     )
     tld_b = Tld.objects.create(
-        name="bravo", kind=Tld.GTLD, operator=org_b, ns=["ns1.nic.bravo"],
+        name="bravo",
+        kind=Tld.GTLD,
+        operator=org_b,
+        ns=["ns1.nic.bravo"],
         glue={"ns1.nic.bravo": ["192.0.2.2"]},
     )
     contact_a = Contact.objects.create(

@@ -7,7 +7,7 @@ os.environ.setdefault("DNSCC_DEV", "1")
 os.environ.setdefault("DNSCC_DATA_DIR", tempfile.mkdtemp(prefix="dnscc-test-"))
 os.environ.setdefault("DNSCC_TASKS", "immediate")
 
-from dnscc.settings import *  # noqa: E402,F403
+from dnscc.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

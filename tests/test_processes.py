@@ -51,8 +51,12 @@ def center_env(tmp_path: Path) -> Iterator[dict[str, str]]:
             conn.execute(f'CREATE DATABASE "{dbname}"')
         env["DNSCC_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{dbname}"))
     migrate = subprocess.run(
-        [sys.executable, "-m", "dnscc", "migrate"], env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "dnscc", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert migrate.returncode == 0, migrate.stderr
     yield env
@@ -83,8 +87,12 @@ def _mails(env: dict[str, str]) -> list[str]:
 
 def _enqueue(env: dict[str, str], count: int) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", ENQUEUE, str(count)], env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-c", ENQUEUE, str(count)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
 
@@ -104,18 +112,22 @@ def test_serve_runs_the_web_server_and_a_worker_in_one_command(center_env: dict[
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dnscc", "serve", "--port", str(port), "--web-workers", "1"],
-            env=center_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env=center_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
+
         def healthy() -> bool:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                     return r.status == 200
             except OSError:
                 return False
 
         assert _wait(healthy, 30), log.read_text()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5) as r:
             assert b'"/api/v1/directory/lookup"' in r.read()
         _enqueue(center_env, 1)
         assert _wait(lambda: len(_mails(center_env)) == 1, 30), log.read_text()
@@ -141,7 +153,9 @@ def test_two_workers_share_one_queue_and_run_each_task_exactly_once(
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "dnscc", "worker", "--batch", "--interval", "0.05"],
-            env=center_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=center_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         for _ in range(2)
     ]

@@ -60,10 +60,12 @@ def test_a_secret_set_twice_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path
         env_secret("DNSCC_S")
 
 
-def test_an_unreadable_secret_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unreadable_secret_file_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("DNSCC_S", raising=False)
     monkeypatch.setenv("DNSCC_S_FILE", str(tmp_path / "absent"))
-    with pytest.raises(ImproperlyConfigured, match="DNSCC_S_FILE=.*cannot be read"):
+    with pytest.raises(ImproperlyConfigured, match=r"DNSCC_S_FILE=.*cannot be read"):
         env_secret("DNSCC_S")
 
 
@@ -116,7 +118,9 @@ def test_production_without_https_warns_W001() -> None:
 
 
 def test_a_well_configured_production_passes() -> None:
-    assert _ids(DEV=False, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS=["dnscc.example"], HTTPS=True) == set()
+    assert (
+        _ids(DEV=False, SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS=["dnscc.example"], HTTPS=True) == set()
+    )
 
 
 def test_development_mode_skips_the_production_rules() -> None:
@@ -134,7 +138,11 @@ def _dnscc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DNSCC_", "DJANGO_"))}
     return subprocess.run(
         [sys.executable, "-m", "dnscc", *args],
-        env={**clean, **env}, capture_output=True, text=True, timeout=60, check=False,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

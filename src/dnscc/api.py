@@ -74,7 +74,9 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 @api.exception_handler(NinjaValidationError)
 def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return api.create_response(request, {"detail": "invalid request", "errors": exc.errors}, status=422)
+    return api.create_response(
+        request, {"detail": "invalid request", "errors": exc.errors}, status=422
+    )
 
 
 @api.exception_handler(HttpError)

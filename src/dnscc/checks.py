@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-DEV_KEY = "dnscc-development-only-not-secret"  # noqa: S105 - the marker of the dev key
+DEV_KEY = "dnscc-development-only-not-secret"
 
 
 def _secret_key() -> str:

@@ -27,7 +27,14 @@ ACTOR = audit.Actor("demo")
 # Illustrative registries: names are invented, contacts use the reserved example domains.
 DEMO_REGISTRIES = [
     # tld, name, time zone, languages, resource constrained, vetting
-    ("ke", "Kenya Network Information Centre (demo)", "Africa/Nairobi", ["en", "sw"], True, "vetted"),
+    (
+        "ke",
+        "Kenya Network Information Centre (demo)",
+        "Africa/Nairobi",
+        ["en", "sw"],
+        True,
+        "vetted",
+    ),
     ("sn", "Senegal ccTLD registry (demo)", "Africa/Dakar", ["fr"], True, "unvetted"),
     ("cl", "Chile ccTLD registry (demo)", "America/Santiago", ["es"], False, "trusted"),
     ("fr", "French ccTLD registry (demo)", "Europe/Paris", ["fr", "en"], False, "trusted"),
@@ -84,29 +91,47 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
             if not org.contacts.exists():
                 domain = f"nic.{tld_name}.example"
                 Contact.objects.create(
-                    organization=org, kind=Contact.ROLE, name="Security team",
-                    email=f"security@{domain}", is_24x7=True, language=langs[0],
+                    organization=org,
+                    kind=Contact.ROLE,
+                    name="Security team",
+                    email=f"security@{domain}",
+                    is_24x7=True,
+                    language=langs[0],
                     verified_at=now - timedelta(days=20),
                 )
                 Contact.objects.create(
-                    organization=org, kind=Contact.PERSON, name="Technical contact",
-                    email=f"tech@{domain}", language=langs[0],
+                    organization=org,
+                    kind=Contact.PERSON,
+                    name="Technical contact",
+                    email=f"tech@{domain}",
+                    language=langs[0],
                 )
                 audit.record(ACTOR, "contact.create", obj=org, summary="demo contacts")
         cert, _ = Organization.objects.get_or_create(
             slug="demo-national-cert",
-            defaults={"name": "Demo National CERT", "kind": Organization.CSIRT, "region": "AF",
-                      "country": "KE", "time_zone": "Africa/Nairobi", "languages": ["en"],
-                      "vetting": Organization.TRUSTED, "vetted_at": now},
+            defaults={
+                "name": "Demo National CERT",
+                "kind": Organization.CSIRT,
+                "region": "AF",
+                "country": "KE",
+                "time_zone": "Africa/Nairobi",
+                "languages": ["en"],
+                "vetting": Organization.TRUSTED,
+                "vetted_at": now,
+            },
         )
         operator_org = featured[0] if featured else cert
     _user("admin", password, role="admin", email="admin@dnscc.example")
-    _user("coordinator", password, role="coordinator", email="duty@dnscc.example",
-          desks=["AF", "EU"])
-    _user("operator", password, role="operator", email="ops@nic.ke.example",
-          organization=operator_org)
+    _user(
+        "coordinator", password, role="coordinator", email="duty@dnscc.example", desks=["AF", "EU"]
+    )
+    _user(
+        "operator", password, role="operator", email="ops@nic.ke.example", organization=operator_org
+    )
     _user("partner", password, role="partner", email="cert@cert.example", organization=cert)
-    accounts = Account.objects.filter(user__username__in=["admin", "coordinator", "operator", "partner"])
+    accounts = Account.objects.filter(
+        user__username__in=["admin", "coordinator", "operator", "partner"]
+    )
     text = (
         f"demo loaded: {Tld.objects.filter(delegated=True).count()} TLDs, "
         f"{Organization.objects.count()} organizations "

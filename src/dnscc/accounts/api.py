@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from dnscc.accounts import audit, services
 from dnscc.accounts.models import ApiToken, AuditEvent
@@ -53,7 +53,7 @@ class VerifyOut(Schema):
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> MeOut:
-    viewer = services.viewer_for(request.user)
+    viewer = services.require_role(request.user)
     return MeOut(
         username=request.user.get_username(),
         role=viewer.role.value if viewer.role else None,
@@ -63,17 +63,20 @@ def me(request: HttpRequest) -> MeOut:
 
 @router.get("/tokens", response=list[TokenOut])
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    services.require_role(request.user)  # deny by default: an account without a role gets nothing
     return list(ApiToken.objects.filter(user=request.user))
 
 
 @router.post("/tokens", response={201: NewTokenOut})
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, object]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
+    services.require_role(request.user)
     token, secret = services.create_token(request.user, payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+    services.require_role(request.user)
     return services.revoke_token(request.user, token_id)
 
 

@@ -146,9 +146,7 @@ def verify(*, batch: int = 2000) -> VerifyResult:
                 }
             )
         if event.prev_hash != prev_hash:
-            problems.append(
-                {"seq": event.seq, "problem": "does not link to the entry before it"}
-            )
+            problems.append({"seq": event.seq, "problem": "does not link to the entry before it"})
         if compute_hash(event.prev_hash, event) != event.hash:
             problems.append(
                 {"seq": event.seq, "problem": "content does not match its hash (edited)"}

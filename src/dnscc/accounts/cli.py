@@ -16,7 +16,9 @@ def register(sub: Any) -> None:
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=["admin", "coordinator", "operator", "partner"])
     p.add_argument("--organization", help="slug of the user's organization (operators, partners)")
-    p.add_argument("--desk", action="append", default=[], help="ICANN region of a duty desk (repeat)")
+    p.add_argument(
+        "--desk", action="append", default=[], help="ICANN region of a duty desk (repeat)"
+    )
     p.add_argument("--email", default="")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--json", action="store_true")
@@ -69,20 +71,31 @@ def createuser(args: argparse.Namespace) -> int:
     if args.organization:
         org = Organization.objects.filter(slug=args.organization).first()
         if org is None:
-            raise NotFoundError(f"no organization {args.organization!r}",
-                                hint="list them with `dnscc export organizations`")
+            raise NotFoundError(
+                f"no organization {args.organization!r}",
+                hint="list them with `dnscc export organizations`",
+            )
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if not password:
             raise InputError("no password on standard input")
-    user = create_user(args.username, role=args.role, email=args.email, password=password,
-                       organization=org, desks=args.desk, actor=_cli_actor())
+    user = create_user(
+        args.username,
+        role=args.role,
+        email=args.email,
+        password=password,
+        organization=org,
+        desks=args.desk,
+        actor=_cli_actor(),
+    )
     if args.json:
         print_json({"username": user.username, "role": args.role, "has_password": bool(password)})
     else:
-        print(f"created {user.username} ({args.role})"
-              + ("" if password else "; no password set: use an API token or set one"))
+        print(
+            f"created {user.username} ({args.role})"
+            + ("" if password else "; no password set: use an API token or set one")
+        )
     return 0
 
 
@@ -103,8 +116,14 @@ def token_list(args: argparse.Namespace) -> int:
     from dnscc.accounts.models import ApiToken
 
     rows = [
-        {"id": t.pk, "name": t.name, "prefix": t.prefix, "created_at": t.created_at,
-         "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}
+        {
+            "id": t.pk,
+            "name": t.name,
+            "prefix": t.prefix,
+            "created_at": t.created_at,
+            "last_used_at": t.last_used_at,
+            "revoked_at": t.revoked_at,
+        }
         for t in ApiToken.objects.filter(user=_user(args.username))
     ]
     if args.json:

@@ -19,7 +19,7 @@ from dnscc.accounts.models import REGION_CHOICES, Account, ApiToken
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.tlp import Labelled, Role, Viewer, can_see
 
-TOKEN_PREFIX = "dnscc_"
+TOKEN_PREFIX = "dnscc_"  # noqa: S105 - a label, not a secret
 
 
 def viewer_for(user: Any) -> Viewer:
@@ -109,9 +109,7 @@ def create_user(
         try:
             validate_password(password, user_model(username=username, email=email))
         except ValidationError as exc:
-            raise InputError(
-                " ".join(exc.messages), location=Location(field="password")
-            ) from None
+            raise InputError(" ".join(exc.messages), location=Location(field="password")) from None
     with transaction.atomic():
         user = user_model.objects.create_user(username=username, email=email, password=password)
         Account.objects.create(
@@ -140,7 +138,9 @@ def create_token(user: Any, name: str, *, actor: audit.Actor | None = None) -> t
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name[:100], prefix=prefix, digest=_digest(secret))
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=prefix, digest=_digest(secret)
+        )
         audit.record(
             actor or audit.Actor.of(user), "token.create", obj=token, summary=f"token {name!r}"
         )

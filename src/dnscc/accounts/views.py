@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@login_required
+@role_required()  # deny by default: an account without a role manages no tokens
 def tokens(request: HttpRequest) -> HttpResponse:
     """A user's own API tokens: create (the secret is shown once) and revoke."""
     context: dict[str, object] = {
@@ -38,7 +37,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required()
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
         token = services.revoke_token(request.user, token_id)
@@ -63,6 +62,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/audit.html",
-        {"page": page, "kind": kind, "actor": actor, "kinds": AuditEvent.KIND_CHOICES,
-         "verify": result},
+        {
+            "page": page,
+            "kind": kind,
+            "actor": actor,
+            "kinds": AuditEvent.KIND_CHOICES,
+            "verify": result,
+        },
     )

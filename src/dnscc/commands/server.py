@@ -51,9 +51,14 @@ def run_checks() -> list[Any]:
     errors = [m for m in messages if m.level >= checks.ERROR]
     for m in messages:
         if m.level < checks.ERROR and not m.is_silenced():
-            print(f"warning: {m.id}: {m.msg}" + (f"\n  fix: {m.hint}" if m.hint else ""), file=sys.stderr)
+            print(
+                f"warning: {m.id}: {m.msg}" + (f"\n  fix: {m.hint}" if m.hint else ""),
+                file=sys.stderr,
+            )
     if errors:
-        text = "\n".join(f"{m.id}: {m.msg}" + (f"\n  fix: {m.hint}" if m.hint else "") for m in errors)
+        text = "\n".join(
+            f"{m.id}: {m.msg}" + (f"\n  fix: {m.hint}" if m.hint else "") for m in errors
+        )
         raise ConfigError(f"the center refuses to start:\n{text}")
     return messages
 
@@ -64,15 +69,23 @@ def check(args: argparse.Namespace) -> int:
 
     messages = checks.run_checks()
     rows = [
-        {"id": m.id, "level": "error" if m.level >= checks.ERROR else "warning", "message": m.msg,
-         "hint": m.hint}
-        for m in messages if not m.is_silenced()
+        {
+            "id": m.id,
+            "level": "error" if m.level >= checks.ERROR else "warning",
+            "message": m.msg,
+            "hint": m.hint,
+        }
+        for m in messages
+        if not m.is_silenced()
     ]
     if args.json:
         print_json(rows)
     else:
         for r in rows:
-            print(f"{r['level']}: {r['id']}: {r['message']}" + (f"\n  fix: {r['hint']}" if r["hint"] else ""))
+            print(
+                f"{r['level']}: {r['id']}: {r['message']}"
+                + (f"\n  fix: {r['hint']}" if r["hint"] else "")
+            )
         if not rows:
             print("no problems found")
     return 78 if any(r["level"] == "error" for r in rows) else 0
@@ -108,10 +121,22 @@ def serve(args: argparse.Namespace) -> int:
         call_command("migrate", interactive=False, verbosity=0)
     procs: list[subprocess.Popen[bytes]] = []
     web = [
-        sys.executable, "-m", "gunicorn", "dnscc.wsgi:application",
-        "--bind", f"{args.host}:{args.port}", "--workers", str(args.web_workers),
-        "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10",
-        "--forwarded-allow-ips", os.environ.get("DNSCC_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "dnscc.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.web_workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+        "--forwarded-allow-ips",
+        os.environ.get("DNSCC_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
     procs.append(subprocess.Popen(web))
     if not args.no_worker:

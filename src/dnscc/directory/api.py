@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from dnscc.accounts import audit
@@ -115,16 +115,23 @@ class OrgQuery(Schema):
 
 
 def _contact_out(c: Contact) -> dict[str, Any]:
-    return {**{f: getattr(c, f) for f in ContactOut.model_fields if f != "status"},
-            "status": services.contact_status(c)}
+    return {
+        **{f: getattr(c, f) for f in ContactOut.model_fields if f != "status"},
+        "status": services.contact_status(c),
+    }
 
 
 def _org_detail(request: HttpRequest, org: Organization) -> dict[str, Any]:
     viewer = viewer_for(request.user)
     contacts = services.visible_contacts(viewer, org)
     if contacts:
-        audit.disclosed(audit.Actor.of(request.user), "directory.contact",
-                        ids=[c.pk for c in contacts], how="api", organization=org.slug)
+        audit.disclosed(
+            audit.Actor.of(request.user),
+            "directory.contact",
+            ids=[c.pk for c in contacts],
+            how="api",
+            organization=org.slug,
+        )
     return {
         **{f: getattr(org, f) for f in OrgOut.model_fields},
         "tlds": sorted(org.tlds.filter(delegated=True).values_list("name", flat=True)),
@@ -140,13 +147,13 @@ def list_organizations(request: HttpRequest, filters: Query[OrgQuery]) -> list[O
 
 
 @router.post("/organizations", response={201: OrgDetailOut})
-def create_organization(request: HttpRequest, payload: OrgIn) -> tuple[int, dict[str, Any]]:
+def create_organization(request: HttpRequest, payload: OrgIn) -> Status[dict[str, Any]]:
     viewer = viewer_for(request.user)
     data = {k: v for k, v in payload.dict().items() if v is not None}
     raw = {("organization_" + k if k in ("name", "kind") else k): v for k, v in data.items()}
     raw["name"] = data.get("name")
     org = services.create_organization(viewer, audit.Actor.of(request.user), raw)
-    return 201, _org_detail(request, org)
+    return Status(201, _org_detail(request, org))
 
 
 @router.get("/organizations/{slug}", response=OrgDetailOut)
@@ -176,7 +183,9 @@ def confirm_organization(request: HttpRequest, slug: str) -> Organization:
 def set_vetting(request: HttpRequest, slug: str, payload: VettingIn) -> Organization:
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
-    return services.set_vetting(viewer, audit.Actor.of(request.user), org, payload.level, request.user)
+    return services.set_vetting(
+        viewer, audit.Actor.of(request.user), org, payload.level, request.user
+    )
 
 
 @router.post("/organizations/{slug}/merge", response=OrgDetailOut)
@@ -189,19 +198,21 @@ def merge_organizations(request: HttpRequest, slug: str, payload: MergeIn) -> di
 
 
 @router.post("/organizations/{slug}/split", response={201: OrgDetailOut})
-def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> tuple[int, dict[str, Any]]:
+def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> Status[dict[str, Any]]:
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
-    new = services.split_organization(viewer, audit.Actor.of(request.user), org, payload.tlds, payload.name)
-    return 201, _org_detail(request, new)
+    new = services.split_organization(
+        viewer, audit.Actor.of(request.user), org, payload.tlds, payload.name
+    )
+    return Status(201, _org_detail(request, new))
 
 
 @router.post("/organizations/{slug}/contacts", response={201: ContactOut})
-def add_contact(request: HttpRequest, slug: str, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def add_contact(request: HttpRequest, slug: str, payload: ContactIn) -> Status[dict[str, Any]]:
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     contact = services.add_contact(viewer, audit.Actor.of(request.user), org, payload.dict())
-    return 201, _contact_out(contact)
+    return Status(201, _contact_out(contact))
 
 
 def _contact(request: HttpRequest, contact_id: int) -> Contact:
@@ -220,14 +231,16 @@ def verify_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 
 
 @router.delete("/contacts/{contact_id}", response={204: None})
-def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
     contact = _contact(request, contact_id)
     services.delete_contact(viewer_for(request.user), audit.Actor.of(request.user), contact)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tlds", response=list[TldOut])
-def list_tlds(request: HttpRequest, kind: str = "", region: str = "", q: str = "") -> list[dict[str, Any]]:
+def list_tlds(
+    request: HttpRequest, kind: str = "", region: str = "", q: str = ""
+) -> list[dict[str, Any]]:
     viewer = require_role(request.user)
     qs = Tld.objects.filter(delegated=True).select_related("operator")
     if kind:
@@ -242,8 +255,15 @@ def list_tlds(request: HttpRequest, kind: str = "", region: str = "", q: str = "
 def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
     operator = t.operator.slug if t.operator and can_see(viewer, t.operator.labelled()) else None
     return {
-        "name": t.name, "unicode_name": t.unicode_name, "kind": t.kind, "country": t.country,
-        "region": t.region, "operator": operator, "ns": t.ns, "ds": t.ds, "delegated": t.delegated,
+        "name": t.name,
+        "unicode_name": t.unicode_name,
+        "kind": t.kind,
+        "country": t.country,
+        "region": t.region,
+        "operator": operator,
+        "ns": t.ns,
+        "ds": t.ds,
+        "delegated": t.delegated,
     }
 
 
@@ -272,11 +292,15 @@ def _read_upload(upload: UploadedFile) -> str:
     try:
         return upload.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", location=Location(upload.name)) from None
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start})", location=Location(upload.name)
+        ) from None
 
 
 @router.post("/import/rootzone")
-def import_rootzone(request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False) -> dict[str, Any]:
+def import_rootzone(
+    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> dict[str, Any]:
     require_staff(request.user)
     report = rootzone_import.import_root_zone(
         _read_upload(file), actor=audit.Actor.of(request.user), dry_run=dry_run, name=file.name
@@ -286,12 +310,18 @@ def import_rootzone(request: HttpRequest, file: File[UploadedFile], dry_run: For
 
 @router.post("/import/contacts")
 def import_contacts(
-    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False, format: Form[str] = ""
+    request: HttpRequest,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    format: Form[str] = "",
 ) -> dict[str, Any]:
     require_staff(request.user)
     report = contacts_import.import_contacts(
-        _read_upload(file), source=file.name or "upload", fmt=format or None,
-        actor=audit.Actor.of(request.user), dry_run=dry_run,
+        _read_upload(file),
+        source=file.name or "upload",
+        fmt=format or None,
+        actor=audit.Actor.of(request.user),
+        dry_run=dry_run,
     )
     return report.as_dict()
 

@@ -15,7 +15,9 @@ from dnscc.core.errors import InputError, Location, ValidationErrors
 def register(sub: Any) -> None:
     p = sub.add_parser("import", help="import the root zone or contact data into the directory")
     isub = p.add_subparsers(dest="import_command", metavar="WHAT", required=True)
-    r = isub.add_parser("rootzone", help="TLDs, NS, glue, DS and inferred operators from a root zone")
+    r = isub.add_parser(
+        "rootzone", help="TLDs, NS, glue, DS and inferred operators from a root zone"
+    )
     r.add_argument("file", nargs="?", help="root zone file (default: the shared real root zone)")
     r.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     r.add_argument("--json", action="store_true")
@@ -94,18 +96,28 @@ def import_rootzone(args: argparse.Namespace) -> int:
 
     path = args.file or str(default_root_zone())
     text = _read(path)
-    report = import_root_zone(text if text.endswith("\n") else text + "\n",
-                              actor=_actor(), dry_run=args.dry_run, name=path)
+    report = import_root_zone(
+        text if text.endswith("\n") else text + "\n",
+        actor=_actor(),
+        dry_run=args.dry_run,
+        name=path,
+    )
     if args.json:
         print_json(report.as_dict())
         return 0
     verb = "would" if args.dry_run else "did"
-    print(f"root zone serial {report.serial}: {report.tlds_in_zone} TLDs "
-          f"({'dry run, nothing written' if args.dry_run else 'imported'})")
-    print(f"  TLDs {verb} add {len(report.created)}, change {len(report.updated)}, "
-          f"undelegate {len(report.undelegated)}; {report.unchanged} unchanged")
-    print(f"  {len(report.organizations_created)} inferred operator(s) {verb} be created; "
-          f"{report.assigned} TLDs placed")
+    print(
+        f"root zone serial {report.serial}: {report.tlds_in_zone} TLDs "
+        f"({'dry run, nothing written' if args.dry_run else 'imported'})"
+    )
+    print(
+        f"  TLDs {verb} add {len(report.created)}, change {len(report.updated)}, "
+        f"undelegate {len(report.undelegated)}; {report.unchanged} unchanged"
+    )
+    print(
+        f"  {len(report.organizations_created)} inferred operator(s) {verb} be created; "
+        f"{report.assigned} TLDs placed"
+    )
     for name, fields in list(report.updated.items())[:20]:
         print(f"  ~ .{name}: {', '.join(fields)}")
     for name in report.undelegated[:20]:
@@ -119,16 +131,21 @@ def import_contacts(args: argparse.Namespace) -> int:
     django_setup()
     from dnscc.directory.contacts_import import import_contacts as run
 
-    report = run(_read(args.file), source=args.file, fmt=args.format, actor=_actor(),
-                 dry_run=args.dry_run)
+    report = run(
+        _read(args.file), source=args.file, fmt=args.format, actor=_actor(), dry_run=args.dry_run
+    )
     if args.json:
         print_json(report.as_dict())
     else:
         verb = "would be" if args.dry_run else ""
-        print(f"{args.file}: {report.records} record(s)"
-              + (" (dry run, nothing written)" if args.dry_run else ""))
-        print(f"  contacts {verb} created: {len(report.created)}, updated: {len(report.updated)}, "
-              f"unchanged: {report.unchanged}, rejected: {len(report.errors)}")
+        print(
+            f"{args.file}: {report.records} record(s)"
+            + (" (dry run, nothing written)" if args.dry_run else "")
+        )
+        print(
+            f"  contacts {verb} created: {len(report.created)}, updated: {len(report.updated)}, "
+            f"unchanged: {report.unchanged}, rejected: {len(report.errors)}"
+        )
         for label in report.created[:50]:
             print(f"  + {label}")
         for label in report.updated[:50]:
@@ -206,7 +223,8 @@ def split(args: argparse.Namespace) -> int:
     django_setup()
     from dnscc.directory import services
 
-    new = services.split_organization(_cli_viewer(), _actor(), _org(args.slug),
-                                      args.tlds.split(","), args.name)
+    new = services.split_organization(
+        _cli_viewer(), _actor(), _org(args.slug), args.tlds.split(","), args.name
+    )
     print(f"created {new.slug} with {new.tlds.count()} TLD(s)")
     return 0

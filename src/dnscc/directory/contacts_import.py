@@ -92,7 +92,9 @@ def _records_json(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", location=Location(source, exc.lineno)) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", location=Location(source, exc.lineno)
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("contacts"), list):
         items = data["contacts"]
         start = text.find("[", text.find('"contacts"'))
@@ -115,8 +117,12 @@ def _records_json(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
     return list(zip(lines, items, strict=True))
 
 
-def parse_records(text: str, *, source: str, fmt: str | None = None) -> list[tuple[int, dict[str, Any]]]:
-    fmt = fmt or ("json" if source.lower().endswith(".json") or text.lstrip()[:1] in "[{" else "csv")
+def parse_records(
+    text: str, *, source: str, fmt: str | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    fmt = fmt or (
+        "json" if source.lower().endswith(".json") or text.lstrip()[:1] in "[{" else "csv"
+    )
     if fmt not in ("csv", "json"):
         raise InputError(f"unknown format {fmt!r}", hint="use csv or json")
     return _records_json(text, source) if fmt == "json" else _records_csv(text, source)
@@ -180,15 +186,19 @@ def _resolve_organization(record: dict[str, Any], report: ContactReport) -> Orga
             raise _field_error("tld", exc.problem) from None
         tld = Tld.objects.filter(name=tld_name).select_related("operator").first()
         if tld is None:
-            raise _field_error("tld", f"no TLD .{tld_name} in the directory",
-                               "import the root zone first, or check the spelling")
+            raise _field_error(
+                "tld",
+                f"no TLD .{tld_name} in the directory",
+                "import the root zone first, or check the spelling",
+            )
         if tld.operator is None:
             raise _field_error("tld", f".{tld_name} has no operator in the directory yet")
         org = tld.operator
         if slug and slug != org.slug:
             raise _field_error(
                 "organization",
-                f"organization {slug!r} does not operate .{tld_name} (its operator is {org.slug!r})",
+                f"organization {slug!r} does not operate .{tld_name}"
+                f" (its operator is {org.slug!r})",
             )
     elif slug:
         org = Organization.objects.filter(slug=slug).first()
@@ -201,8 +211,11 @@ def _resolve_organization(record: dict[str, Any], report: ContactReport) -> Orga
                     "give organization_name to create it, or use an existing slug",
                 )
             if slugify(slug) != slug:
-                raise _field_error("organization", f"{slug!r} is not a valid slug",
-                                   "use lower-case letters, digits and dashes")
+                raise _field_error(
+                    "organization",
+                    f"{slug!r} is not a valid slug",
+                    "use lower-case letters, digits and dashes",
+                )
             if Organization.objects.filter(name__iexact=name).exists():
                 raise _field_error(
                     "organization_name",
@@ -215,8 +228,13 @@ def _resolve_organization(record: dict[str, Any], report: ContactReport) -> Orga
     else:
         raise _field_error("organization", "name the organization (its slug) or a tld")
     changes = {k: v for k, v in org_fields.items() if getattr(org, k) != v}
-    if "name" in changes and Organization.objects.filter(name__iexact=changes["name"]).exclude(pk=org.pk).exists():
-        raise _field_error("organization_name", f"duplicate organization: {changes['name']!r} already exists")
+    if (
+        "name" in changes
+        and Organization.objects.filter(name__iexact=changes["name"]).exclude(pk=org.pk).exists()
+    ):
+        raise _field_error(
+            "organization_name", f"duplicate organization: {changes['name']!r} already exists"
+        )
     if changes:
         for key, value in changes.items():
             setattr(org, key, value)
@@ -233,8 +251,11 @@ def _import_one(record: dict[str, Any], report: ContactReport) -> None:
         raise _field_error("", f"a record must be an object, not {type(record).__name__}")
     unknown = sorted(k for k in record if k not in KNOWN_FIELDS)
     if unknown:
-        raise _field_error(unknown[0], f"unknown field {unknown[0]!r}",
-                           f"known fields: {', '.join(sorted(KNOWN_FIELDS))}")
+        raise _field_error(
+            unknown[0],
+            f"unknown field {unknown[0]!r}",
+            f"known fields: {', '.join(sorted(KNOWN_FIELDS))}",
+        )
     org = _resolve_organization(record, report)
     clean = validation.clean_contact(record)
     existing = org.contacts.filter(email=clean["email"]).first() if clean["email"] else None

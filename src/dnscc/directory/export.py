@@ -16,13 +16,43 @@ from dnscc.directory.models import Contact, Organization, Tld
 KINDS = ("organizations", "tlds", "contacts")
 
 ORG_COLUMNS = [
-    "slug", "name", "kind", "region", "country", "time_zone", "languages",
-    "resource_constrained", "vetting", "inferred", "tlp", "tlds",
+    "slug",
+    "name",
+    "kind",
+    "region",
+    "country",
+    "time_zone",
+    "languages",
+    "resource_constrained",
+    "vetting",
+    "inferred",
+    "tlp",
+    "tlds",
 ]
-TLD_COLUMNS = ["name", "unicode_name", "kind", "country", "region", "operator", "ns", "ds", "delegated"]
+TLD_COLUMNS = [
+    "name",
+    "unicode_name",
+    "kind",
+    "country",
+    "region",
+    "operator",
+    "ns",
+    "ds",
+    "delegated",
+]
 CONTACT_COLUMNS = [
-    "organization", "name", "kind", "email", "webhook_url", "phone", "language", "is_24x7",
-    "tlp", "pgp_key", "pgp_fingerprint", "verified_at",
+    "organization",
+    "name",
+    "kind",
+    "email",
+    "webhook_url",
+    "phone",
+    "language",
+    "is_24x7",
+    "tlp",
+    "pgp_key",
+    "pgp_fingerprint",
+    "verified_at",
 ]
 
 
@@ -33,10 +63,17 @@ def rows(kind: str, viewer: Viewer) -> tuple[list[str], list[dict[str, Any]]]:
         orgs = Organization.objects.prefetch_related("tlds")
         return ORG_COLUMNS, [
             {
-                "slug": o.slug, "name": o.name, "kind": o.kind, "region": o.region,
-                "country": o.country, "time_zone": o.time_zone, "languages": o.languages,
-                "resource_constrained": o.resource_constrained, "vetting": o.vetting,
-                "inferred": o.inferred, "tlp": o.tlp,
+                "slug": o.slug,
+                "name": o.name,
+                "kind": o.kind,
+                "region": o.region,
+                "country": o.country,
+                "time_zone": o.time_zone,
+                "languages": o.languages,
+                "resource_constrained": o.resource_constrained,
+                "vetting": o.vetting,
+                "inferred": o.inferred,
+                "tlp": o.tlp,
                 "tlds": sorted(t.name for t in o.tlds.all() if t.delegated),
             }
             for o in orgs
@@ -45,9 +82,14 @@ def rows(kind: str, viewer: Viewer) -> tuple[list[str], list[dict[str, Any]]]:
     if kind == "tlds":
         return TLD_COLUMNS, [
             {
-                "name": t.name, "unicode_name": t.unicode_name, "kind": t.kind,
-                "country": t.country, "region": t.region,
-                "operator": t.operator.slug if t.operator else "", "ns": t.ns, "ds": t.ds,
+                "name": t.name,
+                "unicode_name": t.unicode_name,
+                "kind": t.kind,
+                "country": t.country,
+                "region": t.region,
+                "operator": t.operator.slug if t.operator else "",
+                "ns": t.ns,
+                "ds": t.ds,
                 "delegated": t.delegated,
             }
             for t in Tld.objects.select_related("operator")
@@ -55,32 +97,54 @@ def rows(kind: str, viewer: Viewer) -> tuple[list[str], list[dict[str, Any]]]:
     if kind == "contacts":
         return CONTACT_COLUMNS, [
             {
-                "organization": c.organization.slug, "name": c.name, "kind": c.kind,
-                "email": c.email, "webhook_url": c.webhook_url, "phone": c.phone,
-                "language": c.language, "is_24x7": c.is_24x7, "tlp": c.tlp,
-                "pgp_key": c.pgp_key, "pgp_fingerprint": c.pgp_fingerprint,
+                "organization": c.organization.slug,
+                "name": c.name,
+                "kind": c.kind,
+                "email": c.email,
+                "webhook_url": c.webhook_url,
+                "phone": c.phone,
+                "language": c.language,
+                "is_24x7": c.is_24x7,
+                "tlp": c.tlp,
+                "pgp_key": c.pgp_key,
+                "pgp_fingerprint": c.pgp_fingerprint,
                 "verified_at": c.verified_at.isoformat() if c.verified_at else "",
             }
             for c in Contact.objects.select_related("organization")
             if can_see(viewer, c.labelled())
         ]
-    raise InputError(f"cannot export {kind!r}", location=Location(field="what"),
-                     hint=f"use one of: {', '.join(KINDS)}")
+    raise InputError(
+        f"cannot export {kind!r}",
+        location=Location(field="what"),
+        hint=f"use one of: {', '.join(KINDS)}",
+    )
 
 
 def render(columns: list[str], data: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     if fmt != "csv":
-        raise InputError(f"unknown format {fmt!r}", location=Location(field="format"),
-                         hint="use csv or json")
+        raise InputError(
+            f"unknown format {fmt!r}", location=Location(field="format"), hint="use csv or json"
+        )
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in data:
-        writer.writerow({k: (" ".join(map(str, v)) if isinstance(v, list) and k in ("tlds", "ns") else
-                             ",".join(v) if isinstance(v, list) and k == "languages" else
-                             json.dumps(v) if isinstance(v, list) else v) for k, v in row.items()})
+        writer.writerow(
+            {
+                k: (
+                    " ".join(map(str, v))
+                    if isinstance(v, list) and k in ("tlds", "ns")
+                    else ",".join(v)
+                    if isinstance(v, list) and k == "languages"
+                    else json.dumps(v)
+                    if isinstance(v, list)
+                    else v
+                )
+                for k, v in row.items()
+            }
+        )
     return out.getvalue()
 
 

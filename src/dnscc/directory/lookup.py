@@ -67,8 +67,11 @@ class LookupIndex:
     def lookup(self, query: str) -> LookupResult:
         text = query.strip()
         if not text:
-            raise InputError("empty query", location=Location(field="query"),
-                             hint="give a domain name, a TLD or an IP address")
+            raise InputError(
+                "empty query",
+                location=Location(field="query"),
+                hint="give a domain name, a TLD or an IP address",
+            )
         if ":" in text or text[-1].isdigit():
             try:
                 address = ipaddress.ip_address(text)
@@ -165,7 +168,8 @@ def lookup_for(viewer: Viewer, query: str) -> LookupResult:
     if viewer.is_staff:
         return result
     shown = tuple(
-        o for o in result.organizations
+        o
+        for o in result.organizations
         if can_see(viewer, Labelled(tlp=TLP(o.tlp), owner_organization_id=o.id))
     )
     return replace(result, organizations=shown)

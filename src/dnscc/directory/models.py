@@ -35,7 +35,9 @@ class Organization(models.Model):
     region = models.CharField(max_length=3, choices=REGION_CHOICES, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     time_zone = models.CharField(max_length=64, blank=True)
-    languages = models.JSONField(default=list, blank=True, help_text="BCP 47 codes, preferred first")
+    languages = models.JSONField(
+        default=list, blank=True, help_text="BCP 47 codes, preferred first"
+    )
     resource_constrained = models.BooleanField(default=False)
     vetting = models.CharField(max_length=16, choices=VETTING_CHOICES, default=UNVETTED)
     vetted_by = models.ForeignKey(
@@ -113,7 +115,9 @@ class RootServer(models.Model):
     letter = models.CharField(max_length=1, unique=True)
     host = models.CharField(max_length=64)
     addresses = models.JSONField(default=list)
-    operator = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="root_servers")
+    operator = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="root_servers"
+    )
 
     class Meta:
         ordering = ["letter"]
@@ -126,7 +130,9 @@ class Contact(models.Model):
     PERSON, ROLE = "person", "role"
     KIND_CHOICES = [(PERSON, "Person"), (ROLE, "Role mailbox")]
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
     kind = models.CharField(max_length=8, choices=KIND_CHOICES, default=ROLE)
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)

@@ -160,7 +160,8 @@ def _apply(zone: RootZone, groups: tuple[OperatorGroup, ...], report: RootZoneRe
     # Place TLDs that have no operator yet.
     operator_of = dict(Tld.objects.values_list("name", "operator_id"))
     inferred_by_key = {
-        o.inference_key: o for o in Organization.objects.filter(inferred=True).exclude(inference_key="")
+        o.inference_key: o
+        for o in Organization.objects.filter(inferred=True).exclude(inference_key="")
     }
     assignments: dict[int, list[str]] = {}
     for group in groups:

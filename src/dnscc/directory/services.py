@@ -31,7 +31,9 @@ from dnscc.directory.models import Contact, Organization, Tld
 # --- visibility -------------------------------------------------------------------------
 
 
-def visible_organizations(viewer: Viewer, qs: QuerySet[Organization] | None = None) -> list[Organization]:
+def visible_organizations(
+    viewer: Viewer, qs: QuerySet[Organization] | None = None
+) -> list[Organization]:
     qs = Organization.objects.all() if qs is None else qs
     return [o for o in qs if can_see(viewer, o.labelled())]
 
@@ -128,7 +130,11 @@ def dashboard_summary(viewer: Viewer) -> dict[str, Any]:
     org_counts = Counter(Organization.objects.exclude(region="").values_list("region", flat=True))
     for r in Region:
         by_region.append(
-            {"label": r.label, "tlds": tld_counts.get(r.value, 0), "organizations": org_counts.get(r.value, 0)}
+            {
+                "label": r.label,
+                "tlds": tld_counts.get(r.value, 0),
+                "organizations": org_counts.get(r.value, 0),
+            }
         )
     return {
         "staff": True,
@@ -153,7 +159,9 @@ def _staff(viewer: Viewer) -> None:
 def create_organization(viewer: Viewer, actor: audit.Actor, data: dict[str, Any]) -> Organization:
     _staff(viewer)
     clean = validation.clean_organization(data)
-    name = clean.pop("name", "") or validation.text(data.get("name"), "name", max_length=200, required=True)
+    name = clean.pop("name", "") or validation.text(
+        data.get("name"), "name", max_length=200, required=True
+    )
     if Organization.objects.filter(name__iexact=name).exists():
         raise ConflictError(
             f"an organization named {name!r} already exists",
@@ -184,11 +192,15 @@ def update_organization(
         for key, (_, value) in changes.items():
             setattr(org, key, value)
         org.save()
-        audit.record(actor, "organization.update", obj=org, summary=org.name, data=_jsonable(changes))
+        audit.record(
+            actor, "organization.update", obj=org, summary=org.name, data=_jsonable(changes)
+        )
     return org
 
 
-def confirm_organization(viewer: Viewer, actor: audit.Actor, org: Organization, user: Any) -> Organization:
+def confirm_organization(
+    viewer: Viewer, actor: audit.Actor, org: Organization, user: Any
+) -> Organization:
     """A coordinator confirms an inferred operator: it is no longer marked inferred."""
     _staff(viewer)
     with transaction.atomic():
@@ -213,7 +225,10 @@ def set_vetting(
         org.vetted_at = timezone.now() if level != Organization.UNVETTED else None
         org.save()
         audit.record(
-            actor, "organization.vet", obj=org, summary=f"{before} -> {level}",
+            actor,
+            "organization.vet",
+            obj=org,
+            summary=f"{before} -> {level}",
             data={"before": before, "after": level},
         )
     return org
@@ -226,8 +241,11 @@ def merge_organizations(
     _staff(viewer)
     sources = [s for s in sources if s.pk != target.pk]
     if not sources:
-        raise InputError("nothing to merge", location=Location(field="sources"),
-                         hint="choose at least one other organization")
+        raise InputError(
+            "nothing to merge",
+            location=Location(field="sources"),
+            hint="choose at least one other organization",
+        )
     from dnscc.accounts.models import Account
     from dnscc.directory.models import RootServer
 
@@ -250,7 +268,10 @@ def merge_organizations(
         for s in sources:
             s.delete()
         audit.record(
-            actor, "organization.merge", obj=target, summary=f"merged {', '.join(names)}",
+            actor,
+            "organization.merge",
+            obj=target,
+            summary=f"merged {', '.join(names)}",
             data={"merged": names, **moved},
         )
     lookup.invalidate()
@@ -288,7 +309,10 @@ def split_organization(
         )
         Tld.objects.filter(operator=org, name__in=names).update(operator=new)
         audit.record(
-            actor, "organization.split", obj=org, summary=f"{len(names)} TLDs to {new_name}",
+            actor,
+            "organization.split",
+            obj=org,
+            summary=f"{len(names)} TLDs to {new_name}",
             data={"tlds": names, "new_organization": new.slug},
         )
     lookup.invalidate()
@@ -340,8 +364,9 @@ def start_verification(viewer: Viewer, actor: audit.Actor, contact: Contact) -> 
     """Issue a verification token and queue the message that carries it; returns the link."""
     _staff(viewer)
     if not contact.email:
-        raise InputError("this contact has no email address to verify",
-                         location=Location(field="email"))
+        raise InputError(
+            "this contact has no email address to verify", location=Location(field="email")
+        )
     token = secrets.token_urlsafe(24)
     link = f"{settings.BASE_URL}/directory/verify/{contact.pk}/{token}/"
     with transaction.atomic():
@@ -368,8 +393,9 @@ def confirm_verification(contact_id: int, token: str) -> Contact:
         raise NotFoundError("this verification link is not valid")
     sent = contact.verification_sent_at
     if sent is None or timezone.now() - sent > timedelta(hours=settings.CONTACT_TOKEN_HOURS):
-        raise ConflictError("this verification link has expired",
-                            hint="ask the center to send a new one")
+        raise ConflictError(
+            "this verification link has expired", hint="ask the center to send a new one"
+        )
     with transaction.atomic():
         contact.verified_at = timezone.now()
         contact.verification_digest = ""
@@ -379,4 +405,7 @@ def confirm_verification(contact_id: int, token: str) -> Contact:
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if isinstance(v, (str, int, bool, list, type(None))) else str(v)) for k, v in data.items()}
+    return {
+        k: (v if isinstance(v, (str, int, bool, list, type(None))) else str(v))
+        for k, v in data.items()
+    }

@@ -10,6 +10,7 @@ import re
 import zoneinfo
 from datetime import UTC
 from functools import cache
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -156,10 +157,23 @@ def pgp(value: Any, field: str = "pgp_key") -> dict[str, Any]:
 
 
 CONTACT_FIELDS = (
-    "name", "kind", "email", "webhook_url", "phone", "language", "is_24x7", "pgp_key", "tlp",
+    "name",
+    "kind",
+    "email",
+    "webhook_url",
+    "phone",
+    "language",
+    "is_24x7",
+    "pgp_key",
+    "tlp",
 )
 ORGANIZATION_FIELDS = (
-    "organization_name", "organization_kind", "region", "country", "time_zone", "languages",
+    "organization_name",
+    "organization_kind",
+    "region",
+    "country",
+    "time_zone",
+    "languages",
     "resource_constrained",
 )
 
@@ -191,7 +205,7 @@ def clean_organization(raw: dict[str, Any], *, prefix: str = "organization_") ->
         data["kind"] = choice(
             raw[f"{prefix}kind"], f"{prefix}kind", Organization.KIND_CHOICES, Organization.OTHER
         )
-    cleaners = {
+    cleaners: dict[str, Callable[[Any, str], Any]] = {
         "region": region,
         "country": country,
         "time_zone": time_zone,

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -48,7 +47,11 @@ def organizations(request: HttpRequest) -> HttpResponse:
         "kinds": Organization.KIND_CHOICES,
         "vettings": Organization.VETTING_CHOICES,
     }
-    template = "directory/_org_rows.html" if request.headers.get("HX-Request") else "directory/organizations.html"
+    template = (
+        "directory/_org_rows.html"
+        if request.headers.get("HX-Request")
+        else "directory/organizations.html"
+    )
     return render(request, template, context)
 
 
@@ -56,8 +59,13 @@ def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
     viewer = request.viewer  # type: ignore[attr-defined]
     contacts = services.visible_contacts(viewer, org)
     if contacts:
-        audit.disclosed(audit.Actor.of(request.user), "directory.contact",
-                        ids=[c.pk for c in contacts], how="view", organization=org.slug)
+        audit.disclosed(
+            audit.Actor.of(request.user),
+            "directory.contact",
+            ids=[c.pk for c in contacts],
+            how="view",
+            organization=org.slug,
+        )
     return {
         "org": org,
         "tlds": org.tlds.filter(delegated=True).order_by("name"),
@@ -110,7 +118,10 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
             services.set_vetting(viewer, actor, org, p.get("level", ""), request.user)
             messages.success(request, f"Vetting set to {org.vetting}.")
         elif action == "edit":
-            data = {k: p.get(k, "") for k in ("region", "country", "time_zone", "languages", "tlp", "notes")}
+            data = {
+                k: p.get(k, "")
+                for k in ("region", "country", "time_zone", "languages", "tlp", "notes")
+            }
             data["organization_name"] = p.get("name", "")
             data["organization_kind"] = p.get("kind", "")
             data["resource_constrained"] = "1" if p.get("resource_constrained") else "0"
@@ -127,7 +138,9 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
             messages.success(request, f"Created {new.name}.")
             return redirect("directory:organization", slug=new.slug)
         elif action == "add_contact":
-            services.add_contact(viewer, actor, org, {k: p.get(k, "") for k in p if k != "csrfmiddlewaretoken"})
+            services.add_contact(
+                viewer, actor, org, {k: p.get(k, "") for k in p if k != "csrfmiddlewaretoken"}
+            )
             messages.success(request, "Contact added.")
         elif action in ("verify_contact", "delete_contact"):
             contact = org.contacts.filter(pk=p.get("contact", "0") or 0).first()
@@ -162,11 +175,20 @@ def tlds(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs.order_by("name"), 100).get_page(g.get("page"))
     query = g.copy()
     query.pop("page", None)
-    return render(request, "directory/tlds.html", {
-        "page": page, "f": g, "query": query.urlencode(), "regions": list(Region),
-        "kinds": Tld.KIND_CHOICES,
-        "counts": dict(Tld.objects.filter(delegated=True).values_list("kind").annotate(n=Count("id"))),
-    })
+    return render(
+        request,
+        "directory/tlds.html",
+        {
+            "page": page,
+            "f": g,
+            "query": query.urlencode(),
+            "regions": list(Region),
+            "kinds": Tld.KIND_CHOICES,
+            "counts": dict(
+                Tld.objects.filter(delegated=True).values_list("kind").annotate(n=Count("id"))
+            ),
+        },
+    )
 
 
 @role_required()
@@ -179,7 +201,11 @@ def lookup_page(request: HttpRequest) -> HttpResponse:
                 results.append(lookup.lookup_for(request.viewer, item))  # type: ignore[attr-defined]
             except InputError as exc:
                 error = f"{item}: {exc.problem}"
-    template = "directory/_lookup_results.html" if request.headers.get("HX-Request") else "directory/lookup.html"
+    template = (
+        "directory/_lookup_results.html"
+        if request.headers.get("HX-Request")
+        else "directory/lookup.html"
+    )
     return render(request, template, {"q": q, "results": results, "error": error})
 
 
@@ -195,8 +221,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
             if upload is None:
                 raise InputError("choose a file to upload")
             if upload.size and upload.size > settings.MAX_UPLOAD_BYTES:
-                raise InputError(f"{upload.name} is {upload.size} bytes, over the limit of "
-                                 f"{settings.MAX_UPLOAD_BYTES} bytes")
+                raise InputError(
+                    f"{upload.name} is {upload.size} bytes, over the limit of "
+                    f"{settings.MAX_UPLOAD_BYTES} bytes"
+                )
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -204,7 +232,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
             actor = audit.Actor.of(request.user)
             if what == "rootzone":
                 context["rootzone"] = rootzone_import.import_root_zone(
-                    text if text.endswith("\n") else text + "\n", actor=actor, dry_run=dry_run,
+                    text if text.endswith("\n") else text + "\n",
+                    actor=actor,
+                    dry_run=dry_run,
                     name=upload.name,
                 )
             elif what == "contacts":
@@ -233,5 +263,3 @@ def verify_contact(request: HttpRequest, contact_id: int, token: str) -> HttpRes
     except DnsccError as exc:
         return render(request, "directory/verify.html", {"error": str(exc)}, status=410)
     return render(request, "directory/verify.html", {"confirmed": contact})
-
-

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,103 +14,298 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('tld_registry', 'TLD registry operator'), ('registrar', 'Registrar'), ('root_server_operator', 'Root server operator'), ('resolver_operator', 'Resolver / ISP operator'), ('csirt', 'CSIRT / national CERT'), ('law_enforcement', 'Law enforcement'), ('other', 'Other')], default='other', max_length=32)),
-                ('region', models.CharField(blank=True, choices=[('AF', 'Africa'), ('AP', 'Asia/Australia/Pacific'), ('EU', 'Europe'), ('LAC', 'Latin America/Caribbean islands'), ('NA', 'North America')], max_length=3)),
-                ('country', models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2)),
-                ('time_zone', models.CharField(blank=True, max_length=64)),
-                ('languages', models.JSONField(blank=True, default=list, help_text='BCP 47 codes, preferred first')),
-                ('resource_constrained', models.BooleanField(default=False)),
-                ('vetting', models.CharField(choices=[('unvetted', 'Unvetted'), ('vetted', 'Vetted'), ('trusted', 'Trusted')], default='unvetted', max_length=16)),
-                ('vetted_at', models.DateTimeField(blank=True, null=True)),
-                ('inferred', models.BooleanField(default=False, help_text='Created by operator inference from the root zone; unconfirmed.')),
-                ('inference_key', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('inference_evidence', models.JSONField(blank=True, default=dict)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('tlp', models.CharField(choices=[('CLEAR', 'TLP:CLEAR'), ('GREEN', 'TLP:GREEN'), ('AMBER', 'TLP:AMBER'), ('AMBER+STRICT', 'TLP:AMBER+STRICT'), ('RED', 'TLP:RED')], default='AMBER', max_length=16)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vetted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("tld_registry", "TLD registry operator"),
+                            ("registrar", "Registrar"),
+                            ("root_server_operator", "Root server operator"),
+                            ("resolver_operator", "Resolver / ISP operator"),
+                            ("csirt", "CSIRT / national CERT"),
+                            ("law_enforcement", "Law enforcement"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("AF", "Africa"),
+                            ("AP", "Asia/Australia/Pacific"),
+                            ("EU", "Europe"),
+                            ("LAC", "Latin America/Caribbean islands"),
+                            ("NA", "North America"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(blank=True, help_text="ISO 3166-1 alpha-2", max_length=2),
+                ),
+                ("time_zone", models.CharField(blank=True, max_length=64)),
+                (
+                    "languages",
+                    models.JSONField(
+                        blank=True, default=list, help_text="BCP 47 codes, preferred first"
+                    ),
+                ),
+                ("resource_constrained", models.BooleanField(default=False)),
+                (
+                    "vetting",
+                    models.CharField(
+                        choices=[
+                            ("unvetted", "Unvetted"),
+                            ("vetted", "Vetted"),
+                            ("trusted", "Trusted"),
+                        ],
+                        default="unvetted",
+                        max_length=16,
+                    ),
+                ),
+                ("vetted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "inferred",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Created by operator inference from the root zone; unconfirmed.",
+                    ),
+                ),
+                ("inference_key", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("inference_evidence", models.JSONField(blank=True, default=dict)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "tlp",
+                    models.CharField(
+                        choices=[
+                            ("CLEAR", "TLP:CLEAR"),
+                            ("GREEN", "TLP:GREEN"),
+                            ("AMBER", "TLP:AMBER"),
+                            ("AMBER+STRICT", "TLP:AMBER+STRICT"),
+                            ("RED", "TLP:RED"),
+                        ],
+                        default="AMBER",
+                        max_length=16,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vetted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('person', 'Person'), ('role', 'Role mailbox')], default='role', max_length=8)),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('webhook_url', models.URLField(blank=True, max_length=500)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('language', models.CharField(blank=True, max_length=16)),
-                ('is_24x7', models.BooleanField(default=False)),
-                ('pgp_key', models.TextField(blank=True)),
-                ('pgp_fingerprint', models.CharField(blank=True, max_length=64)),
-                ('pgp_algorithm', models.CharField(blank=True, max_length=32)),
-                ('pgp_expires', models.DateTimeField(blank=True, null=True)),
-                ('pgp_user_ids', models.JSONField(blank=True, default=list)),
-                ('tlp', models.CharField(choices=[('CLEAR', 'TLP:CLEAR'), ('GREEN', 'TLP:GREEN'), ('AMBER', 'TLP:AMBER'), ('AMBER+STRICT', 'TLP:AMBER+STRICT'), ('RED', 'TLP:RED')], default='AMBER', max_length=16)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('verification_digest', models.CharField(blank=True, max_length=64)),
-                ('verification_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Person"), ("role", "Role mailbox")],
+                        default="role",
+                        max_length=8,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("webhook_url", models.URLField(blank=True, max_length=500)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("language", models.CharField(blank=True, max_length=16)),
+                ("is_24x7", models.BooleanField(default=False)),
+                ("pgp_key", models.TextField(blank=True)),
+                ("pgp_fingerprint", models.CharField(blank=True, max_length=64)),
+                ("pgp_algorithm", models.CharField(blank=True, max_length=32)),
+                ("pgp_expires", models.DateTimeField(blank=True, null=True)),
+                ("pgp_user_ids", models.JSONField(blank=True, default=list)),
+                (
+                    "tlp",
+                    models.CharField(
+                        choices=[
+                            ("CLEAR", "TLP:CLEAR"),
+                            ("GREEN", "TLP:GREEN"),
+                            ("AMBER", "TLP:AMBER"),
+                            ("AMBER+STRICT", "TLP:AMBER+STRICT"),
+                            ("RED", "TLP:RED"),
+                        ],
+                        default="AMBER",
+                        max_length=16,
+                    ),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("verification_digest", models.CharField(blank=True, max_length=64)),
+                ("verification_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization__name', 'name'],
+                "ordering": ["organization__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='RootServer',
+            name="RootServer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('letter', models.CharField(max_length=1, unique=True)),
-                ('host', models.CharField(max_length=64)),
-                ('addresses', models.JSONField(default=list)),
-                ('operator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='root_servers', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("letter", models.CharField(max_length=1, unique=True)),
+                ("host", models.CharField(max_length=64)),
+                ("addresses", models.JSONField(default=list)),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="root_servers",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['letter'],
+                "ordering": ["letter"],
             },
         ),
         migrations.CreateModel(
-            name='Tld',
+            name="Tld",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='A-label, lower case, no dot', max_length=63, unique=True)),
-                ('unicode_name', models.CharField(blank=True, max_length=63)),
-                ('kind', models.CharField(choices=[('cctld', 'ccTLD'), ('gtld', 'gTLD'), ('idn_cctld', 'IDN ccTLD'), ('infrastructure', 'Infrastructure')], max_length=16)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('region', models.CharField(blank=True, choices=[('AF', 'Africa'), ('AP', 'Asia/Australia/Pacific'), ('EU', 'Europe'), ('LAC', 'Latin America/Caribbean islands'), ('NA', 'North America')], max_length=3)),
-                ('ns', models.JSONField(default=list, help_text='Name server host names, as delegated')),
-                ('glue', models.JSONField(default=dict, help_text='host -> addresses, from the root zone')),
-                ('ds', models.JSONField(default=list, help_text='[key tag, algorithm, digest type, digest]')),
-                ('delegated', models.BooleanField(default=True)),
-                ('root_serial', models.BigIntegerField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('operator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tlds', to='directory.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="A-label, lower case, no dot", max_length=63, unique=True
+                    ),
+                ),
+                ("unicode_name", models.CharField(blank=True, max_length=63)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cctld", "ccTLD"),
+                            ("gtld", "gTLD"),
+                            ("idn_cctld", "IDN ccTLD"),
+                            ("infrastructure", "Infrastructure"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2)),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("AF", "Africa"),
+                            ("AP", "Asia/Australia/Pacific"),
+                            ("EU", "Europe"),
+                            ("LAC", "Latin America/Caribbean islands"),
+                            ("NA", "North America"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "ns",
+                    models.JSONField(
+                        default=list, help_text="Name server host names, as delegated"
+                    ),
+                ),
+                (
+                    "glue",
+                    models.JSONField(
+                        default=dict, help_text="host -> addresses, from the root zone"
+                    ),
+                ),
+                (
+                    "ds",
+                    models.JSONField(
+                        default=list, help_text="[key tag, algorithm, digest type, digest]"
+                    ),
+                ),
+                ("delegated", models.BooleanField(default=True)),
+                ("root_serial", models.BigIntegerField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tlds",
+                        to="directory.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'TLD',
-                'ordering': ['name'],
+                "verbose_name": "TLD",
+                "ordering": ["name"],
             },
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['kind', 'region'], name='directory_o_kind_32def1_idx'),
+            model_name="organization",
+            index=models.Index(fields=["kind", "region"], name="directory_o_kind_32def1_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.UniqueConstraint(condition=models.Q(('email', ''), _negated=True), fields=('organization', 'email'), name='contact_unique_email_per_org'),
+            model_name="contact",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("email", ""), _negated=True),
+                fields=("organization", "email"),
+                name="contact_unique_email_per_org",
+            ),
         ),
     ]
