@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # a concern not built yet
+            if exc.name and name.startswith(exc.name):  # a concern not built yet
                 continue
             raise
         module.register(sub)
