@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dnscc.accounts import audit, services
@@ -12,10 +17,36 @@ from dnscc.accounts.models import ApiToken, AuditEvent
 from dnscc.core.errors import DnsccError
 from dnscc.web.access import role_required
 
+MAX_FAILED_LOGINS = 10
+LOCKOUT = timedelta(minutes=15)
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Refuse a user name after MAX_FAILED_LOGINS failures in LOCKOUT, counted from the
+    audit log so that every web process sees the same count."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your user name and password did not match. Please try again.",
+    }
+
+    def clean(self) -> dict[str, object]:
+        username = (self.data.get("username") or "")[:150]
+        recent = AuditEvent.objects.filter(
+            action="auth.login_failed", object_id=username, at__gte=timezone.now() - LOCKOUT
+        ).count()
+        if username and recent >= MAX_FAILED_LOGINS:
+            raise ValidationError(
+                "Too many failed attempts for this user name. Try again in 15 minutes.",
+                code="throttled",
+            )
+        return super().clean()
+
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm
 
 
 @role_required()  # deny by default: an account without a role manages no tokens
