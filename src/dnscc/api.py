@@ -93,9 +93,11 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _add_routers() -> None:
     from dnscc.accounts.api import router as accounts
     from dnscc.directory.api import router as directory
+    from dnscc.monitoring.api import router as monitoring
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)
+    api.add_router("/monitoring/", monitoring)
 
 
 _add_routers()

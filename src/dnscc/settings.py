@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ninja",
     "dnscc.accounts",
     "dnscc.directory",
+    "dnscc.monitoring",
     "dnscc.web",
 ]
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("dnscc.accounts.urls")),
     path("directory/", include("dnscc.directory.urls")),
+    path("health/", include("dnscc.monitoring.urls")),
     path("", include("dnscc.web.urls")),
 ]
 

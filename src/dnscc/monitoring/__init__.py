@@ -1,0 +1,1 @@
+"""Namespace health in the center: scheduled sweeps, deduplicated findings, alerts."""

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from dnscc.accounts.services import require_staff
+from dnscc.core.errors import NotFoundError
+from dnscc.monitoring import services
+from dnscc.monitoring.models import Alert, Finding, Sweep
+
+router = Router(tags=["monitoring"])
+
+
+class FindingOut(Schema):
+    id: int
+    zone: str
+    code: str
+    severity: str
+    server: str
+    message: str
+    evidence: list[Any]
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+
+
+class SweepOut(Schema):
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    trigger: str
+    zones_total: int
+    zones_done: int
+    zones_untested: int
+    queries: int
+    seconds: float
+    new_findings: int
+    resolved_findings: int
+    open_by_severity: dict[str, int]
+
+
+class AlertOut(Schema):
+    id: int
+    finding_id: int
+    zone: str
+    code: str
+    organization: str | None
+    desk: str
+    severity: str
+    title: str
+    state: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    resolution: str
+
+
+def _alert_out(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "finding_id": a.finding_id,
+        "zone": a.finding.zone,
+        "code": a.finding.code,
+        "organization": a.organization.slug if a.organization else None,
+        "desk": a.desk,
+        "severity": a.severity,
+        "title": a.title,
+        "state": a.state,
+        "opened_at": a.opened_at,
+        "acknowledged_at": a.acknowledged_at,
+        "resolved_at": a.resolved_at,
+        "resolution": a.resolution,
+    }
+
+
+@router.get("/findings", response=list[FindingOut])
+def list_findings(
+    request: HttpRequest,
+    zone: str | None = None,
+    code: str = "",
+    open: bool = True,
+    limit: int = 500,
+) -> list[Finding]:
+    require_staff(request.user)
+    qs = Finding.objects.all()
+    if zone is not None:
+        qs = qs.filter(zone="" if zone in (".", "") else zone.lower().rstrip("."))
+    if code:
+        qs = qs.filter(code=code)
+    if open:
+        qs = qs.filter(resolved_at__isnull=True)
+    return list(qs[: max(1, min(limit, 5000))])
+
+
+@router.get("/sweeps", response=list[SweepOut])
+def list_sweeps(request: HttpRequest, limit: int = 50) -> list[Sweep]:
+    require_staff(request.user)
+    return list(Sweep.objects.all()[: max(1, min(limit, 500))])
+
+
+@router.post("/sweeps", response={202: dict[str, Any]})
+def trigger_sweep(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    require_staff(request.user)
+    from dnscc.monitoring.tasks import sweep_task
+
+    result = sweep_task.enqueue(trigger=f"api:{request.user.get_username()}")
+    return 202, {"queued": True, "task": str(result.id)}
+
+
+@router.get("/alerts", response=list[AlertOut])
+def list_alerts(
+    request: HttpRequest, state: str = "active", desk: str = ""
+) -> list[dict[str, Any]]:
+    require_staff(request.user)
+    qs = Alert.objects.select_related("finding", "organization")
+    if state == "active":
+        qs = qs.exclude(state=Alert.RESOLVED)
+    elif state != "all":
+        qs = qs.filter(state=state)
+    if desk:
+        qs = qs.filter(desk=desk)
+    return [_alert_out(a) for a in qs[:1000]]
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
+def acknowledge(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+    require_staff(request.user)
+    alert = Alert.objects.select_related("finding", "organization").filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFoundError(f"no alert {alert_id}")
+    return _alert_out(services.acknowledge_alert(alert, request.user))

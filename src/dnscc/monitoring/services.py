@@ -1,0 +1,251 @@
+"""Store probe results in the center: findings deduplicated from first seen to resolved,
+per-zone status, sweep aggregates, and alerts routed to the regional duty desk.
+
+The probe library (dnscc.probe) knows nothing of the database; `record_zone_report` takes
+its ZoneReport (zone, findings, untested, queries) and does the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from dnscc.accounts import audit
+from dnscc.directory.models import Tld
+from dnscc.monitoring.models import (
+    SEVERITIES,
+    Alert,
+    Finding,
+    Schedule,
+    Sweep,
+    ZoneStatus,
+    severity_rank,
+)
+
+MAX_EVIDENCE_BYTES = 16_000
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def evidence_json(evidence: Iterable[Any]) -> list[Any]:
+    """Evidence as JSON, trimmed so that one finding never stores an unbounded blob."""
+    items = [_plain(e) for e in evidence]
+    while items and len(json.dumps(items, default=str)) > MAX_EVIDENCE_BYTES:
+        items = items[: max(1, len(items) // 2)] if len(items) > 1 else [str(items[0])[:4000]]
+        if len(items) == 1 and isinstance(items[0], str):
+            break
+    return items
+
+
+def start_sweep(*, trigger: str, hints: str = "", zones_total: int = 0) -> Sweep:
+    return Sweep.objects.create(
+        started_at=timezone.now(), trigger=trigger, hints=hints[:500], zones_total=zones_total
+    )
+
+
+def _desk_for(tld: Tld | None) -> tuple[Any, str]:
+    if tld is None:
+        return None, ""
+    org = tld.operator
+    region = (org.region if org and org.region else "") or tld.region
+    return org, region
+
+
+def alert_threshold() -> str:
+    return str(getattr(settings, "ALERT_MIN_SEVERITY", "error"))
+
+
+def record_zone_report(sweep: Sweep, report: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """Merge one zone's results into the findings; open and resolve alerts. Returns counts."""
+    now = now or timezone.now()
+    zone = report.zone.rstrip(".").lower() if report.zone not in ("", ".") else ""
+    untested = [str(u) for u in getattr(report, "untested", ()) or ()]
+    tld = Tld.objects.filter(name=zone).select_related("operator").first() if zone else None
+    threshold = severity_rank(alert_threshold())
+    counts = {"new": 0, "resolved": 0, "open": 0}
+    with transaction.atomic():
+        current: dict[tuple[str, str], Any] = {}
+        for f in report.findings:
+            severity = getattr(f.severity, "value", f.severity)
+            current[(f.code, f.server or "")] = (f, str(severity))
+        existing = {
+            (x.code, x.server): x
+            for x in Finding.objects.select_for_update().filter(zone=zone, resolved_at__isnull=True)
+        }
+        for key, (f, severity) in current.items():
+            row = existing.get(key)
+            evidence = evidence_json(getattr(f, "evidence", ()))
+            if row is None:
+                row = Finding.objects.create(
+                    zone=zone,
+                    code=f.code,
+                    severity=severity,
+                    server=key[1],
+                    message=f.message,
+                    evidence=evidence,
+                    first_seen=now,
+                    last_seen=now,
+                    first_sweep=sweep,
+                    last_sweep=sweep,
+                )
+                counts["new"] += 1
+                if severity_rank(severity) >= threshold:
+                    _open_alert(row, tld, now)
+            else:
+                row.severity, row.message, row.evidence = severity, f.message, evidence
+                row.last_seen, row.last_sweep = now, sweep
+                row.save(
+                    update_fields=["severity", "message", "evidence", "last_seen", "last_sweep"]
+                )
+                if severity_rank(severity) >= threshold and not hasattr(row, "alert"):
+                    _open_alert(row, tld, now)
+        # A finding absent from this sweep is resolved, unless its check could not run.
+        zone_untestable = bool(untested) and not report.findings
+        for key, row in existing.items():
+            if key in current or zone_untestable:
+                continue
+            row.resolved_at = now
+            row.last_sweep = sweep
+            row.save(update_fields=["resolved_at", "last_sweep"])
+            counts["resolved"] += 1
+            alert = Alert.objects.filter(finding=row).exclude(state=Alert.RESOLVED).first()
+            if alert:
+                alert.state = Alert.RESOLVED
+                alert.resolved_at = now
+                alert.resolution = (
+                    f"{row.code} no longer seen in sweep {sweep.pk} at {now:%Y-%m-%d %H:%M} UTC"
+                )
+                alert.save(update_fields=["state", "resolved_at", "resolution"])
+        open_rows = [sev for _, sev in current.values()]
+        counts["open"] = len(open_rows)
+        worst = (
+            max(open_rows, key=severity_rank) if open_rows else ("untested" if untested else "ok")
+        )
+        ZoneStatus.objects.update_or_create(
+            zone=zone,
+            defaults={
+                "tld": tld,
+                "region": tld.region if tld else "",
+                "worst": worst,
+                "open_findings": len(open_rows),
+                "untested": untested[:20],
+                "last_swept": now,
+                "last_sweep": sweep,
+            },
+        )
+    return counts
+
+
+def _open_alert(finding: Finding, tld: Tld | None, now: datetime) -> Alert:
+    org, desk = _desk_for(tld)
+    where = f".{finding.zone}" if finding.zone else "the root zone"
+    alert = Alert.objects.create(
+        finding=finding,
+        organization=org,
+        desk=desk,
+        severity=finding.severity,
+        title=f"{finding.code} on {where}: {finding.message}"[:300],
+        opened_at=now,
+    )
+    audit.record(
+        audit.SYSTEM,
+        "alert.open",
+        obj=alert,
+        summary=alert.title,
+        data={"desk": desk, "organization": getattr(org, "slug", None)},
+    )
+    return alert
+
+
+def finish_sweep(
+    sweep: Sweep,
+    *,
+    zones_done: int,
+    zones_untested: int,
+    queries: int,
+    new: int,
+    resolved: int,
+    error: str = "",
+) -> Sweep:
+    open_counts = Counter(
+        Finding.objects.filter(resolved_at__isnull=True).values_list("severity", flat=True)
+    )
+    sweep.finished_at = timezone.now()
+    sweep.status = Sweep.FAILED if error else Sweep.DONE
+    sweep.zones_done, sweep.zones_untested, sweep.queries = zones_done, zones_untested, queries
+    sweep.new_findings, sweep.resolved_findings = new, resolved
+    sweep.seconds = (sweep.finished_at - sweep.started_at).total_seconds()
+    sweep.open_by_severity = {s: open_counts.get(s, 0) for s in SEVERITIES}
+    sweep.error = error[:5000]
+    sweep.save()
+    return sweep
+
+
+def acknowledge_alert(alert: Alert, user: Any) -> Alert:
+    with transaction.atomic():
+        if Alert.objects.filter(pk=alert.pk, state=Alert.OPEN).update(
+            state=Alert.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
+        ):
+            audit.record(audit.Actor.of(user), "alert.acknowledge", obj=alert, summary=alert.title)
+    alert.refresh_from_db()
+    return alert
+
+
+def history(days: int = 14) -> list[dict[str, Any]]:
+    """Open findings over time (one point per finished sweep) for the health plot."""
+    since = timezone.now() - timedelta(days=days)
+    return [
+        {"at": s.finished_at, "counts": s.open_by_severity}
+        for s in Sweep.objects.filter(status=Sweep.DONE, finished_at__gte=since).order_by(
+            "finished_at"
+        )
+    ]
+
+
+def status_counts() -> dict[str, int]:
+    return dict(ZoneStatus.objects.values_list("worst").annotate(n=Count("id")))
+
+
+# --- schedule -----------------------------------------------------------------------------
+
+
+def claim_due(name: str, interval_seconds: int, *, now: datetime | None = None) -> bool:
+    """True for exactly one caller per due run, across processes and machines."""
+    now = now or timezone.now()
+    schedule, _ = Schedule.objects.get_or_create(
+        name=name, defaults={"next_run_at": now, "interval_seconds": interval_seconds}
+    )
+    if schedule.next_run_at > now:
+        return False
+    return (
+        Schedule.objects.filter(pk=schedule.pk, next_run_at=schedule.next_run_at).update(
+            next_run_at=now + timedelta(seconds=interval_seconds),
+            last_run_at=now,
+            interval_seconds=interval_seconds,
+        )
+        == 1
+    )

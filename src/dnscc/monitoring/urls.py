@@ -1,0 +1,11 @@
+from django.urls import path
+
+from dnscc.monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views.health, name="health"),
+    path("zone/<str:name>/", views.zone, name="zone"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/acknowledge", views.acknowledge, name="acknowledge"),
+]

@@ -1,0 +1,178 @@
+"""Findings are deduplicated from first seen to resolved; alerts open and resolve with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dnscc.monitoring import services
+from dnscc.monitoring.models import Alert, Finding, Schedule, Sweep, ZoneStatus
+from tests.conftest import World
+
+
+@dataclass(frozen=True)
+class FakeEvidence:
+    qname: str
+    qtype: str
+    server: str
+    rcode: str
+
+
+@dataclass(frozen=True)
+class FakeFinding:
+    code: str
+    severity: str
+    message: str
+    server: str | None = None
+    evidence: tuple[FakeEvidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class FakeReport:
+    zone: str
+    findings: tuple[FakeFinding, ...] = ()
+    untested: tuple[str, ...] = ()
+    queries: int = 0
+    seconds: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+LAME = FakeFinding(
+    "DELEGATION04",
+    "error",
+    "ns1.nic.alpha answers without authority",
+    "ns1.nic.alpha",
+    (FakeEvidence("alpha.", "SOA", "192.0.2.1", "NOERROR"),),
+)
+DRIFT = FakeFinding("CONSISTENCY01", "warning", "SOA serials differ")
+
+
+def _sweep() -> Sweep:
+    return services.start_sweep(trigger="test")
+
+
+def test_a_new_finding_is_stored_with_its_evidence(world: World) -> None:
+    counts = services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    assert counts == {"new": 1, "resolved": 0, "open": 1}
+    finding = Finding.objects.get()
+    assert (finding.zone, finding.code, finding.server) == (
+        "alpha",
+        "DELEGATION04",
+        "ns1.nic.alpha",
+    )
+    assert finding.evidence == [
+        {"qname": "alpha.", "qtype": "SOA", "server": "192.0.2.1", "rcode": "NOERROR"}
+    ]
+
+
+def test_a_finding_seen_again_is_one_row_with_first_and_last_seen(world: World) -> None:
+    t0 = timezone.now()
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)), now=t0)
+    later = t0 + timedelta(minutes=10)
+    counts = services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)), now=later)
+    assert counts["new"] == 0
+    finding = Finding.objects.get()
+    assert (finding.first_seen, finding.last_seen) == (t0, later)
+
+
+def test_a_finding_gone_from_a_sweep_is_resolved(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME, DRIFT)))
+    counts = services.record_zone_report(_sweep(), FakeReport("alpha", (DRIFT,)))
+    assert counts == {"new": 0, "resolved": 1, "open": 1}
+    assert Finding.objects.get(code="DELEGATION04").resolved_at is not None
+    assert Finding.objects.get(code="CONSISTENCY01").resolved_at is None
+
+
+def test_an_untestable_zone_does_not_resolve_its_findings(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    services.record_zone_report(_sweep(), FakeReport("alpha", (), untested=("no server answered",)))
+    assert Finding.objects.get().resolved_at is None
+    assert ZoneStatus.objects.get(zone="alpha").worst == "untested"
+
+
+def test_a_finding_that_returns_after_resolving_is_a_new_row(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    services.record_zone_report(_sweep(), FakeReport("alpha"))
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    assert Finding.objects.count() == 2
+    assert Finding.objects.filter(resolved_at__isnull=True).count() == 1
+
+
+def test_an_error_opens_an_alert_routed_to_the_operators_desk(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    alert = Alert.objects.get()
+    assert alert.organization == world.org_a
+    assert alert.desk == "AF"  # Alpha Registry's region
+    assert alert.state == Alert.OPEN
+    assert "DELEGATION04" in alert.title
+
+
+def test_a_warning_below_the_threshold_opens_no_alert(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (DRIFT,)))
+    assert not Alert.objects.exists()
+
+
+def test_the_alert_says_when_its_finding_resolves(world: World) -> None:
+    sweep = _sweep()
+    services.record_zone_report(sweep, FakeReport("alpha", (LAME,)))
+    later = _sweep()
+    services.record_zone_report(later, FakeReport("alpha"))
+    alert = Alert.objects.get()
+    assert alert.state == Alert.RESOLVED
+    assert f"sweep {later.pk}" in alert.resolution
+
+
+def test_acknowledging_is_audited_and_happens_once(world: World) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    alert = Alert.objects.get()
+    services.acknowledge_alert(alert, world.users["coordinator"])
+    services.acknowledge_alert(alert, world.users["admin"])
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == world.users["coordinator"]
+    from dnscc.accounts.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="alert.acknowledge").count() == 1
+
+
+def test_the_sweep_keeps_aggregates_for_the_history_plot(world: World) -> None:
+    sweep = _sweep()
+    services.record_zone_report(sweep, FakeReport("alpha", (LAME, DRIFT)))
+    services.finish_sweep(sweep, zones_done=1, zones_untested=0, queries=10, new=2, resolved=0)
+    sweep.refresh_from_db()
+    assert sweep.open_by_severity["error"] == 1
+    assert sweep.open_by_severity["warning"] == 1
+    assert services.history()[-1]["counts"]["error"] == 1
+
+
+def test_a_due_schedule_is_claimed_by_exactly_one_caller(db: None) -> None:
+    now = timezone.now()
+    assert services.claim_due("sweep", 600, now=now) is True
+    assert services.claim_due("sweep", 600, now=now) is False
+    assert services.claim_due("sweep", 600, now=now + timedelta(seconds=601)) is True
+    assert Schedule.objects.get().last_run_at == now + timedelta(seconds=601)
+
+
+@pytest.mark.parametrize("role", ["operator", "partner", "outsider", "norole"])
+def test_health_pages_are_for_staff_only(world: World, role: str) -> None:
+    services.record_zone_report(_sweep(), FakeReport("alpha", (LAME,)))
+    for path in ("/health/", "/health/zone/alpha/", "/health/alerts/"):
+        response = world.client(role).get(path)
+        assert response.status_code == 403
+        assert b"DELEGATION04" not in response.content
+
+
+def test_the_duty_desk_sees_the_alert_in_the_portal(world: World) -> None:
+    sweep = _sweep()
+    services.record_zone_report(sweep, FakeReport("alpha", (LAME,)))
+    services.finish_sweep(sweep, zones_done=1, zones_untested=0, queries=3, new=1, resolved=0)
+    page = world.client("coordinator").get("/health/alerts/")  # coord1 staffs the AF desk
+    assert page.status_code == 200
+    assert b"DELEGATION04 on .alpha" in page.content
+    health = world.client("coordinator").get("/health/")
+    assert b'aria-label="Open findings over time"' in health.content
+    assert b"DELEGATION04" in health.content  # offered as a check filter
+    zone = world.client("coordinator").get("/health/zone/alpha/")
+    assert b"192.0.2.1" in zone.content  # the evidence is shown
