@@ -13,6 +13,8 @@ from django.test import Client
 from dnscc.accounts.services import create_token, create_user
 from dnscc.directory.models import Contact, Organization, Tld
 
+pytest_plugins = ["dnscc.lab.pytest_plugin"]
+
 PASSWORD = "correct horse battery staple"
 
 ROLES = ("admin", "coordinator", "operator", "partner", "outsider", "norole", "anonymous")

@@ -40,6 +40,12 @@ def register(sub: Any) -> None:
     t.add_argument("token_id", type=int)
     t.set_defaults(func=token_revoke)
 
+    p = sub.add_parser("ping", help="check that a worker runs tasks (waits for the answer)")
+    p.add_argument("--count", type=int, default=1, help="pings to queue")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait")
+    p.add_argument("--no-wait", action="store_true", help="queue and return")
+    p.set_defaults(func=ping)
+
     p = sub.add_parser("audit", help="the audit log")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     a = asub.add_parser("verify", help="check the hash chain; exit 1 when it is broken")
@@ -158,3 +164,30 @@ def audit_verify(args: argparse.Namespace) -> int:
         for p in result.problems:
             print(f"  entry {p['seq']}: {p['problem']}")
     return 0 if result.ok else 1
+
+
+def ping(args: argparse.Namespace) -> int:
+    django_setup()
+    import secrets
+    import time
+
+    from dnscc.accounts.models import AuditEvent
+    from dnscc.accounts.tasks import ping as ping_task
+    from dnscc.core.errors import UnavailableError
+
+    labels = [f"ping-{secrets.token_hex(4)}" for _ in range(max(1, args.count))]
+    for label in labels:
+        ping_task.enqueue(label=label)
+    if args.no_wait:
+        print(f"queued {len(labels)} ping(s)")
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        done = AuditEvent.objects.filter(action="worker.ping", object_id__in=labels).count()
+        if done >= len(labels):
+            print(f"{done} ping(s) answered by the workers")
+            return 0
+        time.sleep(0.2)
+    raise UnavailableError(
+        f"no worker answered within {args.timeout:.0f} s", hint="start one: dnscc worker"
+    )
