@@ -65,6 +65,35 @@ def _user(username: str, password: str, **kwargs: Any) -> None:
         user.save(update_fields=["password"])
 
 
+# Faults the demo lab shows, so that a newcomer sees findings and alerts at once.
+DEMO_FAULTS = [
+    ("lame", "fr"),
+    ("expired-rrsig", "cl"),
+    ("hijack", "sn"),
+    ("serial-drift", "jp"),
+]
+
+
+def start_demo_lab(*, root_zone: str | None = None) -> dict[str, Any]:
+    """Start the full-root lab (idempotent) with the demo's faults. Pure lab calls: the
+    sweep that finds them is run by the scheduler of `dnscc serve`."""
+    from dnscc.core.errors import ConflictError
+    from dnscc.lab import Lab
+
+    lab = Lab()
+    lab.up(root_zone=Path(root_zone) if root_zone else None)
+    injected = []
+    for kind, tld in DEMO_FAULTS:
+        try:
+            lab.inject(kind, tld=tld)
+        except ConflictError as exc:
+            if "already injected" not in exc.message:
+                raise
+            # injected by an earlier run: the lab is already as the demo wants it
+        injected.append(f"{kind} on .{tld}")
+    return {"lab": str(lab.dir), "faults": injected}
+
+
 def load_demo(*, root_zone: str | None = None, password: str | None = None) -> dict[str, Any]:
     path = root_zone or str(default_root_zone())
     report = import_root_zone(path, actor=ACTOR)

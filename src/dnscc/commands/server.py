@@ -15,11 +15,15 @@ from dnscc.core.errors import ConfigError
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run the web server and a task worker (one command)")
+    p = sub.add_parser(
+        "serve", help="run the web server, a task worker and the scheduler (one command)"
+    )
     p.add_argument("--host", default=os.environ.get("DNSCC_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("DNSCC_PORT", "8000")))
     p.add_argument("--web-workers", type=int, default=2, help="web server processes")
-    p.add_argument("--no-worker", action="store_true", help="do not start a task worker")
+    p.add_argument(
+        "--no-worker", action="store_true", help="do not start a task worker and the scheduler"
+    )
     p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     p.set_defaults(func=serve)
 
@@ -39,6 +43,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="load the demo: directory from the root zone, users, contacts")
     p.add_argument("--root-zone", help="root zone file (default: the shared real root zone)")
     p.add_argument("--password", help="password for the demo users (default: generated)")
+    p.add_argument(
+        "--lab",
+        action="store_true",
+        help="also start the full-root DNS lab with a few faults for monitoring to find",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
 
@@ -105,7 +114,12 @@ def worker(args: argparse.Namespace) -> int:
     run_checks()
     from django.core.management import call_command
 
-    options: dict[str, Any] = {"queue_name": args.queues, "interval": args.interval}
+    # No autoreload, even in development: a worker restarting mid-task helps nobody.
+    options: dict[str, Any] = {
+        "queue_name": args.queues,
+        "interval": args.interval,
+        "reload": False,
+    }
     if args.batch:
         options["batch"] = True
     call_command("db_worker", **options)
@@ -141,6 +155,7 @@ def serve(args: argparse.Namespace) -> int:
     procs.append(subprocess.Popen(web))
     if not args.no_worker:
         procs.append(subprocess.Popen([sys.executable, "-m", "dnscc", "worker"]))
+        procs.append(subprocess.Popen([sys.executable, "-m", "dnscc", "scheduler"]))
 
     stopping = False
 
@@ -175,6 +190,15 @@ def demo(args: argparse.Namespace) -> int:
     from dnscc.demo import load_demo
 
     result = load_demo(root_zone=args.root_zone, password=args.password)
+    if args.lab:
+        from dnscc.demo import start_demo_lab
+
+        lab = start_demo_lab(root_zone=args.root_zone)
+        result["lab"] = lab
+        result["text"] += (
+            f"\nlab: the namespace runs on loopback ({lab['lab']}); faults: "
+            + ", ".join(lab["faults"])
+        )
     if args.json:
         print_json(result)
     else:

@@ -38,6 +38,12 @@ def open_findings_svg(points: list[dict[str, Any]], *, width: int = 720, height:
             f'<polyline fill="none" stroke="{COLORS[sev]}" stroke-width="2" points="{coords}">'
             f"<title>{escape(sev)}</title></polyline>"
         )
+        # A dot per sweep, so that a single sweep is visible too.
+        parts.extend(
+            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{COLORS[sev]}">'
+            f"<title>{escape(sev)}: {v}</title></circle>"
+            for i, v in enumerate(values)
+        )
     first, last = points[0]["at"], points[-1]["at"]
     parts.append(
         f'<text x="{pad_l}" y="{height - 4}" font-size="11" fill="#5b6470">'

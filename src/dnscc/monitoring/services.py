@@ -36,6 +36,8 @@ MAX_EVIDENCE_BYTES = 16_000
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        return _plain(value.as_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):

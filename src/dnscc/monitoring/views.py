@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -93,7 +94,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if account:
         my_desks = list(account.desks)
     if desk == "mine" and my_desks:
-        qs = qs.filter(desk__in=my_desks)
+        # Alerts with no regional desk (a gTLD operator without a region) reach every desk.
+        qs = qs.filter(Q(desk__in=my_desks) | Q(desk=""))
     elif desk not in ("mine", "all", ""):
         qs = qs.filter(desk=desk)
     page = Paginator(qs, 50).get_page(g.get("page"))

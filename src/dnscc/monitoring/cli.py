@@ -1,0 +1,102 @@
+"""`dnscc monitor sweep` (record a sweep in the center) and `dnscc scheduler`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dnscc.cli import django_setup, print_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("monitor", help="namespace health in the center (sweeps, findings)")
+    msub = p.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
+    s = msub.add_parser("sweep", help="sweep the root and every TLD now and record findings")
+    s.add_argument("--tlds", help="comma-separated TLDs (default: every delegated TLD)")
+    s.add_argument("--hints", type=Path, help="root hints (default: DNSCC_ROOT_HINTS or the lab)")
+    s.add_argument("--trust-anchor", type=Path)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("scheduler", help="enqueue periodic sweeps (safe to run on many machines)")
+    p.add_argument("--once", action="store_true", help="enqueue what is due, then exit")
+    p.set_defaults(func=cmd_scheduler)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.monitoring.runner import run_sweep
+
+    zones = [z for z in args.tlds.split(",") if z.strip()] if args.tlds else None
+    sweep = run_sweep(
+        trigger="cli", zones=zones, hints_path=args.hints, anchor_path=args.trust_anchor
+    )
+    data = {
+        "sweep": sweep.pk,
+        "status": sweep.status,
+        "zones": sweep.zones_done,
+        "untested": sweep.zones_untested,
+        "queries": sweep.queries,
+        "seconds": round(sweep.seconds, 2),
+        "new_findings": sweep.new_findings,
+        "resolved_findings": sweep.resolved_findings,
+        "open": sweep.open_by_severity,
+        "error": sweep.error,
+    }
+    if args.json:
+        print_json(data)
+    else:
+        print(
+            f"sweep {sweep.pk} {sweep.status}: {sweep.zones_done} zones, {sweep.queries} queries"
+            f" in {sweep.seconds:.1f} s; {sweep.new_findings} new, {sweep.resolved_findings}"
+            f" resolved; open: "
+            + ", ".join(f"{k} {v}" for k, v in sweep.open_by_severity.items() if v)
+        )
+        if sweep.error:
+            print(f"error: {sweep.error}", file=sys.stderr)
+    return 0 if sweep.status == "done" else 1
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    django_setup()
+    from django.conf import settings
+    from django.db import close_old_connections
+
+    from dnscc.core.errors import UnavailableError
+    from dnscc.monitoring.runner import hints_and_anchor
+    from dnscc.monitoring.services import claim_due
+    from dnscc.monitoring.tasks import sweep_task
+
+    running = True
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal running
+        running = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    interval = settings.SWEEP_INTERVAL_SECONDS
+    warned = False
+    while running:
+        close_old_connections()
+        try:
+            hints_and_anchor()
+        except UnavailableError as exc:
+            # Nothing to sweep against yet (no hints configured, no lab): say so once.
+            if not warned:
+                print(f"scheduler: sweeps wait: {exc}", file=sys.stderr)
+                warned = True
+        else:
+            if interval and claim_due("sweep", interval):
+                sweep_task.enqueue(trigger="schedule")
+        if args.once:
+            break
+        for _ in range(50):  # check every 5 s, wake promptly on a signal
+            if not running:
+                break
+            time.sleep(0.1)
+    return 0

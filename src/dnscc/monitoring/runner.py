@@ -1,0 +1,108 @@
+"""Run a sweep of the namespace from the center: every delegated TLD of the directory plus
+the root, against the configured root hints, and record the results."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from dnscc.core.errors import UnavailableError
+from dnscc.directory.models import Tld
+from dnscc.monitoring import services
+from dnscc.monitoring.models import Sweep
+
+
+def hints_and_anchor() -> tuple[Path, Path | None]:
+    """DNSCC_ROOT_HINTS/DNSCC_TRUST_ANCHOR, else the running lab's (the demo and tests)."""
+    if settings.ROOT_HINTS:
+        hints = Path(settings.ROOT_HINTS)
+        anchor = Path(settings.TRUST_ANCHOR) if settings.TRUST_ANCHOR else None
+    else:
+        from dnscc.lab.lab import Lab
+
+        lab = Lab()
+        hints, anchor = lab.root_hints, lab.trust_anchor
+    if not hints.exists():
+        raise UnavailableError(
+            f"no root hints at {hints}",
+            hint="set DNSCC_ROOT_HINTS to a root hints file, or start the lab (dnscc lab up)",
+        )
+    return hints, anchor if anchor is not None and anchor.exists() else None
+
+
+def run_sweep(
+    *,
+    trigger: str,
+    zones: Sequence[str] | None = None,
+    hints_path: Path | None = None,
+    anchor_path: Path | None = None,
+    concurrency: int = 200,
+) -> Sweep:
+    """Sweep the root and the given TLDs (default: every delegated TLD) and record it."""
+    from dnscc.probe.profile import load_profile
+    from dnscc.probe.sweep import sweep as probe_sweep
+    from dnscc.probe.transport import UdpTransport
+    from dnscc.probe.zone import Baseline, read_hints, read_trust_anchor
+
+    # Against the lab, the directory's glue (real Internet addresses) is rewritten to loopback
+    # by design: compare only NS names with the baseline there. Against the real namespace
+    # (DNSCC_ROOT_HINTS or explicit hints) glue is part of the baseline too.
+    compare_glue = hints_path is not None or bool(settings.ROOT_HINTS)
+    if hints_path is None:
+        hints_path, anchor_path = hints_and_anchor()
+    profile = load_profile(settings.PROBE_PROFILE or None)
+    hints = read_hints(str(hints_path))
+    anchor = read_trust_anchor(str(anchor_path)) if anchor_path else None
+    tlds = Tld.objects.filter(delegated=True)
+    if zones is not None:
+        tlds = tlds.filter(name__in=[z.lower().strip(".") for z in zones])
+    baselines = {f"{t.name}.": Baseline.of(t.ns, t.glue if compare_glue else None) for t in tlds}
+    names = [".", *sorted(baselines)]
+    sweep = services.start_sweep(trigger=trigger, hints=str(hints_path), zones_total=len(names))
+
+    async def run() -> list[Any]:
+        async with UdpTransport(profile.transport) as transport:
+            return [
+                r
+                async for r in probe_sweep(
+                    names,
+                    hints=hints,
+                    profile=profile,
+                    transport=transport,
+                    baselines=baselines,
+                    trust_anchor=anchor,
+                    concurrency=concurrency,
+                )
+            ]
+
+    try:
+        reports = asyncio.run(run())
+    except Exception as exc:  # noqa: BLE001 - a failed sweep is recorded, not lost
+        return services.finish_sweep(
+            sweep,
+            zones_done=0,
+            zones_untested=0,
+            queries=0,
+            new=0,
+            resolved=0,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    new = resolved = untested = queries = 0
+    for report in reports:
+        counts = services.record_zone_report(sweep, report)
+        new += counts["new"]
+        resolved += counts["resolved"]
+        untested += bool(report.untested)
+        queries += report.queries
+    return services.finish_sweep(
+        sweep,
+        zones_done=len(reports),
+        zones_untested=untested,
+        queries=queries,
+        new=new,
+        resolved=resolved,
+    )
