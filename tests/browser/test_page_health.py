@@ -17,17 +17,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# Known portal bugs, each pinned by a strict xfail test below: when one is fixed, its xfail
-# passes, the run fails, and its pattern here is to be deleted with the xfail marker.
-NO_FAVICON = re.compile(r"(status of 404 .*|^404 GET )\S*/favicon\.ico$")
+# The console message of an inline style blocked by the CSP (a bug this suite found).
 INLINE_STYLE_ON_ORG_PAGE = re.compile(
     r"^Applying inline style violates .*'style-src 'self''.* at \S*/directory/org/[\w-]+/$"
 )
-KNOWN = (NO_FAVICON, INLINE_STYLE_ON_ORG_PAGE)
 
 
 def unexpected(problems: Problems) -> list[str]:
-    return [p for p in problems.all() if not any(k.search(p) for k in KNOWN)]
+    return list(problems.all())
 
 
 def test_every_page_of_a_coordinators_walk_has_a_csp_and_no_console_errors(
@@ -87,11 +84,6 @@ def test_every_page_of_a_coordinators_walk_has_a_csp_and_no_console_errors(
     assert unexpected(problems) == [], "\n".join(unexpected(problems))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='portal bug: organization.html has two style="flex-basis:100%" attributes (the '
-    "OpenPGP key and Notes labels); the CSP (style-src 'self') blocks them",
-)
 def test_the_organization_page_has_no_inline_style_for_the_csp_to_block(
     page: Page, problems: Problems, live_server: Any, login: Any
 ) -> None:
@@ -100,11 +92,6 @@ def test_the_organization_page_has_no_inline_style_for_the_csp_to_block(
     assert [p for p in problems.console if INLINE_STYLE_ON_ORG_PAGE.search(p)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal bug: base.html links no icon, so every browser asks for /favicon.ico, "
-    "gets a 404 (a console error) and Django logs 'Not Found: /favicon.ico' each time",
-)
 def test_the_browser_finds_a_favicon(page: Page, live_server: Any, login: Any) -> None:
     login(page, "coord1")
     # Where a browser looks: the page's icon link, or else /favicon.ico. Chromium does not
