@@ -68,8 +68,8 @@ class ContactReport:
 
 
 def _records_csv(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None) or []
     if not header:
         raise InputError("the file is empty", location=Location(source, 1))
     unknown = [h for h in header if h not in KNOWN_FIELDS]
@@ -80,14 +80,20 @@ def _records_csv(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
             location=Location(source, 1, unknown[0]),
             hint=f"known columns: {', '.join(sorted(KNOWN_FIELDS))}",
         )
-    rows = []
-    for row in reader:
-        if None in row:
-            rows.append((reader.line_num, {"__extra__": row[None]}))  # type: ignore[index]
+    rows: list[tuple[int, dict[str, Any]]] = []
+    # A quoted value may span lines (an OpenPGP key does): a record is reported by the line
+    # where it starts, which is one past where the reader stood after the previous record.
+    start = reader.line_num + 1
+    for values in reader:
+        line, start = start, reader.line_num + 1
+        if len(values) > len(header):
+            rows.append((line, {"__extra__": values[len(header) :]}))
             continue
-        if not any((v or "").strip() for v in row.values()):
+        if not any(v.strip() for v in values):
             continue
-        rows.append((reader.line_num, row))
+        record: dict[str, Any] = dict.fromkeys(header)  # missing trailing values are None
+        record.update(zip(header, values, strict=False))
+        rows.append((line, record))
     return rows
 
 

@@ -152,6 +152,13 @@ def export(kind: str, fmt: str, viewer: Viewer, actor: audit.Actor) -> str:
     """Render an export and record the disclosure (what, how many, which format)."""
     columns, data = rows(kind, viewer)
     text = render(columns, data, fmt)
-    ids = [r.get("slug") or r.get("name") or r.get("email") for r in data]
+    ids = [_disclosed_id(kind, r) for r in data]
     audit.disclosed(actor, f"directory.{kind}", ids=ids, how="export", format=fmt)
     return text
+
+
+def _disclosed_id(kind: str, row: dict[str, Any]) -> str:
+    if kind == "contacts":
+        # A contact's name ("Security team") is not unique; its organisation and address are.
+        return f"{row['organization']}:{row['email'] or row['webhook_url']}"
+    return str(row.get("slug") or row.get("name"))

@@ -146,6 +146,13 @@ def pgp(value: Any, field: str = "pgp_key") -> dict[str, Any]:
         key = parse_public_key(value)
     except InputError as exc:
         raise _err(field, exc.problem, exc.hint) from None
+    if key.revoked:
+        # Its owner has declared it must not be used; notices encrypted to it would be lost.
+        raise _err(
+            field,
+            f"key {key.fingerprint} has been revoked by its owner",
+            "ask the contact for their current key",
+        )
     expires = key.expires.astimezone(UTC) if key.expires else None
     return {
         "pgp_key": value,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from dnscc.accounts import audit
 from dnscc.core.errors import DnsccError, InputError, NotFoundError, ValidationErrors
 from dnscc.core.regions import Region
+from dnscc.core.tlp import can_see
 from dnscc.directory import contacts_import, lookup, rootzone_import, services
 from dnscc.directory.models import Contact, Organization, Tld
 from dnscc.web.access import role_required
@@ -144,8 +145,8 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
             messages.success(request, "Contact added.")
         elif action in ("verify_contact", "delete_contact"):
             contact = org.contacts.filter(pk=p.get("contact", "0") or 0).first()
-            if contact is None:
-                raise Http404
+            if contact is None or not can_see(viewer, contact.labelled()):
+                raise Http404  # as the API: staff get no implicit access to a RED contact
             if action == "verify_contact":
                 services.start_verification(viewer, actor, contact)
                 messages.success(request, f"Verification sent to {contact.email}.")

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from dnscc.accounts.services import require_staff
 from dnscc.core.errors import NotFoundError
@@ -103,12 +103,12 @@ def list_sweeps(request: HttpRequest, limit: int = 50) -> list[Sweep]:
 
 
 @router.post("/sweeps", response={202: dict[str, Any]})
-def trigger_sweep(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def trigger_sweep(request: HttpRequest) -> Status[dict[str, Any]]:
     require_staff(request.user)
     from dnscc.monitoring.tasks import sweep_task
 
     result = sweep_task.enqueue(trigger=f"api:{request.user.get_username()}")
-    return 202, {"queued": True, "task": str(result.id)}
+    return Status(202, {"queued": True, "task": str(result.id)})
 
 
 @router.get("/alerts", response=list[AlertOut])

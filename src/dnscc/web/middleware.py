@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # Only our own origin: htmx and the stylesheet are served from /static/. The OpenAPI docs
 # page loads its assets from a CDN, so it is not enabled (the JSON schema is).
@@ -24,3 +24,31 @@ class SecurityHeadersMiddleware:
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+class UploadLimitMiddleware:
+    """Refuse a request body larger than DNSCC_MAX_UPLOAD_BYTES before reading it.
+
+    Django bounds form fields but streams file uploads to disk whatever their size; the
+    import views check the file's size too, this stops an oversized body at the door."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_UPLOAD_BYTES + 64 * 1024  # room for the form's other fields
+        if length > limit:
+            text = (
+                f"The request is {length} bytes, over the limit of {settings.MAX_UPLOAD_BYTES}"
+                " bytes (DNSCC_MAX_UPLOAD_BYTES)."
+            )
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": text}, status=413)
+            return HttpResponse(text, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
