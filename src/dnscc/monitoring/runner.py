@@ -48,10 +48,10 @@ def run_sweep(
     from dnscc.probe.transport import UdpTransport
     from dnscc.probe.zone import Baseline, read_hints, read_trust_anchor
 
-    # Against the lab, the directory's glue (real Internet addresses) is rewritten to loopback
-    # by design: compare only NS names with the baseline there. Against the real namespace
-    # (DNSCC_ROOT_HINTS or explicit hints) glue is part of the baseline too.
-    compare_glue = hints_path is not None or bool(settings.ROOT_HINTS)
+    # The lab rewrites every address of the real root zone to loopback by design, so against
+    # it only NS names are compared with the directory's baseline. Against the real namespace
+    # (DNSCC_ROOT_HINTS configured) glue is part of the baseline too.
+    compare_glue = bool(settings.ROOT_HINTS)
     if hints_path is None:
         hints_path, anchor_path = hints_and_anchor()
     profile = load_profile(settings.PROBE_PROFILE or None)
