@@ -32,9 +32,10 @@ from dnscc.directory.models import Contact, Organization, Tld
 # Columns that `dnscc export contacts` writes but the center derives itself (from the key,
 # from a verification): accepted so that an export imports back, and never read.
 DERIVED_FIELDS = frozenset({"pgp_fingerprint", "verified_at"})
-KNOWN_FIELDS = frozenset(
-    {"organization", "tld", *validation.ORGANIZATION_FIELDS, *validation.CONTACT_FIELDS}
-) | DERIVED_FIELDS
+KNOWN_FIELDS = (
+    frozenset({"organization", "tld", *validation.ORGANIZATION_FIELDS, *validation.CONTACT_FIELDS})
+    | DERIVED_FIELDS
+)
 
 
 @dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC
 from functools import cache
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
