@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -58,14 +57,6 @@ def require_admin(user: Any) -> Viewer:
     if viewer.role is not Role.ADMIN:
         raise PermissionDenied("Only administrators may do this.")
     return viewer
-
-
-@dataclass(frozen=True)
-class NewUser:
-    username: str
-    role: Role
-    organization_id: int | None
-    password: str | None
 
 
 def create_user(

@@ -138,10 +138,6 @@ def parse_records(
     return _records_json(text, source) if fmt == "json" else _records_csv(text, source)
 
 
-class _Rollback(Exception):
-    pass
-
-
 def import_contacts(
     text: str,
     *,
@@ -153,28 +149,25 @@ def import_contacts(
     """Import what is valid, report the rest. File-level problems raise InputError."""
     records = parse_records(text, source=source, fmt=fmt)
     report = ContactReport(source=source, dry_run=dry_run, records=len(records))
-    try:
-        with transaction.atomic():
-            for line, record in records:
-                try:
-                    with transaction.atomic():
-                        _import_one(record, report)
-                except InputError as exc:
-                    loc = Location(source, line, exc.location.field)
-                    report.errors.append(InputError(exc.problem, location=loc, hint=exc.hint))
-            if report.created or report.updated or report.organizations_created:
-                audit.record(
-                    actor,
-                    "directory.import_contacts",
-                    object_type="directory.contact",
-                    summary=f"{source}: {len(report.created)} new, {len(report.updated)} updated,"
-                    f" {len(report.errors)} rejected",
-                    data={k: v for k, v in report.as_dict().items() if k != "errors"},
-                )
-            if dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
+    with transaction.atomic():
+        for line, record in records:
+            try:
+                with transaction.atomic():
+                    _import_one(record, report)
+            except InputError as exc:
+                loc = Location(source, line, exc.location.field)
+                report.errors.append(InputError(exc.problem, location=loc, hint=exc.hint))
+        if report.created or report.updated or report.organizations_created:
+            audit.record(
+                actor,
+                "directory.import_contacts",
+                object_type="directory.contact",
+                summary=f"{source}: {len(report.created)} new, {len(report.updated)} updated,"
+                f" {len(report.errors)} rejected",
+                data={k: v for k, v in report.as_dict().items() if k != "errors"},
+            )
+        if dry_run:  # the same work, undone: the report is exactly what a real run does
+            transaction.set_rollback(True)
     if not dry_run:
         lookup.invalidate()
     return report

@@ -64,10 +64,6 @@ class RootZoneReport:
         }
 
 
-class _Rollback(Exception):
-    pass
-
-
 def import_root_zone(
     source: str | os.PathLike[str],
     *,
@@ -81,22 +77,19 @@ def import_root_zone(
     report = RootZoneReport(source=zone.source, serial=zone.serial, dry_run=dry_run)
     report.tlds_in_zone = len(zone.tlds)
     report.warnings = list(zone.warnings)
-    try:
-        with transaction.atomic():
-            _apply(zone, groups, report)
-            if report.changed:
-                audit.record(
-                    actor,
-                    "directory.import_root_zone",
-                    object_type="directory.tld",
-                    summary=f"root zone {zone.serial}: {len(report.created)} new, "
-                    f"{len(report.updated)} changed, {len(report.undelegated)} undelegated TLDs",
-                    data={k: v for k, v in report.as_dict().items() if k != "warnings"},
-                )
-            if dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
+    with transaction.atomic():
+        _apply(zone, groups, report)
+        if report.changed:
+            audit.record(
+                actor,
+                "directory.import_root_zone",
+                object_type="directory.tld",
+                summary=f"root zone {zone.serial}: {len(report.created)} new, "
+                f"{len(report.updated)} changed, {len(report.undelegated)} undelegated TLDs",
+                data={k: v for k, v in report.as_dict().items() if k != "warnings"},
+            )
+        if dry_run:  # the same work, undone: the report is exactly what a real run does
+            transaction.set_rollback(True)
     lookup.invalidate()
     return report
 
