@@ -59,3 +59,17 @@ def test_security_headers_are_set(world: World) -> None:
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(world: World) -> None:
+    from django.test import override_settings
+
+    with override_settings(MAX_UPLOAD_BYTES=1024):
+        client = world.api("coordinator")
+        response = client.post(
+            "/api/v1/directory/import/contacts",
+            data=b"x" * (200 * 1024),
+            content_type="application/octet-stream",
+        )
+    assert response.status_code == 413
+    assert "DNSCC_MAX_UPLOAD_BYTES" in response.json()["detail"]

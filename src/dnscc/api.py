@@ -94,10 +94,12 @@ def _add_routers() -> None:
     from dnscc.accounts.api import router as accounts
     from dnscc.directory.api import router as directory
     from dnscc.monitoring.api import router as monitoring
+    from dnscc.outreach.api import router as outreach
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)
     api.add_router("/monitoring/", monitoring)
+    api.add_router("/outreach/", outreach)
 
 
 _add_routers()

@@ -25,6 +25,9 @@ COMMAND_MODULES = [
     "dnscc.commands.server",
     "dnscc.accounts.cli",
     "dnscc.directory.cli",
+    "dnscc.outreach.cli",
+    "dnscc.monitoring.cli",
+    "dnscc.probe.cli",
     "dnscc.lab.cli",
 ]
 

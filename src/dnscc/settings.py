@@ -45,12 +45,14 @@ INSTALLED_APPS = [
     "ninja",
     "dnscc.accounts",
     "dnscc.directory",
+    "dnscc.outreach",
     "dnscc.monitoring",
     "dnscc.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dnscc.web.middleware.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +172,35 @@ else:
     EMAIL_USE_TLS = env_bool("DNSCC_SMTP_STARTTLS", False)
     EMAIL_TIMEOUT = 30
 
+# Outreach: the one outbox (docs/outreach.md). SMTP is the center's relay (smarthost).
+OUTREACH_SMTP_HOST = env_str("DNSCC_SMTP_HOST", "localhost")
+OUTREACH_SMTP_PORT = env_int("DNSCC_SMTP_PORT", 25, minimum=1, maximum=65535)
+OUTREACH_SMTP_USER = env_str("DNSCC_SMTP_USER")
+OUTREACH_SMTP_PASSWORD = env_secret("DNSCC_SMTP_PASSWORD")
+OUTREACH_SMTP_CONNECTIONS = env_int("DNSCC_SMTP_CONNECTIONS", 4, minimum=1, maximum=64)
+OUTREACH_SMTP_TIMEOUT = env_int("DNSCC_SMTP_TIMEOUT_SECONDS", 30, minimum=1)
+OUTREACH_BOUNCE_DOMAIN = env_str("DNSCC_BOUNCE_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2])
+OUTREACH_MAX_ATTEMPTS = env_int("DNSCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTREACH_BACKOFF_SECONDS = env_int("DNSCC_OUTBOX_BACKOFF_SECONDS", 30, minimum=0)
+OUTREACH_LEASE_SECONDS = env_int("DNSCC_OUTBOX_LEASE_SECONDS", 300, minimum=1)
+OUTREACH_CONCURRENCY = env_int("DNSCC_OUTBOX_CONCURRENCY", 8, minimum=1, maximum=256)
+OUTREACH_AUTODRAIN = env_bool("DNSCC_OUTBOX_AUTODRAIN", True)
+OUTREACH_RATE_PER_RECIPIENT = env_int("DNSCC_RATE_PER_RECIPIENT_PER_MINUTE", 60, minimum=1)
+OUTREACH_RATE_PER_HOST = env_int("DNSCC_RATE_PER_HOST_PER_SECOND", 100, minimum=1)
+OUTREACH_WEBHOOK_TIMEOUT = env_int("DNSCC_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Production refuses webhooks to loopback and private addresses; development allows them.
+OUTREACH_WEBHOOK_ALLOW_PRIVATE = env_bool("DNSCC_WEBHOOK_ALLOW_PRIVATE", DEV)
+OUTREACH_WEBHOOK_SECRET = env_secret("DNSCC_WEBHOOK_SECRET")
+OUTREACH_PGP_KEY_FILE = env_str("DNSCC_PGP_KEY_FILE")
+OUTREACH_UNUSABLE_KEY_POLICY = env_choice(
+    "DNSCC_PGP_UNUSABLE_KEY_POLICY", "signed", ("signed", "hold")
+)
+OUTREACH_FOLLOWUP_HOURS = env_int("DNSCC_FOLLOWUP_HOURS", 24, minimum=1)
+OUTREACH_FOLLOWUP_MAX = env_int("DNSCC_FOLLOWUP_MAX", 2, minimum=0)
+OUTREACH_CSAF_VALIDATOR = env_str("DNSCC_CSAF_VALIDATOR")  # validate.js; default: tools/ checkout
+OUTREACH_CSAF_REQUIRE_VALIDATOR = env_bool("DNSCC_CSAF_REQUIRE_VALIDATOR", True)
+OUTREACH_CSAF_PUBLISHER = env_str("DNSCC_CSAF_PUBLISHER", "dnscc DNS security coordination center")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -178,3 +209,12 @@ LOGGING = {
     "root": {"handlers": ["stderr"], "level": env_str("DNSCC_LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Monitoring: sweeps of the root and every TLD (docs/monitoring.md).
+ROOT_HINTS = env_str("DNSCC_ROOT_HINTS")  # empty: the lab's hints when a lab is running
+TRUST_ANCHOR = env_str("DNSCC_TRUST_ANCHOR")
+PROBE_PROFILE = env_str("DNSCC_PROBE_PROFILE")  # empty: the shipped profile
+SWEEP_INTERVAL_SECONDS = env_int("DNSCC_SWEEP_INTERVAL_SECONDS", 900, minimum=0)  # 0: off
+ALERT_MIN_SEVERITY = env_choice(
+    "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
+)

@@ -1,11 +1,14 @@
 from django.urls import include, path
 
 from dnscc.api import api
+from dnscc.outreach.urls import csaf_urlpatterns
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("dnscc.accounts.urls")),
     path("directory/", include("dnscc.directory.urls")),
+    path("outreach/", include("dnscc.outreach.urls")),
+    path(".well-known/csaf/", include((csaf_urlpatterns, "csaf"))),
     path("health/", include("dnscc.monitoring.urls")),
     path("", include("dnscc.web.urls")),
 ]

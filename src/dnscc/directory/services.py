@@ -159,6 +159,10 @@ def _staff(viewer: Viewer) -> None:
 def create_organization(viewer: Viewer, actor: audit.Actor, data: dict[str, Any]) -> Organization:
     _staff(viewer)
     clean = validation.clean_organization(data)
+    if "tlp" in data:
+        clean["tlp"] = validation.tlp(data["tlp"])
+    if "notes" in data:
+        clean["notes"] = validation.text(data["notes"], "notes", max_length=10_000)
     name = clean.pop("name", "") or validation.text(
         data.get("name"), "name", max_length=200, required=True
     )
@@ -374,11 +378,10 @@ def start_verification(viewer: Viewer, actor: audit.Actor, contact: Contact) -> 
         contact.verification_sent_at = timezone.now()
         contact.save(update_fields=["verification_digest", "verification_sent_at"])
         audit.record(actor, "contact.verification_sent", obj=contact, summary=contact.email)
-        from dnscc.directory.tasks import send_verification_mail
+        # The one outbox carries this mail too: its row commits with the token or not at all.
+        from dnscc.outreach.services import queue_contact_verification
 
-        transaction.on_commit(
-            lambda: send_verification_mail.enqueue(contact_id=contact.pk, link=link)
-        )
+        queue_contact_verification(actor, contact, link)
     return link
 
 

@@ -1,0 +1,393 @@
+"""Advisory services: draft, review, publish (validated CSAF 2.0, hashed and signed), serve
+as a CSAF provider, and distribute to a target audience through the outbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dnscc.accounts import audit
+from dnscc.core.errors import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    PermissionDenied,
+    UnavailableError,
+    ValidationErrors,
+)
+from dnscc.core.regions import Region
+from dnscc.core.tlp import TLP, Viewer, can_see
+from dnscc.directory.models import Organization
+from dnscc.outreach import csaf, pgp, services
+from dnscc.outreach.models import Advisory
+
+EDITABLE = (
+    "title",
+    "category",
+    "tlp",
+    "summary",
+    "details",
+    "recommendation",
+    "products",
+    "vulnerabilities",
+    "references",
+    "audience",
+)
+
+
+def _staff(viewer: Viewer) -> None:
+    if not viewer.is_staff:
+        raise PermissionDenied("Only center staff may write advisories.")
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name in EDITABLE:
+        if name not in data or data[name] is None:
+            continue
+        value = data[name]
+        if name == "tlp":
+            value = TLP.parse(str(value)).value
+        elif name == "category":
+            if value not in (Advisory.SECURITY, Advisory.INFORMATIONAL):
+                raise InputError(
+                    f"{value!r} is not an advisory category",
+                    location=Location(field="category"),
+                    hint="csaf_security_advisory or csaf_informational_advisory",
+                )
+        elif name in ("products", "vulnerabilities", "references"):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise InputError(f"{name} must be a list of objects", location=Location(field=name))
+        elif name == "audience":
+            value = _clean_audience(value)
+        elif isinstance(value, str):
+            value = value.strip()
+        clean[name] = value
+    for required in ("title", "summary"):
+        if required in clean and not clean[required]:
+            raise InputError(f"{required} is required", location=Location(field=required))
+    return clean
+
+
+def _clean_audience(value: Any) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise InputError("audience must be an object", location=Location(field="audience"))
+    out: dict[str, list[str]] = {}
+    for key in ("regions", "kinds", "languages", "organizations"):
+        items = value.get(key) or []
+        if isinstance(items, str):
+            items = [i for i in items.replace(",", " ").split() if i]
+        out[key] = [str(i).strip() for i in items if str(i).strip()]
+    unknown_regions = set(out["regions"]) - {r.value for r in Region}
+    if unknown_regions:
+        raise InputError(
+            f"unknown region(s): {', '.join(sorted(unknown_regions))}",
+            location=Location(field="audience.regions"),
+        )
+    kinds = {k for k, _ in Organization.KIND_CHOICES}
+    if set(out["kinds"]) - kinds:
+        raise InputError(
+            f"unknown organisation kind(s): {', '.join(sorted(set(out['kinds']) - kinds))}",
+            location=Location(field="audience.kinds"),
+        )
+    return out
+
+
+def _next_tracking_id(now: datetime) -> str:
+    prefix = f"DNSCC-{now:%Y}-"
+    taken = Advisory.objects.filter(tracking_id__startswith=prefix).count()
+    return f"{prefix}{taken + 1:04d}"
+
+
+def create(
+    viewer: Viewer, actor: audit.Actor, data: dict[str, Any], *, user: Any = None
+) -> Advisory:
+    _staff(viewer)
+    clean = _clean(data)
+    for required in ("title", "summary", "category"):
+        if not clean.get(required):
+            raise InputError(f"{required} is required", location=Location(field=required))
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                advisory = Advisory.objects.create(
+                    tracking_id=_next_tracking_id(timezone.now()),
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                    **clean,
+                )
+                audit.record(actor, "advisory.created", obj=advisory, summary=advisory.tracking_id)
+                return advisory
+        except IntegrityError:
+            continue  # another coordinator took the number; take the next
+    raise ConflictError("could not allocate a tracking id; try again")
+
+
+def update(
+    viewer: Viewer, actor: audit.Actor, advisory: Advisory, data: dict[str, Any]
+) -> Advisory:
+    _staff(viewer)
+    if advisory.status == Advisory.PUBLISHED:
+        raise ConflictError("a published advisory is not edited", hint="publish a new revision")
+    clean = _clean(data)
+    with transaction.atomic():
+        for name, value in clean.items():
+            setattr(advisory, name, value)
+        if advisory.status == Advisory.REVIEW:
+            advisory.status = Advisory.DRAFT  # a change sends it back for review
+        advisory.save()
+        audit.record(
+            actor,
+            "advisory.updated",
+            obj=advisory,
+            summary=advisory.tracking_id,
+            data={"fields": sorted(clean)},
+        )
+    return advisory
+
+
+def submit(viewer: Viewer, actor: audit.Actor, advisory: Advisory) -> Advisory:
+    _staff(viewer)
+    with transaction.atomic():
+        if not Advisory.objects.filter(pk=advisory.pk, status=Advisory.DRAFT).update(
+            status=Advisory.REVIEW, submitted_at=timezone.now()
+        ):
+            raise ConflictError(
+                f"advisory {advisory.tracking_id} is {advisory.status}, not a draft"
+            )
+        audit.record(actor, "advisory.submitted", obj=advisory, summary=advisory.tracking_id)
+    advisory.refresh_from_db()
+    return advisory
+
+
+def advisory_data(advisory: Advisory, released: datetime) -> csaf.AdvisoryData:
+    return csaf.AdvisoryData(
+        tracking_id=advisory.tracking_id,
+        title=advisory.title,
+        category=advisory.category,
+        tlp=TLP(advisory.tlp),
+        summary=advisory.summary,
+        details=advisory.details,
+        recommendation=advisory.recommendation,
+        products=advisory.products,
+        vulnerabilities=advisory.vulnerabilities,
+        references=advisory.references,
+        publisher_name=settings.OUTREACH_CSAF_PUBLISHER,
+        publisher_namespace=settings.BASE_URL,
+        released=released,
+    )
+
+
+def document(advisory: Advisory) -> dict[str, Any]:
+    """The published document, or a preview of what publishing would produce now."""
+    if advisory.document:
+        return json.loads(advisory.document)
+    return csaf.build(advisory_data(advisory, advisory.published_at or timezone.now()))
+
+
+def validate(doc: dict[str, Any]) -> list[csaf.Problem]:
+    """Schema problems, then the validator's mandatory tests; [] when it may be published."""
+    problems = csaf.schema_problems(doc)
+    script = csaf.validator_script(settings.OUTREACH_CSAF_VALIDATOR)
+    if script is None:
+        if settings.OUTREACH_CSAF_REQUIRE_VALIDATOR:
+            raise UnavailableError(
+                "the CSAF validator (secvisogram csaf-validator-lib) is not installed",
+                hint="npm ci --prefix tools/csaf-validator, or set DNSCC_CSAF_VALIDATOR",
+            )
+        return problems
+    return problems + [p for p in csaf.mandatory_problems(doc, script=script) if p not in problems]
+
+
+def publish(
+    viewer: Viewer, actor: audit.Actor, advisory: Advisory, *, user: Any = None
+) -> services.Queued | None:
+    """Validate, hash, sign and publish a reviewed advisory, and distribute it."""
+    _staff(viewer)
+    if advisory.status != Advisory.REVIEW:
+        raise ConflictError(
+            f"advisory {advisory.tracking_id} is {advisory.status}",
+            hint="submit it for review first; only a reviewed advisory is published",
+        )
+    now = timezone.now()
+    doc = csaf.build(advisory_data(advisory, now))
+    problems = validate(doc)
+    if problems:
+        raise ValidationErrors(
+            [
+                InputError(p.message, location=Location(field=p.path or "/"), hint=p.test)
+                for p in problems
+            ]
+        )
+    text = csaf.serialize(doc)
+    sha256, sha512 = csaf.hashes(text)
+    signature, _micalg = pgp.sign_detached(text.encode("utf-8"))
+    queued = None
+    with transaction.atomic():
+        if not Advisory.objects.filter(pk=advisory.pk, status=Advisory.REVIEW).update(
+            status=Advisory.PUBLISHED,
+            document=text,
+            sha256=sha256,
+            sha512=sha512,
+            signature=signature,
+            published_at=now,
+            published_by=user if getattr(user, "is_authenticated", False) else None,
+        ):
+            raise ConflictError(f"advisory {advisory.tracking_id} changed meanwhile; reload")
+        advisory.refresh_from_db()
+        audit.record(
+            actor,
+            "advisory.published",
+            obj=advisory,
+            summary=advisory.tracking_id,
+            data={"sha256": sha256, "tlp": advisory.tlp},
+        )
+        orgs = audience_organizations(advisory.audience)
+        if orgs:
+            queued = services.notify(
+                viewer,
+                actor,
+                kind="advisory",
+                context={
+                    "tracking_id": advisory.tracking_id,
+                    "title": advisory.title,
+                    "summary": advisory.summary,
+                    "tlp": TLP(advisory.tlp).label,
+                    "url": document_url(advisory),
+                },
+                organizations=orgs,
+                tlp=TLP(advisory.tlp),
+                source=("advisory", advisory.tracking_id),
+                user=user,
+            )
+            Advisory.objects.filter(pk=advisory.pk).update(notice=queued.notice)
+            advisory.notice = queued.notice
+    return queued
+
+
+def audience_organizations(audience: dict[str, Any]) -> list[Organization]:
+    """Organisations matching region AND kind AND language filters, plus the explicit list."""
+    audience = audience or {}
+    regions, kinds = audience.get("regions") or [], audience.get("kinds") or []
+    languages = {lang.lower().split("-")[0] for lang in audience.get("languages") or []}
+    explicit = audience.get("organizations") or []
+    chosen: dict[int, Organization] = {}
+    if regions or kinds or languages:
+        qs = Organization.objects.all()
+        if regions:
+            qs = qs.filter(region__in=regions)
+        if kinds:
+            qs = qs.filter(kind__in=kinds)
+        for org in qs.order_by("pk"):
+            # JSON "contains" is not portable to SQLite: the language filter is in Python.
+            if languages and not languages & {
+                lang.lower().split("-")[0] for lang in org.languages or []
+            }:
+                continue
+            chosen[org.pk] = org
+    if explicit:
+        found = {o.slug: o for o in Organization.objects.filter(slug__in=explicit)}
+        missing = sorted(set(explicit) - set(found))
+        if missing:
+            raise InputError(
+                f"unknown organisation(s): {', '.join(missing)}",
+                location=Location(field="audience.organizations"),
+            )
+        for org in found.values():
+            chosen[org.pk] = org
+    return list(chosen.values())
+
+
+# -- reading and the CSAF provider ----------------------------------------------------
+
+
+def folder(advisory: Advisory) -> str:
+    return csaf.TLP_FOLDER[csaf.TLP_TO_CSAF[TLP(advisory.tlp)]]
+
+
+def document_path(advisory: Advisory) -> str:
+    year = (advisory.published_at or timezone.now()).year
+    return f"{folder(advisory)}/{year}/{csaf.file_name(advisory.tracking_id)}"
+
+
+def document_url(advisory: Advisory) -> str:
+    return f"{settings.BASE_URL}/.well-known/csaf/{document_path(advisory)}"
+
+
+def visible_advisories(viewer: Viewer) -> list[Advisory]:
+    """Staff see drafts; everyone sees published advisories their TLP allows."""
+    qs = Advisory.objects.order_by("-published_at", "-created_at")
+    if not viewer.is_staff:
+        qs = qs.filter(status=Advisory.PUBLISHED)
+    return [a for a in qs if a.status != Advisory.PUBLISHED or can_see(viewer, a.labelled())]
+
+
+def get_advisory(viewer: Viewer, tracking_id: str) -> Advisory:
+    advisory = Advisory.objects.filter(tracking_id=tracking_id).first()
+    if advisory is None:
+        raise NotFoundError("no such advisory")
+    if advisory.status != Advisory.PUBLISHED:
+        if not viewer.is_staff:
+            raise NotFoundError("no such advisory")
+        return advisory
+    if not can_see(viewer, advisory.labelled()):
+        raise NotFoundError("no such advisory")
+    return advisory
+
+
+def published_in(viewer: Viewer, folder_name: str) -> list[Advisory]:
+    return [
+        a
+        for a in Advisory.objects.filter(status=Advisory.PUBLISHED).order_by("-published_at")
+        if folder(a) == folder_name and can_see(viewer, a.labelled())
+    ]
+
+
+def provider_metadata() -> dict[str, Any]:
+    base = f"{settings.BASE_URL}/.well-known/csaf"
+    latest = Advisory.objects.filter(status=Advisory.PUBLISHED).order_by("-published_at").first()
+    updated = latest.published_at if latest and latest.published_at else timezone.now()
+    fingerprint = pgp.center_fingerprint()
+    return {
+        "canonical_url": f"{base}/provider-metadata.json",
+        "distributions": [
+            {"directory_url": f"{base}/{name}/"} for name in csaf.TLP_FOLDER.values()
+        ],
+        "last_updated": updated.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "list_on_CSAF_aggregators": True,
+        "metadata_version": "2.0",
+        "mirror_on_CSAF_aggregators": True,
+        "public_openpgp_keys": [
+            {"fingerprint": fingerprint, "url": f"{base}/openpgp/{fingerprint}.asc"}
+        ],
+        "publisher": {
+            "category": "coordinator",
+            "name": settings.OUTREACH_CSAF_PUBLISHER,
+            "namespace": settings.BASE_URL,
+        },
+        "role": "csaf_provider",
+    }
+
+
+def find_published(year: int, name: str, folder_name: str) -> Advisory | None:
+    for advisory in Advisory.objects.filter(status=Advisory.PUBLISHED, published_at__year=year):
+        if csaf.file_name(advisory.tracking_id) == name and folder(advisory) == folder_name:
+            return advisory
+    return None
+
+
+def index_txt(advisories: list[Advisory]) -> str:
+    return "".join(f"{document_path(a).split('/', 1)[1]}\n" for a in advisories)
+
+
+def changes_csv(advisories: list[Advisory]) -> str:
+    return "".join(
+        f'"{document_path(a).split("/", 1)[1]}","{a.published_at:%Y-%m-%dT%H:%M:%SZ}"\n'
+        for a in advisories
+        if a.published_at
+    )

@@ -1,0 +1,81 @@
+"""`dnscc outreach ...`: run the sender, follow-ups, inbound mail, the center's key."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from dnscc.cli import django_setup, print_json
+from dnscc.core.errors import NotFoundError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("outreach", help="the outbox: send, follow up, inbound mail, keys")
+    osub = p.add_subparsers(dest="outreach_command", metavar="ACTION", required=True)
+    s = osub.add_parser("send", help="drain the outbox (once, or --forever as a sender process)")
+    s.add_argument("--forever", action="store_true", help="keep polling for new messages")
+    s.add_argument("--concurrency", type=int, default=None)
+    s.add_argument("--batch", type=int, default=200)
+    s.set_defaults(func=send)
+    f = osub.add_parser("followups", help="queue follow-ups for recipients who stayed silent")
+    f.set_defaults(func=followups)
+    i = osub.add_parser(
+        "inbound", help="process one message from stdin (a DSN bounce or a signed reply)"
+    )
+    i.set_defaults(func=inbound)
+    k = osub.add_parser("key", help="print the center's OpenPGP public key")
+    k.set_defaults(func=key)
+    n = osub.add_parser("status", help="per-recipient status of a notice")
+    n.add_argument("notice", type=int)
+    n.set_defaults(func=status)
+
+
+def send(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.outreach.sender import drain
+
+    stats = drain(
+        concurrency=args.concurrency,
+        batch=args.batch,
+        until_empty=not args.forever,
+    )
+    print_json(stats.as_dict())
+    return 0
+
+
+def followups(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts import audit
+    from dnscc.outreach import services
+
+    print_json({"queued": services.schedule_followups(audit.Actor("cli"))})
+    return 0
+
+
+def inbound(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.outreach import services
+
+    print_json(services.process_inbound(sys.stdin.buffer.read()))
+    return 0
+
+
+def key(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.outreach import pgp
+
+    sys.stdout.write(pgp.center_public_key())
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.outreach import services
+    from dnscc.outreach.models import Notice
+
+    notice = Notice.objects.filter(pk=args.notice).first()
+    if notice is None:
+        raise NotFoundError(f"no notice {args.notice}")
+    print_json(services.notice_status(notice))
+    return 0

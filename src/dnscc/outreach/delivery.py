@@ -1,0 +1,104 @@
+"""Pure delivery policy: retry backoff, outcome classification, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave. `permanent` failures are not retried."""
+
+    ok: bool
+    reply: str = ""
+    permanent: bool = False
+
+    @classmethod
+    def accepted(cls, reply: str) -> Outcome:
+        return cls(True, reply[:500])
+
+    @classmethod
+    def temporary(cls, reply: str) -> Outcome:
+        return cls(False, reply[:500])
+
+    @classmethod
+    def refused(cls, reply: str) -> Outcome:
+        return cls(False, reply[:500], permanent=True)
+
+
+def backoff_seconds(
+    attempt: int, *, base: float, cap: float = 6 * 3600, jitter: float = 0.2
+) -> float:
+    """Exponential backoff after `attempt` failed tries (1-based), with +-jitter."""
+    delay = min(cap, base * (2 ** max(0, attempt - 1)))
+    return delay * (1 + random.uniform(-jitter, jitter))
+
+
+def smtp_outcome(code: int, text: str) -> Outcome:
+    """RFC 5321: 2xx accepted, 4xx try again later, 5xx refused for good."""
+    reply = f"{code} {text}".strip()
+    if 200 <= code < 300:
+        return Outcome.accepted(reply)
+    if 400 <= code < 500:
+        return Outcome.temporary(reply)
+    return Outcome.refused(reply)
+
+
+def http_outcome(status: int, reason: str = "") -> Outcome:
+    reply = f"HTTP {status} {reason}".strip()
+    if 200 <= status < 300:
+        return Outcome.accepted(reply)
+    if 300 <= status < 400:
+        return Outcome.refused(f"{reply}: redirects are not followed; register the final URL")
+    if status in (408, 425, 429) or status >= 500:
+        return Outcome.temporary(reply)
+    return Outcome.refused(reply)
+
+
+class TokenBucket:
+    """`rate` tokens per second, bursts up to `burst`. Pure apart from the clock."""
+
+    def __init__(
+        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.clock = clock
+        self.stamp = clock()
+
+    def wait_time(self) -> float:
+        """Take a token if one is there (0.0), or say how long until one is."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class RateLimits:
+    """Per-recipient and per-host buckets, created on first use."""
+
+    def __init__(self, *, per_recipient: float, per_host: float, burst: float) -> None:
+        self.per_recipient = per_recipient
+        self.per_host = per_host
+        self.burst = burst
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def _bucket(self, name: str, rate: float) -> TokenBucket:
+        bucket = self.buckets.get(name)
+        if bucket is None:
+            bucket = self.buckets[name] = TokenBucket(rate, max(1.0, min(self.burst, rate * 60)))
+        return bucket
+
+    async def acquire(self, recipient: str, host: str) -> None:
+        for name, rate in ((f"r:{recipient}", self.per_recipient), (f"h:{host}", self.per_host)):
+            bucket = self._bucket(name, rate)
+            while (delay := bucket.wait_time()) > 0:
+                await asyncio.sleep(delay)

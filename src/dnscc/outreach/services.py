@@ -1,0 +1,731 @@
+"""Outbox services: queue messages with the change that causes them, record what senders
+and recipients report, acknowledgements, dead letters, follow-ups, inbound mail.
+
+Writers call these inside their own transaction (`notify`, `queue_contact_verification`),
+so a message row exists exactly when its cause does. Senders (outreach.sender) claim rows
+with a compare-and-set and report back through `record_outcome`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dnscc.accounts import audit
+from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.core.tlp import TLP, Labelled, Viewer, can_see
+from dnscc.directory.models import Contact, Organization
+from dnscc.outreach import delivery, dsn, pgp, templating, webhooks
+from dnscc.outreach.models import Message, MessageEvent, Notice
+
+log = logging.getLogger(__name__)
+
+
+# -- signed links and secrets ---------------------------------------------------------
+
+
+def _mac(purpose: str, value: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{purpose}:{value}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def ack_signature(key: str) -> str:
+    return _mac("ack", key)[:32]
+
+
+def ack_url(key: str) -> str:
+    return f"{settings.BASE_URL}/outreach/ack/{key}/{ack_signature(key)}/"
+
+
+def webhook_secret(contact_id: int) -> bytes:
+    """The per-contact HMAC secret; shown to the operator, derived so it is never stored."""
+    master = settings.OUTREACH_WEBHOOK_SECRET or settings.SECRET_KEY
+    return (
+        hmac.new(master.encode(), f"webhook:{contact_id}".encode(), hashlib.sha256)
+        .hexdigest()[:48]
+        .encode()
+    )
+
+
+def bounce_address(key: str) -> str:
+    return f"bounces+{key}@{settings.OUTREACH_BOUNCE_DOMAIN}"
+
+
+# -- queueing -------------------------------------------------------------------------
+
+
+@dataclass
+class Queued:
+    """What `notify` queued, and what it could not."""
+
+    notice: Notice
+    messages: int = 0
+    held: int = 0
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)  # org slugs without any channel
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "notice": self.notice.pk,
+            "messages": self.messages,
+            "held": self.held,
+            "flagged": self.flagged,
+            "unreachable": self.unreachable,
+        }
+
+
+def _event(
+    message: Message | int, event: str, detail: str = "", at: datetime | None = None
+) -> None:
+    MessageEvent.objects.create(
+        message_id=message if isinstance(message, int) else message.pk,
+        at=at or timezone.now(),
+        event=event,
+        detail=detail[:500],
+    )
+
+
+def _email_security(contact: Contact) -> tuple[str, str, str | None]:
+    """(security, state, flag) for mail to `contact` under the unusable-key policy."""
+    if not contact.pgp_key.strip():
+        return Message.SIGNED, Message.QUEUED, None
+    check = pgp.check_recipient_key(contact.pgp_key)
+    if check.usable:
+        return Message.ENCRYPTED, Message.QUEUED, None
+    flag = f"recipient key {contact.pgp_fingerprint or ''} {check.problem}".replace("  ", " ")
+    if settings.OUTREACH_UNUSABLE_KEY_POLICY == "hold":
+        return Message.SIGNED, Message.HELD, flag
+    return Message.SIGNED, Message.QUEUED, flag
+
+
+def _recipient_context(org: Organization, contact: Contact, key: str) -> dict[str, object]:
+    return {
+        "organization": org.name,
+        "contact_name": contact.name,
+        "ack_url": ack_url(key),
+        "center": "dnscc",
+    }
+
+
+def notify(
+    viewer: Viewer,
+    actor: audit.Actor,
+    *,
+    kind: str,
+    context: dict[str, Any],
+    organizations: Iterable[Organization],
+    tlp: TLP = TLP.AMBER,
+    source: tuple[str, str] = ("", ""),
+    requires_ack: bool = True,
+    user: Any = None,
+    channels: tuple[str, ...] = (Message.EMAIL, Message.WEBHOOK),
+) -> Queued:
+    """Queue one notice to every contact channel of `organizations`, each in its language.
+
+    Call inside the caller's transaction. A template with a missing variable raises
+    InputError before anything is written: such a notice is never partly sent.
+    """
+    if not viewer.is_staff:
+        raise PermissionDenied("Only center staff may send notices.")
+    if tlp is TLP.RED:
+        raise InputError(
+            "a TLP:RED notice cannot go to organisations",
+            location=Location(field="tlp"),
+            hint="RED is for named individuals; use AMBER+STRICT for an organisation",
+        )
+    orgs = list(organizations)
+    # Render once per language with placeholders for the per-recipient values, so that a
+    # missing variable is found before any row is written.
+    languages = set()
+    for org in orgs:
+        languages.add(templating.choose_language(kind, list(org.languages or [])))
+    languages.add(templating.DEFAULT_LANGUAGE)
+    probe = {**context, "organization": "", "contact_name": "", "ack_url": "", "center": ""}
+    for language in languages:
+        templating.render(kind, language, probe)
+
+    now = timezone.now()
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            kind=kind,
+            tlp=tlp.value,
+            context=context,
+            source_type=source[0],
+            source_id=str(source[1]),
+            requires_ack=requires_ack,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        result = Queued(notice)
+        rows: list[Message] = []
+        contacts = Contact.objects.filter(organization__in=orgs).order_by("pk")
+        by_org: dict[int, list[Contact]] = {}
+        for contact in contacts:
+            by_org.setdefault(contact.organization_id, []).append(contact)
+        for org in orgs:
+            reachable = False
+            for contact in by_org.get(org.pk, []):
+                language = templating.choose_language(
+                    kind, [*(org.languages or []), contact.language]
+                )
+                if Message.EMAIL in channels and contact.email:
+                    key = Message._meta.get_field("key").get_default()
+                    rendered = templating.render(
+                        kind, language, {**context, **_recipient_context(org, contact, key)}
+                    )
+                    security, state, flag = _email_security(contact)
+                    rows.append(
+                        Message(
+                            key=key,
+                            notice=notice,
+                            kind=kind,
+                            channel=Message.EMAIL,
+                            organization=org,
+                            contact=contact,
+                            address=contact.email,
+                            host=contact.email.rpartition("@")[2].lower(),
+                            language=language,
+                            subject=rendered.subject,
+                            body=rendered.body,
+                            security=security,
+                            state=state,
+                            flags=[flag] if flag else [],
+                            next_attempt_at=now,
+                        )
+                    )
+                    reachable = True
+                    if flag:
+                        result.flagged.append(
+                            {"organization": org.slug, "contact": contact.pk, "flag": flag}
+                        )
+                if Message.WEBHOOK in channels and contact.webhook_url:
+                    key = Message._meta.get_field("key").get_default()
+                    rendered = templating.render(
+                        kind, language, {**context, **_recipient_context(org, contact, key)}
+                    )
+                    rows.append(
+                        Message(
+                            key=key,
+                            notice=notice,
+                            kind=kind,
+                            channel=Message.WEBHOOK,
+                            organization=org,
+                            contact=contact,
+                            address=contact.webhook_url,
+                            host=webhooks.url_host(contact.webhook_url),
+                            language=language,
+                            subject=rendered.subject,
+                            body=rendered.body,
+                            payload={"kind": kind, "tlp": tlp.value, **_jsonable(context)},
+                            security=Message.PLAIN,
+                            next_attempt_at=now,
+                        )
+                    )
+                    reachable = True
+            if not reachable:
+                result.unreachable.append(org.slug)
+        created = Message.objects.bulk_create(rows, batch_size=500)
+        # "queued" is the row's created_at (see `timeline`); only what needs saying is an event.
+        MessageEvent.objects.bulk_create(
+            [
+                MessageEvent(
+                    message=m,
+                    at=now,
+                    event="held" if m.state == Message.HELD else "flagged",
+                    detail="; ".join(m.flags),
+                )
+                for m in created
+                if m.flags or m.state == Message.HELD
+            ],
+            batch_size=500,
+        )
+        result.messages = len(created)
+        result.held = sum(1 for m in created if m.state == Message.HELD)
+        audit.record(
+            actor,
+            "outreach.notice_queued",
+            obj=notice,
+            summary=f"{kind} to {len(orgs)} organisation(s), {len(created)} message(s)",
+            data=result.as_dict(),
+        )
+        _drain_after_commit()
+    return result
+
+
+def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return json.loads(json.dumps(context, default=str))
+
+
+def _drain_after_commit() -> None:
+    if not settings.OUTREACH_AUTODRAIN:
+        return
+
+    def kick() -> None:
+        try:
+            from dnscc.outreach.tasks import drain_outbox
+
+            drain_outbox.enqueue()
+        except Exception:  # the rows are safe in the outbox; a worker's next pass sends them
+            log.exception("could not enqueue the outbox drain task")
+
+    transaction.on_commit(kick)
+
+
+def queue_contact_verification(actor: audit.Actor, contact: Contact, link: str) -> Message:
+    """The contact-verification mail, through the outbox like every other message."""
+    org = contact.organization
+    language = templating.choose_language(
+        "contact_verification", [*(org.languages or []), contact.language]
+    )
+    message = Message(kind="contact_verification")
+    rendered = templating.render(
+        "contact_verification",
+        language,
+        {
+            **_recipient_context(org, contact, message.key),
+            "email": contact.email,
+            "link": link,
+            "hours": settings.CONTACT_TOKEN_HOURS,
+        },
+    )
+    with transaction.atomic():
+        message.channel = Message.EMAIL
+        message.organization = org
+        message.contact = contact
+        message.address = contact.email
+        message.host = contact.email.rpartition("@")[2].lower()
+        message.language = language
+        message.subject = rendered.subject
+        message.body = rendered.body
+        # The address is what is being verified: never encrypt, the key may be stale.
+        message.security = Message.SIGNED
+        message.next_attempt_at = timezone.now()
+        message.save(force_insert=True)
+        _drain_after_commit()
+    return message
+
+
+# -- what senders report --------------------------------------------------------------
+
+
+def claim(*, limit: int, lease_seconds: int | None = None) -> tuple[str, list[Message]]:
+    """Claim up to `limit` due messages for one sender: (claim token, messages).
+
+    A compare-and-set on state (and, for a lapsed lease, on lease_until) makes this safe
+    with many senders on PostgreSQL: a row is claimed by exactly one UPDATE.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=lease_seconds or settings.OUTREACH_LEASE_SECONDS)
+    due = Q(state=Message.QUEUED, next_attempt_at__lte=now) | Q(
+        state=Message.SENDING, lease_until__lt=now
+    )
+    ids = list(
+        Message.objects.filter(due)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return "", []
+    token = secrets.token_hex(16)
+    Message.objects.filter(due, id__in=ids).update(
+        state=Message.SENDING,
+        claim_token=token,
+        lease_until=now + lease,
+        attempts=F("attempts") + 1,
+    )
+    claimed = list(
+        Message.objects.filter(claim_token=token, state=Message.SENDING).select_related(
+            "contact", "organization"
+        )
+    )
+    return token, claimed
+
+
+def record_outcome(message_id: int, token: str, outcome: delivery.Outcome) -> str:
+    """Record one attempt: accepted, retried later with backoff, or a dead letter.
+
+    Returns the new state, or "" when the claim was lost (another sender took over after
+    the lease lapsed): then nothing is written.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row = Message.objects.filter(pk=message_id).values("attempts", "kind").first()
+        if row is None:
+            return ""
+        mine = Message.objects.filter(pk=message_id, claim_token=token, state=Message.SENDING)
+        if outcome.ok:
+            state = Message.ACCEPTED
+            changed = mine.update(
+                state=state, sent_at=now, accepted_at=now, server_reply=outcome.reply, last_error=""
+            )
+            if changed:
+                _event(message_id, "sent", at=now)
+                _event(message_id, "accepted", outcome.reply, at=now)
+        elif outcome.permanent or row["attempts"] >= settings.OUTREACH_MAX_ATTEMPTS:
+            state = Message.DEAD
+            reason = (
+                outcome.reply
+                if outcome.permanent
+                else f"gave up after {row['attempts']} attempts: {outcome.reply}"
+            )
+            changed = mine.update(state=state, last_error=outcome.reply, dead_reason=reason[:500])
+            if changed:
+                _event(message_id, "dead", reason, at=now)
+        else:
+            state = Message.QUEUED
+            delay = delivery.backoff_seconds(
+                row["attempts"], base=settings.OUTREACH_BACKOFF_SECONDS
+            )
+            changed = mine.update(
+                state=state,
+                last_error=outcome.reply,
+                next_attempt_at=now + timedelta(seconds=delay),
+                claim_token="",
+            )
+            if changed:
+                _event(
+                    message_id, "deferred", f"{outcome.reply}; next try in {delay:.0f} s", at=now
+                )
+    return state if changed else ""
+
+
+def record_accepted(items: list[tuple[int, str, str]]) -> set[int]:
+    """Record many accepted messages in one transaction (group commit): [(id, token, reply)].
+
+    Returns the ids recorded; a row whose claim was lost meanwhile is left alone."""
+    if not items:
+        return set()
+    now = timezone.now()
+    replies = {pk: reply for pk, _token, reply in items}
+    recorded: set[int] = set()
+    with transaction.atomic():
+        by_token: dict[str, list[int]] = {}
+        for pk, token, _reply in items:
+            by_token.setdefault(token, []).append(pk)
+        for token, ids in by_token.items():
+            mine = list(
+                Message.objects.filter(
+                    pk__in=ids, claim_token=token, state=Message.SENDING
+                ).values_list("pk", flat=True)
+            )
+            Message.objects.filter(pk__in=mine, claim_token=token, state=Message.SENDING).update(
+                state=Message.ACCEPTED, sent_at=now, accepted_at=now, last_error=""
+            )
+            recorded.update(mine)
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(message_id=pk, at=now, event="sent") for pk in sorted(recorded)]
+            + [
+                MessageEvent(message_id=pk, at=now, event="accepted", detail=replies[pk][:500])
+                for pk in sorted(recorded)
+            ]
+        )
+    return recorded
+
+
+# -- visibility, timeline, acknowledgements --------------------------------------------
+
+
+def message_labelled(message: Message) -> Labelled:
+    tlp = TLP(message.notice.tlp) if message.notice_id else TLP.AMBER
+    orgs = frozenset([message.organization_id]) if message.organization_id else frozenset()
+    return Labelled(tlp=tlp, recipient_organization_ids=orgs)
+
+
+def visible_messages(viewer: Viewer) -> Any:
+    qs = Message.objects.select_related("organization", "notice")
+    if viewer.is_staff:
+        return qs.exclude(notice__tlp=TLP.RED.value)
+    if viewer.role is None or viewer.organization_id is None:
+        return qs.none()
+    return qs.filter(organization_id=viewer.organization_id)
+
+
+def get_message(viewer: Viewer, key: str) -> Message:
+    message = (
+        Message.objects.select_related("organization", "notice", "contact").filter(key=key).first()
+    )
+    if message is None or not can_see(viewer, message_labelled(message)):
+        raise NotFoundError("no such message")
+    return message
+
+
+def timeline(message: Message) -> list[dict[str, Any]]:
+    """The recipient's timeline: queued (the row's creation), then every recorded event."""
+    events = [{"at": message.created_at, "event": "queued", "detail": ""}]
+    events += [
+        {"at": e.at, "event": e.event, "detail": e.detail}
+        for e in message.events.order_by("at", "id")
+        if e.event != "queued"
+    ]
+    return events
+
+
+def acknowledge(message: Message, *, via: str, by: str, actor: audit.Actor) -> bool:
+    """Record the acknowledgement once (the first one counts); True if this one did."""
+    now = timezone.now()
+    targets = [message.pk] + ([message.parent_id] if message.parent_id else [])
+    with transaction.atomic():
+        changed = Message.objects.filter(pk__in=targets, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_via=via, acknowledged_by=by[:150]
+        )
+        if changed:
+            for pk in targets:
+                _event(pk, "acknowledged", f"via {via} by {by}", at=now)
+            audit.record(
+                actor,
+                "outreach.acknowledged",
+                obj=message,
+                summary=f"{message.key} via {via}",
+                data={"via": via, "by": by},
+            )
+    return bool(changed)
+
+
+def acknowledge_by_viewer(viewer: Viewer, actor: audit.Actor, key: str, *, via: str) -> Message:
+    message = get_message(viewer, key)
+    if not viewer.is_staff and viewer.organization_id != message.organization_id:
+        raise PermissionDenied("Only the recipient organisation may acknowledge this message.")
+    acknowledge(message, via=via, by=actor.name, actor=actor)
+    message.refresh_from_db()
+    return message
+
+
+def acknowledge_by_link(key: str, signature: str) -> Message:
+    message = Message.objects.filter(key=key).first()
+    if message is None or not hmac.compare_digest(ack_signature(key), signature):
+        raise NotFoundError("this acknowledgement link is not valid")
+    acknowledge(
+        message, via="link", by=message.address, actor=audit.Actor(f"recipient:{message.address}")
+    )
+    message.refresh_from_db()
+    return message
+
+
+def retry(viewer: Viewer, actor: audit.Actor, key: str) -> Message:
+    """A coordinator sends a dead, held or bounced message again (same key)."""
+    if not viewer.is_staff:
+        raise PermissionDenied("Only center staff may retry messages.")
+    message = get_message(viewer, key)
+    with transaction.atomic():
+        changed = Message.objects.filter(
+            pk=message.pk, state__in=[Message.DEAD, Message.HELD, Message.BOUNCED]
+        ).update(
+            state=Message.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            claim_token="",
+            dead_reason="",
+        )
+        if not changed:
+            raise ConflictError(
+                f"message {key} is {message.state}; only dead, held or bounced messages are retried"
+            )
+        _event(message, "retried", f"by {actor.name}")
+        audit.record(actor, "outreach.retried", obj=message, summary=key)
+        _drain_after_commit()
+    message.refresh_from_db()
+    return message
+
+
+def notice_status(notice: Notice) -> dict[str, Any]:
+    """Per-recipient status of one notice, and counts per status."""
+    rows = []
+    counts: dict[str, int] = {}
+    for m in notice.messages.select_related("organization").order_by(
+        "organization__name", "channel"
+    ):
+        counts[m.status] = counts.get(m.status, 0) + 1
+        rows.append(
+            {
+                "key": m.key,
+                "organization": m.organization.slug if m.organization else "",
+                "organization_name": m.organization.name if m.organization else "",
+                "channel": m.channel,
+                "address": m.address,
+                "language": m.language,
+                "security": m.security,
+                "status": m.status,
+                "flags": m.flags,
+                "dead_reason": m.dead_reason,
+                "accepted_at": m.accepted_at,
+                "acknowledged_at": m.acknowledged_at,
+            }
+        )
+    return {"notice": notice.pk, "kind": notice.kind, "counts": counts, "recipients": rows}
+
+
+# -- follow-ups for silence -------------------------------------------------------------
+
+
+def silent_messages(*, now: datetime | None = None, hours: int | None = None) -> Any:
+    """Accepted mail of notices that need an acknowledgement, unanswered for `hours`."""
+    cutoff = (now or timezone.now()) - timedelta(hours=hours or settings.OUTREACH_FOLLOWUP_HOURS)
+    return Message.objects.filter(
+        channel=Message.EMAIL,
+        parent__isnull=True,
+        notice__requires_ack=True,
+        state=Message.ACCEPTED,
+        acknowledged_at__isnull=True,
+        accepted_at__lt=cutoff,
+    ).select_related("organization", "contact", "notice")
+
+
+def schedule_followups(actor: audit.Actor, *, now: datetime | None = None) -> int:
+    """Queue a follow-up for each silent recipient (at most OUTREACH_FOLLOWUP_MAX each,
+    one per period). Incidents and campaigns call this, as does `dnscc outreach followups`."""
+    now = now or timezone.now()
+    period = timedelta(hours=settings.OUTREACH_FOLLOWUP_HOURS)
+    queued = 0
+    with transaction.atomic():
+        for original in silent_messages(now=now):
+            earlier = list(original.followups.order_by("-created_at"))
+            if len(earlier) >= settings.OUTREACH_FOLLOWUP_MAX:
+                continue
+            # Silence is counted from the last reminder (its event on the original's timeline).
+            if original.events.filter(event="followup", at__gt=now - period).exists():
+                continue
+            org = original.organization
+            language = (
+                original.language
+                if original.language in templating.available().get("followup", [])
+                else "en"
+            )
+            rendered = templating.render(
+                "followup",
+                language,
+                {
+                    "organization": org.name if org else "",
+                    "contact_name": original.contact.name if original.contact else "",
+                    "ack_url": ack_url(original.key),
+                    "center": "dnscc",
+                    "original_subject": original.subject,
+                    "original_sent": f"{original.accepted_at:%Y-%m-%d %H:%M} UTC",
+                    "original_body": original.body,
+                },
+            )
+            followup = Message.objects.create(
+                notice=original.notice,
+                parent=original,
+                kind="followup",
+                channel=Message.EMAIL,
+                organization=org,
+                contact=original.contact,
+                address=original.address,
+                host=original.host,
+                language=language,
+                subject=rendered.subject,
+                body=rendered.body,
+                security=original.security,
+                flags=original.flags,
+                next_attempt_at=min(now, timezone.now()),
+            )
+            _event(followup, "reminder", f"follow-up {len(earlier) + 1} of {original.key}")
+            _event(original, "followup", f"no acknowledgement; follow-up {followup.key}", at=now)
+            queued += 1
+        if queued:
+            audit.record(actor, "outreach.followups_queued", summary=f"{queued} follow-up(s)")
+            _drain_after_commit()
+    return queued
+
+
+# -- inbound mail: bounces and signed replies ---------------------------------------------
+
+
+def process_inbound(raw: bytes) -> dict[str, Any]:
+    """One message that arrived at the center's inbound address (piped by the MTA)."""
+    reports = dsn.parse(raw)
+    if reports:
+        results = []
+        for report in reports:
+            message = Message.objects.filter(key=report.key).first()
+            if message is None:
+                results.append({"key": report.key, "matched": False})
+                continue
+            detail = (
+                f"{report.action} {report.status} {report.recipient} {report.diagnostic}".strip()
+            )
+            with transaction.atomic():
+                if report.permanent_failure:
+                    Message.objects.filter(pk=message.pk).update(
+                        state=Message.BOUNCED, bounced_at=timezone.now(), last_error=detail[:500]
+                    )
+                    _event(message, "bounced", detail)
+                else:
+                    _event(message, f"dsn-{report.action}"[:24], detail)
+                audit.record(audit.SYSTEM, "outreach.dsn", obj=message, summary=detail[:300])
+            results.append({"key": report.key, "matched": True, "action": report.action})
+        return {"type": "dsn", "reports": results}
+    return _signed_reply(raw)
+
+
+def _signed_reply(raw: bytes) -> dict[str, Any]:
+    """An OpenPGP-signed (PGP/MIME) reply to one of our messages acknowledges it."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    refs = " ".join(str(msg.get(h, "")) for h in ("In-Reply-To", "References"))
+    match = dsn.MSGID_RE.search(refs)
+    if not match:
+        return {"type": "unmatched"}
+    message = Message.objects.filter(key=match.group(1)).select_related("contact").first()
+    if message is None:
+        return {"type": "unmatched"}
+    if msg.get_content_type() != "multipart/signed" or message.contact is None:
+        return {"type": "reply", "key": message.key, "acknowledged": False, "why": "not signed"}
+    check = pgp.check_recipient_key(message.contact.pgp_key)
+    cert = check.cert
+    if cert is None:
+        try:
+            import pysequoia
+
+            cert = pysequoia.Cert.from_bytes(message.contact.pgp_key.encode())
+        except Exception:  # noqa: BLE001
+            cert = None
+    signed, signature = _split_signed(raw)
+    if (
+        cert is None
+        or signed is None
+        or signature is None
+        or not pgp.verify_detached(signed, signature, cert)
+    ):
+        with transaction.atomic():
+            _event(message, "reply", "a signed reply whose signature did not verify")
+        return {"type": "reply", "key": message.key, "acknowledged": False, "why": "bad signature"}
+    acknowledge(
+        message,
+        via="signed-reply",
+        by=message.address,
+        actor=audit.Actor(f"recipient:{message.address}"),
+    )
+    return {"type": "reply", "key": message.key, "acknowledged": True}
+
+
+def _split_signed(raw: bytes) -> tuple[bytes | None, bytes | None]:
+    """The exact signed bytes and the signature of a multipart/signed message."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    boundary = msg.get_boundary()
+    if not boundary:
+        return None, None
+    text = raw.replace(b"\r\n", b"\n")
+    delimiter = b"\n--" + boundary.encode()
+    parts = text.split(delimiter)
+    if len(parts) < 3:
+        return None, None
+    signed = parts[1].split(b"\n", 1)[1] if b"\n" in parts[1] else b""
+    signed = signed.replace(b"\n", b"\r\n")
+    sig_part = email.message_from_bytes(parts[2].split(b"\n", 1)[1])
+    payload = sig_part.get_payload(decode=True)
+    return signed, payload if isinstance(payload, bytes) else None
