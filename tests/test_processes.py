@@ -114,6 +114,7 @@ def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
 def test_serve_runs_the_web_server_and_a_worker_in_one_command(center_env: dict[str, str]) -> None:
     port = _free_port()
     log = Path(center_env["DNSCC_DATA_DIR"]) / "serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing created it yet
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dnscc", "serve", "--port", str(port), "--web-workers", "1"],

@@ -130,8 +130,8 @@ def test_development_mode_skips_the_production_rules() -> None:
 def test_an_unwritable_data_dir_is_E004(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with override_settings(DATA_DIR=blocker / "sub"):
-        assert [m.id for m in checks.check_data_dir()] == ["dnscc.E004"]
+    assert [m.id for m in checks.data_dir_problems(blocker / "sub")] == ["dnscc.E004"]
+    assert checks.data_dir_problems(tmp_path / "fine") == []
 
 
 def _dnscc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

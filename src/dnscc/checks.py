@@ -4,6 +4,7 @@ before `dnscc serve` starts). Each id is documented in docs/configuration.md and
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -65,10 +66,14 @@ def check_production(app_configs: object = None, **kwargs: object) -> list[Error
 
 @register(Tags.database)
 def check_data_dir(app_configs: object = None, **kwargs: object) -> list[Error]:
+    """The embedded database needs a writable data directory (PostgreSQL does not)."""
     engine = settings.DATABASES["default"]["ENGINE"]
     if not engine.endswith("sqlite3"):
         return []
-    directory = settings.DATA_DIR
+    return data_dir_problems(settings.DATA_DIR)
+
+
+def data_dir_problems(directory: Path) -> list[Error]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
