@@ -271,3 +271,21 @@ def test_a_new_organization_keeps_the_label_and_notes_it_was_given(world: World)
     response = _post(world, "/api/v1/directory/organizations", {"name": "Foxtrot", "tlp": "x"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "tlp"
+
+
+def test_an_operator_sees_the_webhook_secret_of_its_own_contacts_only(world) -> None:  # type: ignore[no-untyped-def]
+    from dnscc.directory.models import Contact
+    from dnscc.outreach.services import webhook_secret
+
+    hook = Contact.objects.create(
+        organization=world.org_a,
+        name="Alpha hooks",
+        webhook_url="https://hooks.alpha.example/dnscc",
+    )
+    secret = webhook_secret(hook.pk).decode()
+    own = world.client("operator").get(f"/directory/org/{world.org_a.slug}/")
+    assert own.status_code == 200
+    assert secret.encode() in own.content
+    other = world.client("outsider").get(f"/directory/org/{world.org_a.slug}/")
+    assert other.status_code == 404
+    assert secret.encode() not in other.content

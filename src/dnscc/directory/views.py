@@ -67,10 +67,15 @@ def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
             how="view",
             organization=org.slug,
         )
+    from dnscc.outreach.services import webhook_secret
+
+    # The HMAC secret of each webhook contact, for the operator to verify what we send
+    # (docs/outreach.md); shown on this page only, whose viewing is audited above.
+    secrets = {c.pk: webhook_secret(c.pk).decode() for c in contacts if c.webhook_url}
     return {
         "org": org,
         "tlds": org.tlds.filter(delegated=True).order_by("name"),
-        "contacts": [(c, services.contact_status(c)) for c in contacts],
+        "contacts": [(c, services.contact_status(c), secrets.get(c.pk)) for c in contacts],
         "root_servers": org.root_servers.all(),
         "regions": list(Region),
         "kinds": Organization.KIND_CHOICES,
