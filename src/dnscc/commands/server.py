@@ -151,6 +151,9 @@ def serve(args: argparse.Namespace) -> int:
         "10",
         "--forwarded-allow-ips",
         os.environ.get("DNSCC_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # gunicorn's control socket is one per user by default: two centers on one machine
+        # would fight over it, and dnscc supervises gunicorn itself.
+        "--no-control-socket",
     ]
     procs.append(subprocess.Popen(web))
     if not args.no_worker:
