@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +30,13 @@ def health(request: HttpRequest) -> HttpResponse:
         zones = zones.filter(zone__in=open_zones)
     if g.get("q"):
         zones = zones.filter(zone__contains=g["q"].strip().lower().lstrip("."))
-    zones = zones.order_by("-open_findings", "zone")
+    # Worst first: critical zones at the top, then by how many findings they have.
+    rank = Case(
+        *[When(worst=status, then=Value(i)) for i, status in enumerate(STATUSES)],
+        default=Value(len(STATUSES)),
+        output_field=IntegerField(),
+    )
+    zones = zones.annotate(rank=rank).order_by("rank", "-open_findings", "zone")
     page = Paginator(zones, 100).get_page(g.get("page"))
     query = g.copy()
     query.pop("page", None)
