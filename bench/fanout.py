@@ -3,7 +3,10 @@ encrypted), each also a webhook, through the outbox to a local SMTP server and w
 receiver; side by side, a bare loop sending the same prepared messages over one SMTP
 connection. Prints a table and, last, `RESULT {json}`.
 
-    scripts/bench fanout [--orgs 1500] [--concurrency 16] [--connections 4]
+    scripts/bench fanout [--orgs 1500] [--concurrency N] [--connections N]
+
+Without --concurrency / --connections the sender runs with the product's defaults
+(DNSCC_OUTBOX_CONCURRENCY, DNSCC_SMTP_CONNECTIONS in src/dnscc/settings.py).
 
 The receivers run in a child process (the other core); the outbox and its sender run here,
 on a fresh SQLite database under a temporary data directory.
@@ -16,6 +19,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import secrets
 import sys
 import tempfile
 import time
@@ -35,6 +39,8 @@ def receivers(conn: Any) -> None:
         command = conn.recv()
         if command == "counts":
             conn.send((len(smtp.received.keys), smtp.received.total, len(http.received.keys)))
+        elif command == "cpu":  # the receivers' CPU seconds so far
+            conn.send(time.process_time())
         elif command == "stop":
             smtp.stop()
             http.stop()
@@ -59,8 +65,11 @@ def wait_for(
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orgs", type=int, default=1500)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=None, help="default: the product's")
+    parser.add_argument("--connections", type=int, default=None, help="default: the product's")
+    parser.add_argument(
+        "--dev", action="store_true", help="development mode (DNSCC_DEV=1: DEBUG, SQL logged)"
+    )
     args = parser.parse_args()
 
     ctx = mp.get_context("spawn")
@@ -79,23 +88,32 @@ def main() -> int:
         del os.environ[name]
     os.environ.update(
         DJANGO_SETTINGS_MODULE="dnscc.settings",
-        DNSCC_DEV="1",
+        # Production mode, as the center runs (DNSCC_DEV=1 would turn on DEBUG, which logs
+        # every SQL statement and, on SQLite, quotes its parameters with one more query).
+        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
+        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+        DNSCC_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver is on loopback
         DNSCC_DATA_DIR=str(tmp / "data"),
         DNSCC_TASKS="immediate",
         DNSCC_OUTBOX_AUTODRAIN="0",
-        DNSCC_OUTBOX_CONCURRENCY=str(args.concurrency),
         DNSCC_SMTP_HOST="127.0.0.1",
         DNSCC_SMTP_PORT=str(smtp_port),
-        DNSCC_SMTP_CONNECTIONS=str(args.connections),
         DNSCC_PGP_KEY_FILE=str(key),
         DNSCC_FROM_EMAIL="dnscc@center.test",
         DNSCC_RATE_PER_HOST_PER_SECOND="100000",
         DNSCC_LOG_LEVEL="ERROR",
     )
+    if args.dev:
+        os.environ["DNSCC_DEV"] = "1"
+    if args.concurrency is not None:
+        os.environ["DNSCC_OUTBOX_CONCURRENCY"] = str(args.concurrency)
+    if args.connections is not None:
+        os.environ["DNSCC_SMTP_CONNECTIONS"] = str(args.connections)
     sys.path.insert(0, str(REPO / "src"))
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -112,12 +130,17 @@ def main() -> int:
 
     # -- ours: from the notice to everything accepted by both receivers -------------------
     base = (0, 0, 0)
-    if os.environ.get("BENCH_PROFILE"):
+    parent.send("cpu")
+    r0 = parent.recv()
+    profile = os.environ.get("BENCH_PROFILE", "")  # a path prefix: PREFIX-queue.prof, -send.prof
+    profiler: Any = None
+    if profile:
         import cProfile
 
-        queue_profiler = cProfile.Profile()
-        queue_profiler.enable()
+        profiler = cProfile.Profile()
+        profiler.enable()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     queued = services.notify(
         Viewer(user_id=1, role=Role.COORDINATOR),
         audit.Actor("bench"),
@@ -130,28 +153,23 @@ def main() -> int:
         organizations=orgs,
     )
     t_queued = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE"):
-        import pstats
-
-        queue_profiler.disable()
-        pstats.Stats(queue_profiler, stream=sys.stderr).sort_stats("cumtime").print_stats(30)
-    from asgiref.sync import async_to_sync
-
-    print("queued", file=sys.stderr, flush=True)
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
+    c_queued = time.process_time()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile}-queue.prof")
         profiler = cProfile.Profile()
         profiler.enable()
-        stats = async_to_sync(Sender().run)()
+    print("queued", file=sys.stderr, flush=True)
+    stats = Sender().run()
+    if profiler is not None:
         profiler.disable()
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    else:
-        stats = async_to_sync(Sender().run)()
+        profiler.dump_stats(f"{profile}-send.prof")
     print("drained", stats.as_dict(), file=sys.stderr, flush=True)
     t_drained = time.perf_counter()
+    c_drained = time.process_time()
     t1, counts = wait_for(parent, args.orgs, args.orgs, timeout=120, base=base)
+    parent.send("cpu")
+    r1 = parent.recv()
     ours = t1 - t0
     states = {
         s: Message.objects.filter(state=s).count()
@@ -182,8 +200,10 @@ def main() -> int:
     b0 = time.perf_counter()
     asyncio.run(bare_loop())
     b1, counts2 = wait_for(parent, 0, 0, timeout=60, base=base)
-    bare = time.perf_counter() - b0 if False else (b1 - b0)
+    bare = b1 - b0
     bare_received = counts2[1] - counts[1]
+    parent.send("cpu")
+    r2 = parent.recv()
 
     parent.send("stop")
     parent.recv()
@@ -218,13 +238,18 @@ def main() -> int:
         "ours_s": round(ours, 3),
         "queue_s": round(t_queued - t0, 3),
         "send_s": round(t_drained - t_queued, 3),
+        "cpu_queue_s": round(c_queued - c0, 3),
+        "cpu_send_s": round(c_drained - c_queued, 3),
+        "cpu_receivers_s": round(r1 - r0, 3),
+        "cpu_receivers_bare_s": round(r2 - r1, 3),
         "bare_s": round(bare, 3),
         "bare_received": bare_received,
         "ratio": round(ratio, 2),
         "within_10s": ours <= 10,
+        "mode": "development (DEBUG)" if args.dev else "production",
         "accepted": states[Message.ACCEPTED],
-        "concurrency": args.concurrency,
-        "smtp_connections": args.connections,
+        "concurrency": settings.OUTREACH_CONCURRENCY,
+        "smtp_connections": settings.OUTREACH_SMTP_CONNECTIONS,
         "sender": stats.as_dict(),
         "machine": (
             f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"

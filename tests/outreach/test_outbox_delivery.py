@@ -5,10 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from datetime import timedelta
 from typing import Any
 
 import pysequoia
 import pytest
+from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.models import AuditEvent
@@ -394,3 +396,63 @@ def test_held_mail_is_sent_when_a_coordinator_retries_it(
     message.refresh_from_db()
     assert message.state == Message.ACCEPTED
     assert outbox.received.keys[message.key] == 1
+
+
+@pytest.mark.django_db
+def test_a_sender_never_claims_again_what_it_holds_even_after_its_lease_lapsed(
+    world: World, outbox: SmtpSink
+) -> None:
+    _notify(world, [world.org_a, world.org_b])
+    token, claimed = services.claim(limit=10, lease_seconds=60)
+    assert len(claimed) == 2
+    Message.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # lapsed
+    held = [claimed[0].pk]
+    _token, again = services.claim(limit=10, exclude=held)
+    assert [m.pk for m in again] == [claimed[1].pk], "only the one this sender does not hold"
+    assert Message.objects.get(pk=held[0]).claim_token == token
+
+
+@pytest.mark.django_db
+def test_a_group_commit_records_only_the_claims_still_held(world: World, outbox: SmtpSink) -> None:
+    _notify(world, [world.org_a, world.org_b])
+    token, claimed = services.claim(limit=10)
+    mine, taken = claimed
+    Message.objects.filter(pk=taken.pk).update(claim_token="another-sender")
+    recorded = services.record_accepted([(mine.pk, token, "250 OK"), (taken.pk, token, "250 OK")])
+    assert recorded == {mine.pk}
+    mine.refresh_from_db()
+    taken.refresh_from_db()
+    assert (mine.state, taken.state) == (Message.ACCEPTED, Message.SENDING)
+    assert [e["event"] for e in services.timeline(mine)] == ["queued", "sent", "accepted"]
+    assert [e["event"] for e in services.timeline(taken)] == ["queued"]
+    assert mine.events.get(event="accepted").detail == "250 OK"
+
+
+@pytest.mark.django_db
+def test_no_more_than_concurrency_messages_are_ever_sent_and_unrecorded(
+    world: World, outbox: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orgs = [world.org_a, world.org_b]
+    for i in range(6):
+        Contact.objects.create(
+            organization=orgs[i % 2], name=f"Extra {i}", email=f"extra{i}@{orgs[i % 2].slug}.test"
+        )
+    _notify(world, orgs)
+    total = Message.objects.count()
+    assert total == 8
+    recorded: list[int] = []
+    worst = 0
+    record = services.record_accepted
+
+    def counting(items: list[tuple[int, str, str]]) -> set[int]:
+        nonlocal worst
+        # Everything the server has accepted so far, minus what is already recorded.
+        worst = max(worst, outbox.received.total - len(recorded))
+        done = record(items)
+        recorded.extend(done)
+        return done
+
+    monkeypatch.setattr(services, "record_accepted", counting)
+    stats = drain(concurrency=2)
+    assert stats.accepted == total
+    assert 0 < worst <= 2
