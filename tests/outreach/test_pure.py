@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dnscc.core.errors import InputError
+from dnscc.core.ratelimit import TokenBucket
 from dnscc.core.tlp import TLP
 from dnscc.outreach import csaf, delivery, dsn, templating
 
@@ -76,13 +77,11 @@ def test_http_answers_are_classified(status: int, ok: bool, permanent: bool) -> 
 
 
 def test_a_token_bucket_allows_a_burst_then_paces() -> None:
-    now = [0.0]
-    bucket = delivery.TokenBucket(rate=2, burst=2, clock=lambda: now[0])
-    assert bucket.wait_time() == 0
-    assert bucket.wait_time() == 0
-    assert bucket.wait_time() == pytest.approx(0.5)
-    now[0] = 0.5
-    assert bucket.wait_time() == 0
+    bucket = TokenBucket(rate=2, burst=2, now=0.0)
+    assert bucket.take(0.0) == 0
+    assert bucket.take(0.0) == 0
+    assert bucket.take(0.0) == pytest.approx(0.5)
+    assert bucket.take(0.5) == 0
 
 
 def _dsn(action: str, status: str, *, verp: bool = True, headers_key: bool = False) -> bytes:

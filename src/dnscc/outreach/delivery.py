@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dnscc.core.ratelimit import TokenBucket
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -59,46 +61,32 @@ def http_outcome(status: int, reason: str = "") -> Outcome:
     return Outcome.refused(reply)
 
 
-class TokenBucket:
-    """`rate` tokens per second, bursts up to `burst`. Pure apart from the clock."""
-
-    def __init__(
-        self, rate: float, burst: float, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.clock = clock
-        self.stamp = clock()
-
-    def wait_time(self) -> float:
-        """Take a token if one is there (0.0), or say how long until one is."""
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class RateLimits:
     """Per-recipient and per-host buckets, created on first use."""
 
-    def __init__(self, *, per_recipient: float, per_host: float, burst: float) -> None:
+    def __init__(
+        self,
+        *,
+        per_recipient: float,
+        per_host: float,
+        burst: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.per_recipient = per_recipient
         self.per_host = per_host
         self.burst = burst
+        self.clock = clock
         self.buckets: dict[str, TokenBucket] = {}
 
     def _bucket(self, name: str, rate: float) -> TokenBucket:
         bucket = self.buckets.get(name)
         if bucket is None:
-            bucket = self.buckets[name] = TokenBucket(rate, max(1.0, min(self.burst, rate * 60)))
+            burst = max(1.0, min(self.burst, rate * 60))
+            bucket = self.buckets[name] = TokenBucket(rate, burst, now=self.clock())
         return bucket
 
     async def acquire(self, recipient: str, host: str) -> None:
         for name, rate in ((f"r:{recipient}", self.per_recipient), (f"h:{host}", self.per_host)):
             bucket = self._bucket(name, rate)
-            while (delay := bucket.wait_time()) > 0:
+            while (delay := bucket.take(self.clock())) > 0:
                 await asyncio.sleep(delay)

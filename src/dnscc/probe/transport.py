@@ -40,6 +40,8 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from dnscc.core.ratelimit import TokenBucket
+
 OK = "ok"
 TIMEOUT = "timeout"
 ERROR = "error"
@@ -209,19 +211,15 @@ class RateLimiter:
 
     qps: float | None
     burst: int = 1
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, at
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
     def take(self, server: str, now: float) -> float:
         if self.qps is None:
             return 0.0
-        cap = float(max(self.burst, 1))
-        tokens, at = self._buckets.get(server, (cap, now))
-        tokens = min(cap, tokens + (now - at) * self.qps)
-        if tokens >= 1.0:
-            self._buckets[server] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[server] = (tokens, now)
-        return (1.0 - tokens) / self.qps
+        bucket = self._buckets.get(server)
+        if bucket is None:
+            bucket = self._buckets[server] = TokenBucket(self.qps, self.burst, now=now)
+        return bucket.take(now)
 
 
 @dataclass(frozen=True)
