@@ -123,15 +123,7 @@ def _contact_out(c: Contact) -> dict[str, Any]:
 
 def _org_detail(request: HttpRequest, org: Organization) -> dict[str, Any]:
     viewer = viewer_for(request.user)
-    contacts = services.visible_contacts(viewer, org)
-    if contacts:
-        audit.disclosed(
-            audit.Actor.of(request.user),
-            "directory.contact",
-            ids=[c.pk for c in contacts],
-            how="api",
-            organization=org.slug,
-        )
+    contacts = services.disclose_contacts(viewer, audit.Actor.of(request.user), org, how="api")
     return {
         **{f: getattr(org, f) for f in OrgOut.model_fields},
         "tlds": sorted(org.tlds.filter(delegated=True).values_list("name", flat=True)),

@@ -50,6 +50,22 @@ def visible_contacts(viewer: Viewer, org: Organization) -> list[Contact]:
     return [c for c in org.contacts.all() if can_see(viewer, c.labelled())]
 
 
+def disclose_contacts(
+    viewer: Viewer, actor: audit.Actor, org: Organization, *, how: str
+) -> list[Contact]:
+    """The contacts `viewer` may see, with the disclosure written to the audit log."""
+    contacts = visible_contacts(viewer, org)
+    if contacts:
+        audit.disclosed(
+            actor,
+            "directory.contact",
+            ids=[c.pk for c in contacts],
+            how=how,
+            organization=org.slug,
+        )
+    return contacts
+
+
 def unique_slug(name: str, *, exclude: int | None = None) -> str:
     base = slugify(name)[:90] or "organization"
     slug, n = base, 2

@@ -58,15 +58,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
     viewer = request.viewer  # type: ignore[attr-defined]
-    contacts = services.visible_contacts(viewer, org)
-    if contacts:
-        audit.disclosed(
-            audit.Actor.of(request.user),
-            "directory.contact",
-            ids=[c.pk for c in contacts],
-            how="view",
-            organization=org.slug,
-        )
+    contacts = services.disclose_contacts(viewer, audit.Actor.of(request.user), org, how="view")
     from dnscc.outreach.services import webhook_secret
 
     # The HMAC secret of each webhook contact, for the operator to verify what we send
