@@ -158,19 +158,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 64 * 1024
 CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)
 CONTACT_TOKEN_HOURS = env_int("DNSCC_CONTACT_TOKEN_HOURS", 72, minimum=1)
 
-# Mail: development writes messages to files under the data directory.
+# Every outbound message goes through the outbox (dnscc.outreach), never Django's mailer.
 DEFAULT_FROM_EMAIL = env_str("DNSCC_FROM_EMAIL", "dnscc@localhost")
-if DEV and not env_str("DNSCC_SMTP_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env_str("DNSCC_SMTP_HOST", "localhost")
-    EMAIL_PORT = env_int("DNSCC_SMTP_PORT", 25, minimum=1, maximum=65535)
-    EMAIL_HOST_USER = env_str("DNSCC_SMTP_USER")
-    EMAIL_HOST_PASSWORD = env_secret("DNSCC_SMTP_PASSWORD")
-    EMAIL_USE_TLS = env_bool("DNSCC_SMTP_STARTTLS", False)
-    EMAIL_TIMEOUT = 30
 
 # Outreach: the one outbox (docs/outreach.md). SMTP is the center's relay (smarthost).
 OUTREACH_SMTP_HOST = env_str("DNSCC_SMTP_HOST", "localhost")
