@@ -11,6 +11,7 @@ from typing import Any
 from dnscc.accounts import audit
 from dnscc.core.errors import InputError, Location, PermissionDenied
 from dnscc.core.tlp import Viewer, can_see
+from dnscc.directory import validation
 from dnscc.directory.models import Contact, Organization, Tld
 
 KINDS = ("organizations", "tlds", "contacts")
@@ -40,20 +41,8 @@ TLD_COLUMNS = [
     "ds",
     "delegated",
 ]
-CONTACT_COLUMNS = [
-    "organization",
-    "name",
-    "kind",
-    "email",
-    "webhook_url",
-    "phone",
-    "language",
-    "is_24x7",
-    "tlp",
-    "pgp_key",
-    "pgp_fingerprint",
-    "verified_at",
-]
+# The importer's columns, so that an export imports back; then what the center derives.
+CONTACT_COLUMNS = ["organization", *validation.CONTACT_FIELDS, "pgp_fingerprint", "verified_at"]
 
 
 def rows(kind: str, viewer: Viewer) -> tuple[list[str], list[dict[str, Any]]]:
