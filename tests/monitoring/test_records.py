@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -176,3 +177,14 @@ def test_the_duty_desk_sees_the_alert_in_the_portal(world: World) -> None:
     assert b"DELEGATION04" in health.content  # offered as a check filter
     zone = world.client("coordinator").get("/health/zone/alpha/")
     assert b"192.0.2.1" in zone.content  # the evidence is shown
+
+
+def test_evidence_is_trimmed_to_a_bounded_size_keeping_the_first_proofs() -> None:
+    many = [FakeEvidence(f"n{i}.alpha.", "SOA", "192.0.2.1", "NOERROR" * 20) for i in range(500)]
+    kept = services.evidence_json(many)
+    assert 0 < len(kept) < 500
+    assert kept[0]["qname"] == "n0.alpha."
+    assert len(json.dumps(kept)) <= services.MAX_EVIDENCE_BYTES
+    huge = services.evidence_json([FakeEvidence("x.", "TXT", "192.0.2.1", "y" * 40_000)])
+    assert len(huge) == 1
+    assert len(huge[0]) == 4000

@@ -56,10 +56,14 @@ def _plain(value: Any) -> Any:
 def evidence_json(evidence: Iterable[Any]) -> list[Any]:
     """Evidence as JSON, trimmed so that one finding never stores an unbounded blob."""
     items = [_plain(e) for e in evidence]
-    while items and len(json.dumps(items, default=str)) > MAX_EVIDENCE_BYTES:
-        items = items[: max(1, len(items) // 2)] if len(items) > 1 else [str(items[0])[:4000]]
-        if len(items) == 1 and isinstance(items[0], str):
-            break
+
+    def too_big(values: list[Any]) -> bool:
+        return len(json.dumps(values, default=str)) > MAX_EVIDENCE_BYTES
+
+    while len(items) > 1 and too_big(items):
+        items = items[: len(items) // 2]  # keep the first proofs, drop the rest
+    if items and too_big(items):
+        items = [str(items[0])[:4000]]
     return items
 
 
