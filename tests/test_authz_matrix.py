@@ -11,10 +11,9 @@ Roles (tests/conftest.py): admin, coordinator (staff); operator (member of org_a
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -29,111 +28,21 @@ from dnscc.api import api
 from dnscc.directory import lookup
 from dnscc.directory.models import Contact, Organization, Tld
 from dnscc.monitoring.models import Alert, Sweep
-from tests.conftest import ROLES, World
-
-STAFF = ("admin", "coordinator")
-MEMBERS = ("operator", "partner", "outsider")
-WITH_ROLE = (*STAFF, *MEMBERS)
-
-# What belongs to org_a (AMBER): its name and contact address. Its slug is secret too where
-# the caller did not send it (a 404 may echo the slug the caller asked for).
-ORG_A_SECRETS = ("Alpha Registry", "security@alpha.example")
-ORG_A_LISTED = (*ORG_A_SECRETS, "alpha-registry")
-ALL_CONTACT_EMAILS = ("security@alpha.example", "security@bravo.example")
-
-SOA = ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026010101 1800 900 604800 86400"
-TINY_ZONE = (
-    "\n".join(
-        [
-            SOA,
-            "alpha. NS ns1.nic.alpha.",
-            "ns1.nic.alpha. A 192.0.2.1",
-            "newtld. NS ns.example.net.",
-        ]
-    )
-    + "\n"
+from tests.authz import (
+    ALL_CONTACT_EMAILS,
+    CONTACTS_CSV,
+    ORG_A_LISTED,
+    ORG_A_SECRETS,
+    TINY_ZONE,
+    Body,
+    Row,
+    _params,
+    _upload,
+    api_statuses,
+    page_statuses,
+    statuses,
 )
-CONTACTS_CSV = "organization,name,email\nalpha-registry,Alpha NOC,noc@alpha.example\n"
-
-
-def statuses(default: int, **per_role: int) -> dict[str, int]:
-    result = dict.fromkeys(ROLES, default)
-    result.update(per_role)
-    return result
-
-
-def api_statuses(ok: int, *, members: int = 403, **per_role: int) -> dict[str, int]:
-    """Staff get `ok`; members `members`; norole 403; anonymous 401."""
-    result = {
-        **dict.fromkeys(STAFF, ok),
-        **dict.fromkeys(MEMBERS, members),
-        "norole": 403,
-        "anonymous": 401,
-    }
-    result.update(per_role)
-    return result
-
-
-def page_statuses(ok: int, *, members: int = 403, **per_role: int) -> dict[str, int]:
-    """Staff get `ok`; members `members`; norole 403; anonymous a redirect to the login."""
-    result = {
-        **dict.fromkeys(STAFF, ok),
-        **dict.fromkeys(MEMBERS, members),
-        "norole": 403,
-        "anonymous": 302,
-    }
-    result.update(per_role)
-    return result
-
-
-Body = Callable[[World], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    template: str  # API rows: the OpenAPI path; portal rows: a path with {placeholders}
-    expected: dict[str, int]
-    body: Body | None = None
-    json_body: bool = True  # API bodies are JSON unless multipart (uploads)
-    # Strings that must not appear in the body of a role that is refused, or that only
-    # gets a filtered answer (see `secret_for`).
-    secrets: tuple[str, ...] = ()
-    secret_for: tuple[str, ...] = ()  # roles with a 2xx answer that must still not see `secrets`
-    mutates: bool = False
-    setup: Callable[[World], dict[str, Any]] | None = None  # extra objects and URL params
-    # A bug that makes the allowed roles fail (500) while the denials still hold: the allowed
-    # roles are an expected failure naming it, and the test fails once the bug is fixed so
-    # that this mark is removed (strict).
-    known_bug: str = ""
-
-    @property
-    def is_api(self) -> bool:
-        return self.template.startswith("/api/")
-
-    @property
-    def id(self) -> str:
-        return f"{self.method} {self.template}"
-
-
-def _params(world: World, role: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    own = world.users.get(role) or world.users["operator"]
-    token = ApiToken.objects.filter(user=own).first()
-    return {
-        "slug": world.org_a.slug,
-        "slug_a": world.org_a.slug,
-        "slug_b": world.org_b.slug,
-        "contact_id": world.contact_a.pk,
-        "token_id": token.pk if token else 0,
-        "name": world.tld_a.name,
-        "what": "contacts",
-        **(extra or {}),
-    }
-
-
-def _upload(name: str, text: str) -> Body:
-    return lambda world: {"file": SimpleUploadedFile(name, text.encode())}
-
+from tests.conftest import ROLES, World
 
 API_ROWS = [
     Row("GET", "/api/v1/openapi.json", statuses(200)),  # the schema is public, no data
@@ -567,6 +476,21 @@ PAGE_ROWS = [
     ),
 ]
 
+# Later apps keep their rows beside their tests.
+ROW_MODULES = [
+    importlib.import_module(name)
+    for name in (
+        "tests.incidents.authz_core",
+        "tests.incidents.authz_reports",
+        "tests.incidents.authz_desks",
+        "tests.incidents.authz_pages",
+        "tests.campaigns.authz_rows",
+    )
+]
+for _module in ROW_MODULES:
+    API_ROWS += _module.API_ROWS
+    PAGE_ROWS += _module.PAGE_ROWS
+
 ROWS = API_ROWS + PAGE_ROWS
 
 
@@ -586,6 +510,7 @@ def _snapshot() -> dict[str, Any]:
         "tokens": sorted(ApiToken.objects.values_list("pk", "revoked_at")),
         "alerts": sorted(Alert.objects.values_list("pk", "state")),
         "sweeps": Sweep.objects.count(),
+        **{m.__name__: m.snapshot() for m in ROW_MODULES if hasattr(m, "snapshot")},
     }
 
 

@@ -92,7 +92,11 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _add_routers() -> None:
     from dnscc.accounts.api import router as accounts
+    from dnscc.campaigns.api import router as campaigns
     from dnscc.directory.api import router as directory
+    from dnscc.incidents.api import router as incidents
+    from dnscc.incidents.api_desks import router as desks
+    from dnscc.incidents.api_reports import router as reports
     from dnscc.monitoring.api import router as monitoring
     from dnscc.outreach.api import router as outreach
 
@@ -100,6 +104,10 @@ def _add_routers() -> None:
     api.add_router("/directory/", directory)
     api.add_router("/monitoring/", monitoring)
     api.add_router("/outreach/", outreach)
+    api.add_router("/incidents/", incidents)
+    api.add_router("/reports/", reports)
+    api.add_router("/desks/", desks)
+    api.add_router("/campaigns/", campaigns)
 
 
 _add_routers()

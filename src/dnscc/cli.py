@@ -27,6 +27,10 @@ COMMAND_MODULES = [
     "dnscc.directory.cli",
     "dnscc.outreach.cli",
     "dnscc.monitoring.cli",
+    "dnscc.incidents.cli",
+    "dnscc.incidents.cli_reports",
+    "dnscc.incidents.cli_desks",
+    "dnscc.campaigns.cli",
     "dnscc.probe.cli",
     "dnscc.lab.cli",
 ]

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "dnscc.directory",
     "dnscc.outreach",
     "dnscc.monitoring",
+    "dnscc.incidents",
+    "dnscc.campaigns",
     "dnscc.web",
 ]
 

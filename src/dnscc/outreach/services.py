@@ -30,6 +30,7 @@ from dnscc.core.tlp import TLP, Labelled, Viewer, can_see
 from dnscc.directory.models import Contact, Organization
 from dnscc.outreach import delivery, dsn, pgp, templating, webhooks
 from dnscc.outreach.models import Message, MessageEvent, Notice
+from dnscc.outreach.signals import message_acknowledged
 
 log = logging.getLogger(__name__)
 
@@ -567,6 +568,7 @@ def acknowledge(message: Message, *, via: str, by: str, actor: audit.Actor) -> b
                 summary=f"{message.key} via {via}",
                 data={"via": via, "by": by},
             )
+            message_acknowledged.send(sender=Message, message=message, via=via, by=by)
     return bool(changed)
 
 

@@ -1,0 +1,9 @@
+"""`dnscc campaigns ...`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    """Subcommands are added by the app's CLI owner."""

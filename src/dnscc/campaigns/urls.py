@@ -1,0 +1,4 @@
+from dnscc.campaigns import views  # noqa: F401
+
+app_name = "campaigns"
+urlpatterns: list[object] = []
