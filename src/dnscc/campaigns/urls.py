@@ -1,4 +1,4 @@
-from dnscc.campaigns import views  # noqa: F401
+from dnscc.campaigns import views, views_dashboard
 
 app_name = "campaigns"
-urlpatterns: list[object] = []
+urlpatterns = [*views.patterns, *views_dashboard.patterns]

@@ -1,1 +1,7 @@
 """Portal pages of campaigns."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+patterns: list[URLPattern] = []
