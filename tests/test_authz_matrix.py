@@ -632,9 +632,14 @@ def test_every_portal_url_has_a_row_in_the_matrix(world: World) -> None:
     for row in PAGE_ROWS:
         if row.template.startswith("/api/"):
             continue
-        extra = {"alert_id": 1, "zone": "alpha", **NO_KEY}
-        path = row.template.format(**_params(world, "admin", extra)).split("?")[0]
-        covered.add(resolve(path).route)
+        # A row's own setup gives its real URL parameters (each in a rolled-back savepoint,
+        # so that rows creating the same objects do not collide).
+        with transaction.atomic():
+            extra = {"alert_id": 1, "zone": "alpha", **NO_KEY}
+            extra.update(row.setup(world) if row.setup else {})
+            path = row.template.format(**_params(world, "admin", extra)).split("?")[0]
+            covered.add(resolve(path).route)
+            transaction.set_rollback(True)
     missing = _portal_routes() - covered
     assert not missing, f"portal routes without a matrix row: {sorted(missing)}"
 

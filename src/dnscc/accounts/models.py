@@ -74,7 +74,13 @@ class AuditEvent(models.Model):
     CHANGE = "change"
     DISCLOSURE = "disclosure"
     AUTH = "auth"
-    KIND_CHOICES = [(CHANGE, "Change"), (DISCLOSURE, "Disclosure"), (AUTH, "Authentication")]
+    SECURITY = "security"  # refused input worth a look: bad signatures, wrong tokens, bots
+    KIND_CHOICES = [
+        (CHANGE, "Change"),
+        (DISCLOSURE, "Disclosure"),
+        (AUTH, "Authentication"),
+        (SECURITY, "Security"),
+    ]
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField()

@@ -7,6 +7,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from dnscc.incidents import signals
+        from dnscc.incidents import intake, signals
 
         signals.connect()
+        intake.connect()  # a monitoring alert files a report

@@ -134,12 +134,16 @@ def notify(
     requires_ack: bool = True,
     user: Any = None,
     channels: tuple[str, ...] = (Message.EMAIL, Message.WEBHOOK),
+    per_organization: dict[int, dict[str, Any]] | None = None,
 ) -> Queued:
     """Queue one notice to every contact channel of `organizations`, each in its language.
 
     Call inside the caller's transaction. A template with a missing variable raises
     InputError before anything is written: such a notice is never partly sent.
+    `per_organization` (organisation id -> context) is merged over `context` for that
+    organisation's messages (an incident's deadline in each organisation's time zone).
     """
+    per_organization = per_organization or {}
     if not viewer.is_staff:
         raise PermissionDenied("Only center staff may send notices.")
     if tlp is TLP.RED:
@@ -155,7 +159,15 @@ def notify(
     for org in orgs:
         languages.add(templating.choose_language(kind, list(org.languages or [])))
     languages.add(templating.DEFAULT_LANGUAGE)
-    probe = {**context, "organization": "", "contact_name": "", "ack_url": "", "center": ""}
+    per_keys = {key: "" for extra in per_organization.values() for key in extra}
+    probe = {
+        **context,
+        **per_keys,
+        "organization": "",
+        "contact_name": "",
+        "ack_url": "",
+        "center": "",
+    }
     for language in languages:
         templating.render(kind, language, probe)
 
@@ -176,8 +188,10 @@ def notify(
         by_org: dict[int, list[Contact]] = {}
         for contact in contacts:
             by_org.setdefault(contact.organization_id, []).append(contact)
+        base_context = context
         for org in orgs:
             reachable = False
+            context = {**base_context, **per_organization.get(org.pk, {})}
             for contact in by_org.get(org.pk, []):
                 language = templating.choose_language(
                     kind, [*(org.languages or []), contact.language]
@@ -345,6 +359,32 @@ def queue_contact_verification(actor: audit.Actor, contact: Contact, link: str) 
         message.body = rendered.body
         # The address is what is being verified: never encrypt, the key may be stale.
         message.security = Message.SIGNED
+        message.next_attempt_at = timezone.now()
+        message.save(force_insert=True)
+        _drain_after_commit()
+    return message
+
+
+def queue_mail_to_address(
+    kind: str,
+    address: str,
+    context: dict[str, object],
+    *,
+    languages: Iterable[str] = (),
+) -> Message:
+    """A signed mail to an address that is no directory contact (a reporter confirming a
+    report, a decision on it), through the outbox like every other message."""
+    language = templating.choose_language(kind, [*languages])
+    message = Message(kind=kind)
+    rendered = templating.render(kind, language, {"center": "dnscc", **context})
+    with transaction.atomic():
+        message.channel = Message.EMAIL
+        message.address = address
+        message.host = address.rpartition("@")[2].lower()
+        message.language = language
+        message.subject = rendered.subject
+        message.body = rendered.body
+        message.security = Message.SIGNED  # no key to encrypt to
         message.next_attempt_at = timezone.now()
         message.save(force_insert=True)
         _drain_after_commit()
@@ -746,7 +786,15 @@ def process_inbound(raw: bytes) -> dict[str, Any]:
                 audit.record(audit.SYSTEM, "outreach.dsn", obj=message, summary=detail[:300])
             results.append({"key": report.key, "matched": True, "action": report.action})
         return {"type": "dsn", "reports": results}
-    return _signed_reply(raw)
+    result = _signed_reply(raw)
+    if result["type"] == "unmatched" or result.get("acknowledged") is False:
+        # Not an acknowledgement: a new report or a reply to an incident's thread address.
+        from dnscc.incidents.mail import process_incident_mail
+
+        handled = process_incident_mail(raw)
+        if handled.get("type") != "unmatched":
+            return handled
+    return result
 
 
 def _signed_reply(raw: bytes) -> dict[str, Any]:
