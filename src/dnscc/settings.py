@@ -155,6 +155,23 @@ if env_bool("DNSCC_BEHIND_PROXY", False):
 MAX_UPLOAD_BYTES = env_int("DNSCC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 64 * 1024
+# Incident attachments are kept in the database: bounded so one cannot fill it.
+ATTACHMENT_MAX_BYTES = env_int("DNSCC_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Campaign name lists (text, CSV, gzip, zip) are streamed, never held whole: a larger limit;
+# counted after decompression. The upload middleware lets campaign uploads through up to it.
+CAMPAIGN_UPLOAD_MAX_BYTES = env_int(
+    "DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES", 512 * 1024 * 1024, minimum=1024
+)
+# DNS verification of campaign outcomes: politeness towards each TLD server (queries per
+# second per server address), how often active campaigns are re-verified (0: off), and how
+# often late slices are escalated (0: off).
+CAMPAIGN_VERIFY_RATE = env_int("DNSCC_CAMPAIGN_VERIFY_RATE", 50, minimum=1, maximum=100_000)
+CAMPAIGN_VERIFY_INTERVAL_SECONDS = env_int(
+    "DNSCC_CAMPAIGN_VERIFY_INTERVAL_SECONDS", 6 * 3600, minimum=0
+)
+CAMPAIGN_ESCALATE_INTERVAL_SECONDS = env_int(
+    "DNSCC_CAMPAIGN_ESCALATE_INTERVAL_SECONDS", 900, minimum=0
+)
 
 # Directory
 CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)
@@ -206,6 +223,13 @@ ROOT_HINTS = env_str("DNSCC_ROOT_HINTS")  # empty: the lab's hints when a lab is
 TRUST_ANCHOR = env_str("DNSCC_TRUST_ANCHOR")
 PROBE_PROFILE = env_str("DNSCC_PROBE_PROFILE")  # empty: the shipped profile
 SWEEP_INTERVAL_SECONDS = env_int("DNSCC_SWEEP_INTERVAL_SECONDS", 900, minimum=0)  # 0: off
+# Incidents: the SLA profile (targets per severity, escalation ladder; docs/incidents.md).
+SLA_PROFILE = env_str("DNSCC_SLA_PROFILE")  # empty: the shipped incidents/sla.toml
 ALERT_MIN_SEVERITY = env_choice(
     "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
 )
+
+# Intake: reports from the public form, the API and mail (see docs/incidents.md).
+REPORT_MAX_BYTES = env_int("DNSCC_REPORT_MAX_BYTES", 64 * 1024, minimum=1024)
+REPORT_RATE = env_str("DNSCC_REPORT_RATE", "5/hour")  # per client IP, public form; N/unit
+INBOUND_REPORTS_ADDRESS = env_str("DNSCC_INBOUND_REPORTS_ADDRESS")  # empty: reports@<bounce dom>

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,6 +27,11 @@ class SecurityHeadersMiddleware:
         return response
 
 
+_CAMPAIGN_UPLOAD = re.compile(
+    r"^(/api/v1)?/campaigns/[-\w]+/(names|slices/\d+/outcomes)/?$"
+)
+
+
 class UploadLimitMiddleware:
     """Refuse a request body larger than DNSCC_MAX_UPLOAD_BYTES before reading it.
 
@@ -42,11 +48,15 @@ class UploadLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.MAX_UPLOAD_BYTES + 64 * 1024  # room for the form's other fields
+        allowed, setting = settings.MAX_UPLOAD_BYTES, "DNSCC_MAX_UPLOAD_BYTES"
+        if _CAMPAIGN_UPLOAD.match(request.path):
+            # Campaign name lists are streamed (never held whole): their own, larger limit.
+            allowed, setting = settings.CAMPAIGN_UPLOAD_MAX_BYTES, "DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES"
+        limit = allowed + 64 * 1024  # room for the form's other fields
         if length > limit:
             text = (
-                f"The request is {length} bytes, over the limit of {settings.MAX_UPLOAD_BYTES}"
-                " bytes (DNSCC_MAX_UPLOAD_BYTES)."
+                f"The request is {length} bytes, over the limit of {allowed}"
+                f" bytes ({setting})."
             )
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": text}, status=413)
