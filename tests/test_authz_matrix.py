@@ -531,9 +531,10 @@ def _check(row: Row, role: str, response: Any, before: dict[str, Any]) -> None:
     expected = row.expected[role]
     assert response.status_code == expected, (
         f"{row.id} as {role}: {response.status_code}, expected {expected}: "
-        f"{response.content[:300]!r}"
+        f"{(b'' if response.streaming else response.content)[:300]!r}"
     )
-    content = response.content.decode(errors="replace")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    content = body.decode(errors="replace")
     if expected >= 400 or (expected == 302 and role == "anonymous") or role in row.secret_for:
         for secret in row.secrets:
             assert secret not in content, f"{row.id} showed {secret!r} to {role}"
