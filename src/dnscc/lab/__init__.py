@@ -12,13 +12,16 @@ shipped real root, 1,438 TLDs) and builds:
   parent, the root's DS written out as the lab's trust anchor next to the root hints;
 - three validating Unbound resolvers: "healthy" (never faulted), "r1" and "r2".
 
-Faults (`dnscc.lab.faults.FAULTS`) are injected and cleared on the running lab. The lab's
+Faults (`dnscc.lab.faults.FAULTS`) are injected and cleared on the running lab, and names
+are registered in, removed from, or sinkholed in its TLDs as a registry would
+(`Lab.register`, `unregister`, `sinkhole`, `apply_registrations` for many TLDs at once). The lab's
 state is one JSON file; what runs is always derived from the healthy plan plus the active
 faults, and `_reconcile` restarts or reloads only what changed. `down` stops every process
 by its recorded PID.
 
 Modules: plan (addresses and instances), zones (zone texts), knot, unbound, proxy (the
-misbehaving DNS proxy), faults (catalogue), state (state file, lock, block registry),
+misbehaving DNS proxy), faults (catalogue), registrations (registered names: validation,
+storage), state (state file, lock, block registry),
 lab (orchestration), cli, pytest_plugin.
 """
 

@@ -1,4 +1,4 @@
-"""`dnscc lab up|down|status|inject|clear|list-faults`."""
+"""`dnscc lab up|down|status|inject|clear|list-faults|register|unregister|sinkhole`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,30 @@ def cmd_clear(args: argparse.Namespace) -> int:
         raise UsageError("name a fault id (or kind) to clear, or --all", hint="dnscc lab status")
     gone = _lab(args).clear(None if args.all else args.fault)
     print(f"cleared {len(gone)} fault(s){': ' + ', '.join(gone) if gone else ''}")
+    return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    n = _lab(args).register(args.tld, args.names, ns=args.ns)
+    tld = args.tld.strip(".").lower()
+    print(f"registered {n} name(s) in .{tld} ({len(args.names) - n} unchanged)")
+    return 0
+
+
+def cmd_unregister(args: argparse.Namespace) -> int:
+    n = _lab(args).unregister(args.tld, args.names)
+    print(
+        f"unregistered {n} name(s) in .{args.tld.strip('.').lower()} "
+        f"({len(args.names) - n} were not registered)"
+    )
+    return 0
+
+
+def cmd_sinkhole(args: argparse.Namespace) -> int:
+    n = _lab(args).sinkhole(args.tld, args.names, args.ns)
+    print(
+        f"sinkholed {n} name(s) in .{args.tld.strip('.').lower()} ({len(args.names) - n} unchanged)"
+    )
     return 0
 
 
@@ -148,6 +172,25 @@ def register(subparsers: Any) -> None:
     clear.add_argument("fault", nargs="?")
     clear.add_argument("--all", action="store_true")
     clear.set_defaults(func=cmd_clear)
+
+    reg = sub.add_parser("register", help="delegate names in a lab TLD (as a registry would)")
+    reg.add_argument("tld")
+    reg.add_argument("names", nargs="+", metavar="NAME", help="names under the TLD")
+    reg.add_argument(
+        "--ns", nargs="+", metavar="HOST", help="NS host names (default ns1/ns2.example.TLD)"
+    )
+    reg.set_defaults(func=cmd_register)
+
+    unreg = sub.add_parser("unregister", help="remove names' delegations (suspend, hold)")
+    unreg.add_argument("tld")
+    unreg.add_argument("names", nargs="+", metavar="NAME")
+    unreg.set_defaults(func=cmd_unregister)
+
+    sink = sub.add_parser("sinkhole", help="point names at a sinkhole NS set")
+    sink.add_argument("tld")
+    sink.add_argument("names", nargs="+", metavar="NAME")
+    sink.add_argument("--ns", nargs="+", metavar="HOST", required=True, help="sinkhole NS hosts")
+    sink.set_defaults(func=cmd_sinkhole)
 
     lf = sub.add_parser("list-faults", help="document each fault")
     lf.add_argument("--json", action="store_true")

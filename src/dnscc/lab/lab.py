@@ -5,6 +5,11 @@ computes the Knot configs, zone texts, proxies and Unbound configs that should b
 and `_reconcile` makes the processes match, restarting only what changed. Injecting a fault
 is preparing its data, recording it and reconciling; clearing is forgetting it and
 reconciling; an inject that fails part-way is undone by reconciling without it.
+
+Registered names (`register`, `unregister`, `sinkhole`; stored by `registrations`) are part
+of each TLD's zone text, so every rewrite keeps them; applying them rewrites the changed
+TLD zone files and has Knot reload them (one `knotc zone-reload` per instance, in
+parallel), which diffs against the signed zone and re-signs only what changed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,7 @@ from dnscc.core.errors import ConflictError, NotFoundError, UnavailableError, Us
 from dnscc.core.paths import data_dir, default_root_zone
 from dnscc.lab import faults as F
 from dnscc.lab import knot, procs, state, unbound, zones
+from dnscc.lab import registrations as R
 from dnscc.lab.plan import Plan, choose_tlds, make_plan, read_root_zone
 
 TOOLS = ("knotd", "knotc", "keymgr", "kzonesign", "unbound", "unbound-control")
@@ -148,7 +156,7 @@ class Lab:
     ) -> None:
         t0 = time.monotonic()
         self._check_free(plan)
-        for sub in ("zones", "knot", "unbound", "faults"):
+        for sub in ("zones", "knot", "unbound", "faults", "registrations"):
             shutil.rmtree(self.dir / sub, ignore_errors=True)
             (self.dir / sub).mkdir(parents=True)
         self.state_path.unlink(missing_ok=True)
@@ -237,7 +245,8 @@ class Lab:
             return zones.root_zone(plan, st["ds"], m)
         labels = zone.rstrip(".").split(".")
         if len(labels) == 1:
-            return zones.tld_zone(plan, labels[0], st["ds"], m)
+            regs = R.load(self.dir, labels[0])
+            return zones.tld_zone(plan, labels[0], st["ds"], m, regs)
         return zones.sld_zone(plan, zone)
 
     def _main_conf(self, st: dict[str, Any], plan: Plan, name: str) -> knot.KnotConf:
@@ -577,6 +586,105 @@ class Lab:
             "faults": [{k: v for k, v in f.items() if k != "data"} for f in st["faults"].values()],
             "timings": st.get("timings", {}),
         }
+
+    # -- registrations -----------------------------------------------------------------
+    def register(
+        self,
+        tld: str,
+        names: R.Names,
+        *,
+        ns: Sequence[str] | None = None,
+    ) -> int:
+        """Delegate `names` under `tld` (NS `ns`, default ns1/ns2.example.<tld>; a Mapping
+        gives each name its own NS set), or replace their NS set. Idempotent: returns how
+        many names changed."""
+        plan = self.plan()
+        t = R.check_tld(plan, tld)
+        return self.apply_registrations({t: R.changes(plan, t, names, ns=ns)})
+
+    def unregister(self, tld: str, names: Iterable[str]) -> int:
+        """Remove the delegations of `names` (what a registry does to suspend or hold a
+        name). Names not registered are ignored; returns how many were removed."""
+        plan = self.plan()
+        t = R.check_tld(plan, tld)
+        change = R.changes(plan, t, names, ns=None, remove=True)
+        return self.apply_registrations({t: change})
+
+    def sinkhole(self, tld: str, names: Iterable[str], ns: Sequence[str]) -> int:
+        """Point `names` at the sinkhole NS set `ns` (delegating them if they were not)."""
+        plan = self.plan()
+        t = R.check_tld(plan, tld)
+        change = R.changes(plan, t, names, ns=R.ns_list(ns))
+        return self.apply_registrations({t: change})
+
+    def registrations(self, tld: str) -> dict[str, list[str]]:
+        """The names delegated in `tld` by `register`/`sinkhole`: name -> NS hosts."""
+        return R.load(self.dir, R.check_tld(self.plan(), tld))
+
+    def apply_registrations(self, changes: Mapping[str, Mapping[str, Sequence[str] | None]]) -> int:
+        """Many TLDs at once: tld -> {name: NS hosts, or None to remove}. Validates
+        everything first, then rewrites each changed TLD zone and has Knot reload them
+        (one knotc per instance, in parallel). Returns how many names changed."""
+        with state.locked(self.dir):
+            st = self._running_state()
+            plan = Plan.from_dict(st["plan"])
+            checked: dict[str, R.Change] = {}
+            for tld, change in changes.items():
+                t = R.check_tld(plan, tld)
+                if any(f["kind"] in F.PRESIGNED and f["tld"] == t for f in st["faults"].values()):
+                    raise ConflictError(
+                        f".{t} is served pre-signed by an active fault; its zone cannot change",
+                        hint=f"clear the fault first (`dnscc lab clear`), then register in .{t}",
+                    )
+                reserved = R.reserved_labels(plan, t)
+                norm: R.Change = {}
+                for name, hosts in change.items():
+                    key = R.check_name(name, t, reserved)
+                    norm[key] = None if hosts is None else R.ns_list(hosts)
+                checked[t] = norm
+            new: dict[str, dict[str, list[str]]] = {}
+            count = 0
+            for t, norm in checked.items():
+                current = R.load(self.dir, t)
+                n = R.apply(current, norm)
+                if n:
+                    new[t] = current
+                    count += n
+            for t, regs in new.items():
+                R.save(self.dir, t, regs)
+            self._apply_zones(st, plan, [f"{t}." for t in new])
+            return count
+
+    def _apply_zones(self, st: dict[str, Any], plan: Plan, zone_names: list[str]) -> None:
+        """Rewrite the given TLD zones whose text changed and reload them in Knot."""
+        applied: dict[str, str] = st["applied"]
+        by_inst: dict[str, list[str]] = {}
+        digests: dict[str, str] = {}
+        for z in zone_names:
+            text = self._zone_text(st, plan, z)
+            digest = _digest(text)
+            if applied.get(f"zone:{z}") == digest:
+                continue
+            self._zone_path(z).write_text(text)
+            digests[z] = digest
+            by_inst.setdefault(plan.instance_of_zone(z).name, []).append(z)
+        if not by_inst:
+            return
+        knotc = self.tools["knotc"]
+
+        def reload(item: tuple[str, list[str]]) -> None:
+            name, zs = item
+            conf = self._main_conf(st, plan, name)
+            # In chunks, so that one blocking knotc stays well inside its 30 s timeout
+            # even with hundreds of changed zones on one instance (the full root).
+            for i in range(0, len(zs), 32):
+                knot.knotc(conf, knotc, "-b", "zone-reload", *zs[i : i + 32])
+
+        with ThreadPoolExecutor(max_workers=len(by_inst)) as pool:
+            list(pool.map(reload, by_inst.items()))
+        for z, digest in digests.items():
+            applied[f"zone:{z}"] = digest
+        state.save(self.state_path, st)
 
     # -- faults --------------------------------------------------------------------------
     def inject(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,28 @@ class LabHandle:
 
     def clear(self, fid: str | None = None) -> list[str]:
         return self.lab.clear(fid)
+
+    def register(self, tld: str, names: Any, *, ns: Sequence[str] | None = None) -> int:
+        """Delegate `names` in `tld` (see `Lab.register`); undo with `unregister`."""
+        return self.lab.register(tld, names, ns=ns)
+
+    def unregister(self, tld: str, names: Iterable[str]) -> int:
+        return self.lab.unregister(tld, names)
+
+    def sinkhole(self, tld: str, names: Iterable[str], ns: Sequence[str]) -> int:
+        return self.lab.sinkhole(tld, names, ns)
+
+    @contextlib.contextmanager
+    def registered(
+        self, tld: str, names: Sequence[str], *, ns: Sequence[str] | None = None
+    ) -> Iterator[list[str]]:
+        """Names delegated for the duration of a `with` block; always unregistered after
+        (the lab is shared by the session)."""
+        self.lab.register(tld, names, ns=ns)
+        try:
+            yield list(names)
+        finally:
+            self.lab.unregister(tld, names)
 
     @contextlib.contextmanager
     def fault(self, kind: str, **kwargs: Any) -> Iterator[dict[str, Any]]:

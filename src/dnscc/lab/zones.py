@@ -1,11 +1,13 @@
 """Zone file text for the lab: the root, each TLD, each second-level zone.
 
 Zones are written unsigned; Knot signs them. Faults change what is written through `Mods`
-(the delegation the root publishes, its DS and glue, the NS set a child publishes).
+(the delegation the root publishes, its DS and glue, the NS set a child publishes);
+registrations (names a TLD delegates, see `Lab.register`) are added to the TLD zones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dns.dnssec
@@ -65,8 +67,15 @@ def root_zone(plan: Plan, ds: dict[str, list[str]], mods: Mods) -> str:
     return "\n".join(out) + "\n"
 
 
-def tld_zone(plan: Plan, tld: str, ds: dict[str, list[str]], mods: Mods) -> str:
-    """A TLD: SOA, NS, addresses of the name server hosts under it, SLD delegations."""
+def tld_zone(
+    plan: Plan,
+    tld: str,
+    ds: dict[str, list[str]],
+    mods: Mods,
+    registrations: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """A TLD: SOA, NS, addresses of the name server hosts under it, SLD delegations, and the
+    registered names (absolute name -> NS host names; unsigned delegations, no glue)."""
     origin = f"{tld}."
     servers = mods.child_ns.get(tld) or {h: plan.hosts[h] for h in plan.tlds[tld]}
     first = next(iter(servers))
@@ -90,6 +99,10 @@ def tld_zone(plan: Plan, tld: str, ds: dict[str, list[str]], mods: Mods) -> str:
             out.append(f"{host} 3600 IN A {addr}")
         for rdata in ds.get(sld, []):
             out.append(f"{sld} 3600 IN DS {rdata}")
+    regs = registrations or {}
+    for name in sorted(regs):
+        for host in regs[name]:
+            out.append(f"{name} 3600 IN NS {host}")
     return "\n".join(out) + "\n"
 
 
