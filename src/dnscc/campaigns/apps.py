@@ -5,3 +5,8 @@ class CampaignsConfig(AppConfig):
     name = "dnscc.campaigns"
     label = "campaigns"
     verbose_name = "Campaigns"
+
+    def ready(self) -> None:
+        from dnscc.campaigns import signals
+
+        signals.connect()

@@ -181,6 +181,7 @@ class Target(models.Model):
     action = models.CharField(max_length=10, choices=ACTION_CHOICES)
     outcome = models.CharField(max_length=16, choices=OUTCOME_CHOICES, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
+    outcome_note = models.CharField(max_length=500, blank=True, help_text="the operator's note")
     observed = models.CharField(max_length=16, blank=True, help_text="what DNS showed")
     verified_ok = models.BooleanField(null=True)
     verified_at = models.DateTimeField(null=True, blank=True)

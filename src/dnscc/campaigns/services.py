@@ -4,31 +4,149 @@ campaigns.verification, campaigns.escalation and campaigns.reports.
 
 CONTRACT (signatures fixed; bodies by the services owner). Plain functions taking a Viewer
 (who asks; TLP decides) and an audit.Actor (who is recorded). Errors are dnscc.core.errors.
+
+Loading is built for a million names (docs/campaigns.md, "Loading names, slices and
+delivery"): the file is streamed through core.namelist (the one normaliser), each name is
+given its slice from an in-memory TLD -> operator map (the directory's lookup index), rows
+are written in batches with one prepared INSERT (COPY on PostgreSQL) that skips names the
+campaign already has, and every counter is recomputed by set-based queries afterwards.
+Nothing holds more than one batch of rows; the only thing that grows with the input is the
+set of names seen (about 100 bytes a name).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import io
+import json
+import operator
+import time
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from dnscc.accounts import audit
-from dnscc.campaigns.models import Campaign, NameList, Slice
-from dnscc.core.tlp import Viewer
+from dnscc.campaigns.models import (
+    ACTION_CHOICES,
+    BLOCK,
+    LEGAL_BASIS_CHOICES,
+    Campaign,
+    NameList,
+    Slice,
+    Target,
+)
+from dnscc.core import manifest as manifests
+from dnscc.core import namelist
+from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.core.tlp import TLP, Viewer, can_see
+
+SLICE_KIND = "campaign_slice"
+MANIFEST_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "csv.asc": "application/pgp-signature",
+    "json.asc": "application/pgp-signature",
+    "sha256": "text/plain; charset=utf-8",
+}
+BATCH = 10_000
+"""Rows per INSERT batch: large enough to amortise the round trip, small enough to bound
+memory (a batch of tuples is ~2 MB)."""
+MAX_REPORTED_TLDS = 200
+"""Unknown TLDs listed in a NameList's report (all are counted)."""
+SQLITE_CACHE_KIB = 256 * 1024
+"""SQLite page cache while loading names (KiB): the indexes of a million targets fit."""
+_MAX_TRACKED_TLDS = 10_000  # distinct unknown TLDs counted one by one; a junk file has more
+DEFAULT_EXPIRY_DAYS = 365
+"""A list without an expiry: its action is stated to last a year after the due date (the
+end of the campaign sends a release notice anyway)."""
+
+
+# --- visibility ---------------------------------------------------------------------------
 
 
 def visible_campaigns(viewer: Viewer) -> Any:
     """QuerySet: staff by TLP; an operator only campaigns where its organisation has a slice."""
-    raise NotImplementedError
+    qs = Campaign.objects.select_related("incident")
+    if viewer.role is None or viewer.user_id is None:
+        return qs.none()
+    if viewer.is_staff:
+        # can_see for staff: every label but RED, which only its author sees.
+        return qs.filter(~Q(tlp=TLP.RED.value) | Q(created_by_id=viewer.user_id))
+    if viewer.organization_id is None:
+        return qs.none()
+    # An operator sees a campaign once its slice was delivered (a draft is the center's).
+    ids = Slice.objects.filter(
+        organization_id=viewer.organization_id, delivered_at__isnull=False
+    ).values("campaign_id")
+    return qs.filter(pk__in=ids).exclude(tlp=TLP.RED.value)
 
 
 def get_campaign(viewer: Viewer, slug: str) -> Campaign:
     """NotFoundError when missing or not visible (no existence leak)."""
-    raise NotImplementedError
+    campaign = visible_campaigns(viewer).filter(slug=slug).first()
+    if campaign is None:
+        raise NotFoundError(f"no campaign {slug!r}")
+    return campaign
+
+
+def _may_see_slice(viewer: Viewer, slice_: Slice) -> bool:
+    if viewer.is_staff:
+        return True
+    return (
+        viewer.role is not None
+        and viewer.organization_id is not None
+        and viewer.organization_id == slice_.organization_id
+        and slice_.delivered_at is not None
+    )
 
 
 def get_slice(viewer: Viewer, campaign: Campaign, slice_id: int) -> Slice:
     """Staff: any slice; an operator: only its own organisation's (else NotFoundError)."""
-    raise NotImplementedError
+    slice_ = (
+        Slice.objects.select_related("organization", "campaign")
+        .filter(campaign=campaign, pk=slice_id)
+        .first()
+    )
+    if slice_ is None or not _may_see_slice(viewer, slice_):
+        raise NotFoundError(f"no slice {slice_id} in campaign {campaign.slug!r}")
+    return slice_
+
+
+def visible_slices(viewer: Viewer, campaign: Campaign) -> Any:
+    """The slices of a campaign the viewer may see (staff: all; an operator: its own)."""
+    qs = Slice.objects.filter(campaign=campaign).select_related("organization")
+    if viewer.is_staff:
+        return qs
+    if viewer.organization_id is None:
+        return qs.none()
+    return qs.filter(organization_id=viewer.organization_id, delivered_at__isnull=False)
+
+
+def _require_staff(viewer: Viewer, what: str) -> None:
+    if not viewer.is_staff:
+        raise PermissionDenied(f"Only center staff may {what}.")
+
+
+# --- creation -----------------------------------------------------------------------------
+
+
+def _slugify_unique(title: str) -> str:
+    from django.utils.text import slugify
+
+    base = slugify(title)[:80] or "campaign"
+    slug, n = base, 1
+    # "new" is the portal's creation page, not a campaign.
+    while slug == "new" or Campaign.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 def create_campaign(
@@ -45,7 +163,426 @@ def create_campaign(
 ) -> Campaign:
     """Staff only; the incident must be visible to the viewer. Timeline of the incident:
     "campaign"."""
-    raise NotImplementedError
+    _require_staff(viewer, "create campaigns")
+    from dnscc.core.names import normalize_name
+    from dnscc.incidents import timeline
+    from dnscc.incidents.models import Incident
+
+    incident = Incident.objects.filter(ref=(incident_ref or "").strip()).first()
+    if incident is None or not can_see(viewer, incident.labelled()):
+        raise NotFoundError(
+            f"no incident {incident_ref!r}", hint="give the reference, e.g. DNSCC-2026-0001"
+        )
+    title = (title or "").strip()
+    if not title:
+        raise InputError("the title is empty", location=Location(field="title"))
+    if len(title) > 300:
+        raise InputError(
+            "the title is longer than 300 characters", location=Location(field="title")
+        )
+    if not isinstance(due_date, date) or isinstance(due_date, datetime):
+        raise InputError(
+            "due_date must be a date (YYYY-MM-DD)", location=Location(field="due_date")
+        )
+    label = TLP.parse(tlp or "AMBER")
+    if label is TLP.RED:
+        raise InputError(
+            "a campaign is delivered to organisations: TLP:RED is not possible",
+            location=Location(field="tlp"),
+            hint="use AMBER+STRICT",
+        )
+    sinkhole: list[str] = []
+    for value in sinkhole_ns or []:
+        try:
+            host = normalize_name(value)
+        except InputError as exc:
+            raise InputError(exc.problem, location=Location(field="sinkhole_ns")) from None
+        if host and host not in sinkhole:
+            sinkhole.append(host)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            incident=incident,
+            slug=_slugify_unique(title),
+            title=title,
+            description=(description or "").strip(),
+            tlp=label.value,
+            sinkhole_ns=sinkhole,
+            due_date=due_date,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        audit.record(
+            actor,
+            "campaign.create",
+            obj=campaign,
+            summary=f"campaign {campaign.slug} for {incident.ref}",
+            data={"incident": incident.ref, "due_date": due_date.isoformat(), "tlp": label.value},
+        )
+        timeline.add(
+            incident,
+            "campaign",
+            f"campaign created: {title}",
+            actor=actor.name,
+            data={"campaign": campaign.slug, "event": "created"},
+        )
+    return campaign
+
+
+# --- loading names ------------------------------------------------------------------------
+
+
+def _check_choice(value: str, choices: list[tuple[str, str]], field: str) -> str:
+    value = (value or "").strip().lower()
+    allowed = [c for c, _ in choices]
+    if value not in allowed:
+        raise InputError(
+            f"unknown {field} {value!r}",
+            location=Location(field=field),
+            hint=f"use one of: {', '.join(allowed)}",
+        )
+    return value
+
+
+def _check_list_fields(action: str, legal_basis: str, legal_reference: str) -> tuple[str, str, str]:
+    action = _check_choice(action, ACTION_CHOICES, "action")
+    legal_basis = _check_choice(legal_basis, LEGAL_BASIS_CHOICES, "legal_basis")
+    reference = (legal_reference or "").strip()
+    if not reference:
+        raise InputError(
+            "the legal reference is empty",
+            location=Location(field="legal_reference"),
+            hint="name the court order or waiver (its number or title)",
+        )
+    if len(reference) > 300:
+        raise InputError(
+            "the legal reference is longer than 300 characters",
+            location=Location(field="legal_reference"),
+        )
+    return action, legal_basis, reference
+
+
+def _check_loadable(viewer: Viewer, campaign: Campaign) -> None:
+    _require_staff(viewer, "load names into a campaign")
+    if campaign.status in (Campaign.ENDED, Campaign.CANCELLED):
+        raise ConflictError(f"the campaign is {campaign.status}: no more names can be added")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def slice_deadline(campaign: Campaign, time_zone: str) -> datetime:
+    """The campaign's due date at its due time in the organisation's time zone (UTC when the
+    directory has none), as an aware datetime."""
+    local = datetime.combine(campaign.due_date, campaign.due_time, tzinfo=_zone(time_zone))
+    return local.astimezone(dt.UTC)
+
+
+class _Hashing:
+    """A read-only stream that hashes what goes through it (the list's SHA-256)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.sha = hashlib.sha256()
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
+        self.sha.update(data)
+        return data
+
+
+class _LineStream:
+    """An iterator of names presented as a byte stream (so generators go through the same
+    normaliser and counters as uploads)."""
+
+    def __init__(self, names: Iterator[str]) -> None:
+        self._names = names
+        self._buffer = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = "\n".join(n for _, n in zip(range(2000), self._names, strict=False))
+            if not chunk:
+                break
+            self._buffer += chunk.encode() + b"\n"
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+class _TargetWriter:
+    """Batched INSERTs of Target rows that skip names the campaign already has.
+
+    Columns come from the model (a field added later gets its default), values are
+    converted once per load; per row only slice, name and TLD vary. SQLite: one prepared
+    INSERT OR IGNORE per batch. PostgreSQL: COPY into a temporary table, then one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING (COPY cannot skip conflicts itself); COPY
+    straight into the table when the campaign has no names yet.
+    """
+
+    def __init__(self, campaign: Campaign, name_list: NameList, action: str) -> None:
+        self.connection = connections[router.db_for_write(Target)]
+        fields = [f for f in Target._meta.concrete_fields if not f.primary_key]
+        template = Target(campaign=campaign, name_list=name_list, action=action, slice=None)
+        conn = self.connection
+        self.columns = [f.column for f in fields]
+        self.base = [f.get_db_prep_save(f.pre_save(template, True), conn) for f in fields]
+        self.i_slice = self.columns.index("slice_id")
+        self.i_name = self.columns.index("name")
+        self.i_tld = self.columns.index("tld")
+        self._by_name = operator.itemgetter(self.i_name)
+        self.rows: list[tuple[Any, ...]] = []
+        self.vendor = conn.vendor
+        quote = conn.ops.quote_name
+        self.table = quote(Target._meta.db_table)
+        self.column_sql = ", ".join(quote(c) for c in self.columns)
+        self.staging = quote("dnscc_target_staging")
+        self._staged = False
+        self._cache_size: int | None = None
+        # Checked inside the load's transaction (SQLite's is IMMEDIATE: no concurrent
+        # writer; on PostgreSQL a concurrent first load of the same campaign would fail on
+        # the unique constraint and roll back, never duplicate).
+        self.direct = not Target.objects.filter(campaign=campaign).exists()
+
+    def add(self, slice_id: int | None, name: str, tld: str) -> None:
+        row = self.base.copy()
+        row[self.i_slice] = slice_id
+        row[self.i_name] = name
+        row[self.i_tld] = tld
+        self.rows.append(tuple(row))
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        rows.sort(key=self._by_name)  # neighbouring keys: fewer index pages touched per batch
+        with self.connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                self._copy(cursor, rows)
+            else:
+                marks = ", ".join(["%s"] * len(self.columns))
+                verb = "INSERT OR IGNORE" if self.vendor == "sqlite" else "INSERT"
+                # Identifiers come from the model's _meta; every value is a parameter.
+                sql = f"{verb} INTO {self.table} ({self.column_sql}) VALUES ({marks})"
+                cursor.executemany(sql, rows)
+
+    def _copy(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        if self.direct:
+            # The campaign had no names and the list is deduplicated as it streams: no
+            # conflict is possible, so COPY straight into the table (half the writing).
+            with raw.copy(f"COPY {self.table} ({self.column_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        if not self._staged:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.staging} AS"  # noqa: S608
+                f" SELECT {self.column_sql} FROM {self.table} WITH NO DATA"
+            )
+            self._staged = True
+        with raw.copy(f"COPY {self.staging} ({self.column_sql}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def start(self) -> None:
+        if self.vendor == "sqlite":
+            # A million rows land in a table with six indexes: with SQLite's default 2 MiB
+            # page cache every insert reads index pages back from the file. A larger cache
+            # for this connection while loading (restored after) keeps them in memory.
+            with self.connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size")
+                self._cache_size = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+    def finish(self) -> None:
+        self.flush()
+        if self.vendor == "sqlite" and self._cache_size is not None:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+        if self._staged:
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {self.table} ({self.column_sql})"  # noqa: S608
+                    f" SELECT {self.column_sql} FROM {self.staging}"
+                    " ON CONFLICT (campaign_id, name) DO NOTHING"
+                )
+                cursor.execute(f"DROP TABLE {self.staging}")
+            self._staged = False
+
+
+def _tld_operators() -> dict[str, int | None]:
+    """TLD -> operating organisation id (None: delegated, operator unknown), from the
+    directory's lookup index (built once, shared with every lookup)."""
+    from dnscc.directory import lookup
+
+    index = lookup.get_index()
+    return {tld: (refs[0].id if refs else None) for tld, refs in index.tld_orgs.items()}
+
+
+def _count(counts: dict[str, int], key: str) -> None:
+    if key in counts or len(counts) < _MAX_TRACKED_TLDS:
+        counts[key] = counts.get(key, 0) + 1
+    else:
+        counts["(other)"] = counts.get("(other)", 0) + 1
+
+
+def _top(counts: dict[str, int]) -> list[dict[str, Any]]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_REPORTED_TLDS]
+    return [{"tld": tld, "names": n} for tld, n in ordered]
+
+
+def _ingest(
+    actor: audit.Actor,
+    campaign: Campaign,
+    names: namelist.NameList,
+    name_list: NameList,
+) -> NameList:
+    """Assign, insert and count the names of one list (inside the caller's transaction)."""
+    operators = _tld_operators()
+    slices: dict[int, int] = dict(
+        Slice.objects.filter(campaign=campaign).values_list("organization_id", "id")
+    )
+    zones: dict[int, str] = {}
+    new_slice_orgs: list[int] = []
+    touched: dict[int, set[str]] = {}
+    unknown: dict[str, int] = {}
+    no_operator: dict[str, int] = {}
+    writer = _TargetWriter(campaign, name_list, name_list.action)
+    writer.start()
+    started = time.perf_counter()
+    add = writer.add
+    get_operator = operators.get
+    tld_slice: dict[str, int] = {}  # per TLD: its slice id once known (the hot path)
+    for item in names:
+        name = item.name
+        tld = name.rpartition(".")[2]
+        slice_id = tld_slice.get(tld)
+        if slice_id is None:
+            org_id = get_operator(tld, -1)  # -1: the directory does not know the TLD
+            if org_id is None or org_id < 0:
+                _count(unknown if org_id is not None else no_operator, tld)
+                add(None, name, tld)
+                continue
+            slice_id = slices.get(org_id)
+            if slice_id is None:
+                if not zones:
+                    zones.update(_org_zones({o for o in operators.values() if o is not None}))
+                created = Slice.objects.create(
+                    campaign=campaign,
+                    organization_id=org_id,
+                    deadline=slice_deadline(campaign, zones.get(org_id, "")),
+                )
+                slice_id = slices[org_id] = created.pk
+                new_slice_orgs.append(org_id)
+            tld_slice[tld] = slice_id
+            touched.setdefault(slice_id, set()).add(tld)
+        add(slice_id, name, tld)
+    writer.flush()
+    streamed = time.perf_counter()
+    writer.finish()
+    merged = time.perf_counter()
+
+    summary = names.summary
+    added = Target.objects.filter(name_list=name_list).count()
+    unassigned = Target.objects.filter(name_list=name_list, slice__isnull=True).count()
+    name_list.lines = summary.total_lines
+    name_list.added = added
+    name_list.duplicates = summary.duplicates + (summary.valid - added)
+    name_list.invalid = summary.invalid_count
+    name_list.unassigned = unassigned
+    report = summary.as_dict()
+    report.update(
+        duplicates_within_list=summary.duplicates,
+        duplicates_in_campaign=summary.valid - added,
+        non_utf8_examples=[{"file": f, "line": n} for f, n in summary.non_utf8_examples],
+        unknown_tlds=_top(unknown),
+        unknown_tld_names=sum(unknown.values()),
+        tlds_without_operator=_top(no_operator),
+        tlds_without_operator_names=sum(no_operator.values()),
+        slices_created=len(new_slice_orgs),
+    )
+    name_list.report = report
+    name_list.save()
+    _refresh_slices(campaign, touched)
+    _refresh_campaign(campaign)
+    # Where the time went, for the benchmark and for a coordinator wondering why it was slow.
+    name_list.report["seconds"] = {
+        "read_and_write": round(streamed - started, 2),
+        "merge": round(merged - streamed, 2),
+        "counters": round(time.perf_counter() - merged, 2),
+    }
+    NameList.objects.filter(pk=name_list.pk).update(report=name_list.report)
+    return name_list
+
+
+def _org_zones(org_ids: set[int]) -> dict[int, str]:
+    from dnscc.directory.models import Organization
+
+    return dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "time_zone"))
+
+
+def _refresh_slices(campaign: Campaign, touched: dict[int, set[str]]) -> None:
+    """Names and TLDs of the slices a load touched, by one GROUP BY. A delivered slice
+    that gained names goes back to pending: its manifest changed and must be sent again."""
+    if not touched:
+        return
+    counts = dict(
+        Target.objects.filter(slice_id__in=list(touched))
+        .values("slice_id")
+        .annotate(n=Count("id"))
+        .values_list("slice_id", "n")
+    )
+    for slice_ in Slice.objects.filter(pk__in=list(touched)):
+        names = counts.get(slice_.pk, 0)
+        tlds = sorted(set(slice_.tlds) | touched[slice_.pk])
+        if names == slice_.names and tlds == slice_.tlds:
+            continue
+        if slice_.state != Slice.PENDING and names != slice_.names:
+            slice_.state = Slice.PENDING
+            slice_.version += 1
+        # One UPDATE per slice: bulk_update's CASE over hundreds of slices is slower.
+        Slice.objects.filter(pk=slice_.pk).update(
+            names=names, tlds=tlds, state=slice_.state, version=slice_.version
+        )
+
+
+def _refresh_campaign(campaign: Campaign) -> None:
+    totals = Target.objects.filter(campaign=campaign).aggregate(
+        total=Count("id"), unassigned=Count("id", filter=Q(slice__isnull=True))
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        names_total=totals["total"], names_unassigned=totals["unassigned"]
+    )
+    campaign.names_total = totals["total"]
+    campaign.names_unassigned = totals["unassigned"]
+
+
+def _record_list(actor: audit.Actor, campaign: Campaign, name_list: NameList) -> None:
+    from dnscc.incidents import timeline
+
+    summary = (
+        f"{name_list.source}: {name_list.added} name(s) added, {name_list.duplicates}"
+        f" duplicate(s), {name_list.invalid} invalid, {name_list.unassigned} without operator"
+    )
+    data = {
+        "campaign": campaign.slug,
+        "list": name_list.pk,
+        "action": name_list.action,
+        "added": name_list.added,
+        "duplicates": name_list.duplicates,
+        "invalid": name_list.invalid,
+        "unassigned": name_list.unassigned,
+        "sha256": name_list.sha256,
+    }
+    audit.record(actor, "campaign.names", obj=name_list, summary=summary, data=data)
+    timeline.add(campaign.incident_id, "campaign", summary, actor=actor.name, data=data)
 
 
 def load_names(
@@ -66,7 +603,36 @@ def load_names(
     assigned to the slice of its TLD's operator (created as needed; deadline = due_date at
     due_time in the organisation's time zone), names under TLDs with no known operator kept
     without a slice and reported. Memory bounded; refused above DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES."""
-    raise NotImplementedError
+    _check_loadable(viewer, campaign)
+    action, legal_basis, legal_reference = _check_list_fields(action, legal_basis, legal_reference)
+    filename = (filename or "upload").strip()[:255] or "upload"
+    limit = settings.CAMPAIGN_UPLOAD_MAX_BYTES
+    size = getattr(stream, "size", None)
+    if isinstance(size, int) and size > limit:
+        raise InputError(
+            f"the file is {size:,} bytes, over the limit of {limit:,} bytes"
+            " (DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES)",
+            location=Location(file=filename, field="file"),
+            hint="split the list into smaller files",
+        )
+    hashing = _Hashing(stream)
+    names = namelist.open_names(hashing, filename=filename, max_bytes=limit)  # type: ignore[arg-type]
+    with transaction.atomic():
+        name_list = NameList.objects.create(
+            campaign=campaign,
+            kind=NameList.UPLOAD,
+            source=filename,
+            action=action,
+            legal_basis=legal_basis,
+            legal_reference=legal_reference,
+            expires_at=expires_at,
+            created_by=actor.name[:150],
+        )
+        _ingest(actor, campaign, names, name_list)
+        name_list.sha256 = hashing.sha.hexdigest()
+        NameList.objects.filter(pk=name_list.pk).update(sha256=name_list.sha256)
+        _record_list(actor, campaign, name_list)
+    return name_list
 
 
 def generate_names(
@@ -83,7 +649,143 @@ def generate_names(
     expires_at: datetime | None = None,
 ) -> NameList:
     """The same as load_names for the names of a DGA generator (core.dga) over a date range."""
-    raise NotImplementedError
+    from dnscc.core.dga import get_generator
+
+    _check_loadable(viewer, campaign)
+    action, legal_basis, legal_reference = _check_list_fields(action, legal_basis, legal_reference)
+    gen = get_generator(generator)
+    if end < start:
+        raise InputError(
+            f"the end date {end.isoformat()} is before the start date {start.isoformat()}",
+            location=Location(field="end"),
+        )
+    lazy = (name for _day, name in gen.names_between(start, end))
+    source = f"{gen.name} {start.isoformat()}..{end.isoformat()}"
+    names = namelist.open_names(
+        _LineStream(lazy),  # type: ignore[arg-type]
+        filename=source,
+        max_bytes=None,  # our own generator's output, bounded by its day limit
+    )
+    with transaction.atomic():
+        name_list = NameList.objects.create(
+            campaign=campaign,
+            kind=NameList.GENERATOR,
+            source=source,
+            params={"generator": gen.name, "start": start.isoformat(), "end": end.isoformat()},
+            action=action,
+            legal_basis=legal_basis,
+            legal_reference=legal_reference,
+            expires_at=expires_at,
+            created_by=actor.name[:150],
+        )
+        _ingest(actor, campaign, names, name_list)
+        _record_list(actor, campaign, name_list)
+    return name_list
+
+
+# --- manifests and delivery -----------------------------------------------------------------
+
+
+def _slice_manifest(slice_: Slice) -> manifests.Manifest:
+    campaign = slice_.campaign
+    org = slice_.organization
+    lists = {
+        nl.pk: nl
+        for nl in NameList.objects.filter(campaign=campaign).only(
+            "id", "action", "legal_basis", "legal_reference", "expires_at"
+        )
+    }
+    default_expiry = campaign.due_date + dt.timedelta(days=DEFAULT_EXPIRY_DAYS)
+
+    def basis(nl: NameList) -> str:
+        return f"{nl.legal_basis}: {nl.legal_reference}"
+
+    def expires(nl: NameList) -> date:
+        return nl.expires_at.astimezone(dt.UTC).date() if nl.expires_at else default_expiry
+
+    rows = [
+        manifests.ManifestRow(
+            name=name,
+            tld=tld,
+            action=action,
+            legal_basis=basis(lists[list_id]),
+            expires=expires(lists[list_id]),
+        )
+        for name, tld, action, list_id in Target.objects.filter(slice=slice_)
+        .order_by("name")
+        .values_list("name", "tld", "action", "name_list_id")
+        .iterator(chunk_size=5000)
+    ]
+    first = next(iter(lists.values()), None)
+    actions = sorted({r.action for r in rows}) or [BLOCK]
+    expiries = [expires(nl) for nl in lists.values()]
+    meta = manifests.CampaignMeta(
+        campaign_id=campaign.slug,
+        title=campaign.title,
+        organization=org.name,
+        tlds=tuple(slice_.tlds),
+        deadline=slice_.deadline,
+        timezone=str(_zone(org.time_zone)),
+        default_action=actions[0],
+        legal_basis=basis(first) if first else "other: none",
+        expires=max(expiries) if expiries else default_expiry,
+    )
+    return manifests.build_manifest(meta, rows)
+
+
+def _links(slice_: Slice) -> dict[str, str]:
+    base = settings.BASE_URL
+    path = f"/campaigns/{slice_.campaign.slug}/slices/{slice_.pk}/"
+    return {
+        "slice_url": f"{base}{path}",
+        "manifest_csv_url": f"{base}{path}manifest.csv",
+        "manifest_json_url": f"{base}{path}manifest.json",
+        "api_manifest_url": f"{base}/api/v1{path.rstrip('/')}/manifest.json",
+        "api_outcomes_url": f"{base}/api/v1{path.rstrip('/')}/outcomes",
+    }
+
+
+def _fmt_utc(at: datetime) -> str:
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _fmt_local(at: datetime, zone: str) -> str:
+    tz = _zone(zone)
+    return f"{at.astimezone(tz):%Y-%m-%d %H:%M} {tz.key}"
+
+
+def slice_context(slice_: Slice, built: manifests.Manifest) -> dict[str, Any]:
+    """What the campaign_slice message says (also shown on the slice page)."""
+    campaign = slice_.campaign
+    lists = NameList.objects.filter(
+        campaign=campaign, pk__in=Target.objects.filter(slice=slice_).values("name_list_id")
+    )
+    actions = ", ".join(f"{a} ({n})" for a, n in built.digest.by_action)
+    bases = "; ".join(
+        sorted({f"{nl.get_legal_basis_display()}: {nl.legal_reference}" for nl in lists})
+    )
+    return {
+        "title": campaign.title,
+        "campaign": campaign.slug,
+        "incident": campaign.incident.ref,
+        "tlp": TLP(campaign.tlp).label,
+        "tlds": ", ".join(slice_.tlds),
+        "names": built.digest.rows,
+        "actions": actions,
+        "legal_basis": bases,
+        "deadline_utc": _fmt_utc(slice_.deadline),
+        "deadline_local": _fmt_local(slice_.deadline, slice_.organization.time_zone),
+        "csv_sha256": built.csv_sha256,
+        "json_sha256": built.json_sha256,
+        "center_fingerprint": _center_fingerprint(),
+        **_links(slice_),
+    }
+
+
+def _center_fingerprint() -> str:
+    from dnscc.outreach import pgp
+
+    return pgp.center_fingerprint()
 
 
 def deliver(
@@ -92,23 +794,181 @@ def deliver(
     """Deliver every pending slice through the outbox (kind "campaign_slice", source
     ("campaign_slice", slice.pk)): a manifest (CSV and JSON, checksummed, OpenPGP-signed by
     the center) per slice, with the portal and API download links. Campaign becomes active."""
-    raise NotImplementedError
+    from dnscc.incidents import timeline
+    from dnscc.outreach import services as outreach
+
+    _require_staff(viewer, "deliver campaigns")
+    if campaign.status in (Campaign.ENDED, Campaign.CANCELLED):
+        raise ConflictError(f"the campaign is {campaign.status}: nothing can be delivered")
+    pending = list(
+        Slice.objects.filter(campaign=campaign, state=Slice.PENDING, names__gt=0)
+        .select_related("organization", "campaign__incident")
+        .order_by("organization__name")
+    )
+    if not pending:
+        raise ConflictError(
+            "no slice is waiting for delivery", hint="load names first, or all were delivered"
+        )
+    now = timezone.now()
+    delivered: list[dict[str, Any]] = []
+    messages = 0
+    unreachable: list[str] = []
+    with transaction.atomic():
+        for slice_ in pending:
+            built = _slice_manifest(slice_)
+            queued = outreach.notify(
+                viewer,
+                actor,
+                kind=SLICE_KIND,
+                context=slice_context(slice_, built),
+                organizations=[slice_.organization],
+                tlp=TLP(campaign.tlp),
+                source=(SLICE_KIND, str(slice_.pk)),
+                user=user,
+            )
+            Slice.objects.filter(pk=slice_.pk).update(
+                state=Slice.DELIVERED,
+                delivered_at=now,
+                notice=queued.notice,
+                manifest_sha256={"csv": built.csv_sha256, "json": built.json_sha256},
+                acknowledged_at=None,
+                acknowledged_by="",
+                acknowledged_via="",
+            )
+            messages += queued.messages
+            unreachable += queued.unreachable
+            delivered.append(
+                {
+                    "slice": slice_.pk,
+                    "organization": slice_.organization.slug,
+                    "names": built.digest.rows,
+                    "messages": queued.messages,
+                    "csv_sha256": built.csv_sha256,
+                    "json_sha256": built.json_sha256,
+                }
+            )
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Campaign.ACTIVE, delivered_at=campaign.delivered_at or now
+        )
+        result = {
+            "campaign": campaign.slug,
+            "slices": len(delivered),
+            "messages": messages,
+            "unreachable": unreachable,
+            "delivered": delivered,
+        }
+        summary = f"{len(delivered)} slice(s) delivered, {messages} message(s) queued"
+        audit.record(
+            actor,
+            "campaign.deliver",
+            obj=campaign,
+            summary=summary,
+            data={k: v for k, v in result.items() if k != "delivered"},
+        )
+        timeline.add(
+            campaign.incident_id,
+            "campaign",
+            f"{campaign.title}: {summary}",
+            actor=actor.name,
+            data={"campaign": campaign.slug, "event": "delivered", "slices": len(delivered)},
+        )
+    campaign.refresh_from_db()
+    return result
 
 
 def manifest(viewer: Viewer, actor: audit.Actor, slice_: Slice, fmt: str) -> tuple[bytes, str]:
     """(content, content type) of a slice's manifest: fmt "csv", "json", "csv.asc",
     "json.asc" or "sha256". Audited as a disclosure."""
-    raise NotImplementedError
+    from dnscc.outreach import pgp
+
+    if not _may_see_slice(viewer, slice_):
+        raise NotFoundError(f"no slice {slice_.pk}")
+    if fmt not in MANIFEST_FORMATS:
+        raise InputError(
+            f"unknown manifest format {fmt!r}",
+            location=Location(field="fmt"),
+            hint=f"use one of: {', '.join(MANIFEST_FORMATS)}",
+        )
+    built = _slice_manifest(slice_)
+    if fmt == "csv":
+        content = built.csv
+    elif fmt == "json":
+        content = built.json
+    elif fmt == "sha256":
+        stem = f"{slice_.campaign.slug}-{slice_.organization.slug}"
+        content = (f"{built.csv_sha256}  {stem}.csv\n{built.json_sha256}  {stem}.json\n").encode()
+    else:
+        content = pgp.sign_detached(built.csv if fmt == "csv.asc" else built.json)[0].encode()
+    audit.disclosed(
+        actor,
+        "campaigns.slice",
+        ids=[slice_.pk],
+        how="export",
+        format=fmt,
+        names=built.digest.rows,
+    )
+    return content, MANIFEST_FORMATS[fmt]
+
+
+# --- acknowledgements and outcomes ------------------------------------------------------------
+
+
+def _mark_acknowledged(slice_: Slice, *, via: str, by: str, actor: audit.Actor) -> bool:
+    from dnscc.incidents import timeline
+
+    now = timezone.now()
+    changed = Slice.objects.filter(
+        pk=slice_.pk, acknowledged_at__isnull=True, delivered_at__isnull=False
+    ).update(
+        acknowledged_at=now,
+        acknowledged_by=by[:150],
+        acknowledged_via=via[:16],
+        state=Slice.ACKNOWLEDGED,
+    )
+    if changed:
+        audit.record(
+            actor,
+            "campaign.slice_acknowledged",
+            obj=slice_,
+            summary=f"slice of {slice_.organization} acknowledged via {via}",
+            data={"campaign": slice_.campaign.slug, "via": via, "by": by},
+        )
+        timeline.add(
+            slice_.campaign.incident_id,
+            "campaign",
+            f"{slice_.campaign.title}: {slice_.organization} acknowledged its slice ({via})",
+            actor=by,
+            data={"campaign": slice_.campaign.slug, "slice": slice_.pk, "event": "ack"},
+        )
+    slice_.refresh_from_db()
+    return bool(changed)
 
 
 def acknowledge_slice(viewer: Viewer, actor: audit.Actor, slice_: Slice, *, via: str) -> Slice:
     """The slice's operator (or staff on its behalf) acknowledges the whole slice."""
-    raise NotImplementedError
+    if not _may_see_slice(viewer, slice_):
+        raise NotFoundError(f"no slice {slice_.pk}")
+    if slice_.delivered_at is None:
+        raise ConflictError("the slice has not been delivered yet")
+    with transaction.atomic():
+        _mark_acknowledged(slice_, via=via, by=actor.name, actor=actor)
+    return slice_
 
 
 def acknowledge_from_message(message: Any, *, via: str, by: str) -> Slice | None:
     """Receiver of outreach.signals.message_acknowledged for campaign_slice messages."""
-    raise NotImplementedError
+    notice = getattr(message, "notice", None)
+    if notice is None or notice.source_type != SLICE_KIND:
+        return None
+    try:
+        slice_id = int(notice.source_id)
+    except (TypeError, ValueError):
+        return None
+    slice_ = Slice.objects.select_related("campaign", "organization").filter(pk=slice_id).first()
+    if slice_ is None or slice_.notice_id != notice.pk:
+        return None  # an earlier delivery's notice: the slice was sent again since
+    _mark_acknowledged(slice_, via=via, by=by, actor=audit.Actor(f"recipient:{by}"[:150]))
+    return slice_
 
 
 def record_outcomes(
@@ -116,11 +976,177 @@ def record_outcomes(
 ) -> dict[str, Any]:
     """An operator's per-name outcomes (CSV: name,outcome[,note]; core.manifest). Names
     outside the slice are rejected with their line numbers; nothing is half-applied: a file
-    with errors changes nothing and says every error (or: valid rows applied, errors listed —
-    the owner decides and documents)."""
-    raise NotImplementedError
+    with errors changes nothing and says every error (ValidationErrors, each with its line)."""
+    from dnscc.core.errors import ValidationErrors
+
+    if not _may_see_slice(viewer, slice_):
+        raise NotFoundError(f"no slice {slice_.pk}")
+    if slice_.delivered_at is None:
+        raise ConflictError("the slice has not been delivered yet")
+    filename = (filename or "outcomes.csv").strip()[:255] or "outcomes.csv"
+    ids = dict(Target.objects.filter(slice=slice_).values_list("name", "id"))
+    report = manifests.parse_outcomes(
+        stream, filename=filename, allowed=ids, max_bytes=settings.CAMPAIGN_UPLOAD_MAX_BYTES
+    )
+    if report.error_count:
+        raise ValidationErrors(report.errors)
+    if not report.outcomes:
+        raise InputError("the file holds no outcome", location=Location(file=filename))
+    now = timezone.now()
+    rows = [
+        Target(pk=ids[o.name], outcome=o.outcome, outcome_note=o.note, outcome_at=now)
+        for o in report.outcomes
+    ]
+    with transaction.atomic():
+        Target.objects.bulk_update(rows, ["outcome", "outcome_note", "outcome_at"], batch_size=1000)
+        reported = Target.objects.filter(slice=slice_).exclude(outcome="").count()
+        Slice.objects.filter(pk=slice_.pk).update(reported=reported)
+        counts = dict(report.by_outcome())
+        audit.record(
+            actor,
+            "campaign.outcomes",
+            obj=slice_,
+            summary=f"{len(rows)} outcome(s) from {filename}",
+            data={"campaign": slice_.campaign.slug, "file": filename, "by_outcome": counts},
+        )
+        from dnscc.incidents import timeline
+
+        timeline.add(
+            slice_.campaign.incident_id,
+            "campaign",
+            f"{slice_.campaign.title}: {slice_.organization} reported {len(rows)} outcome(s)",
+            actor=actor.name,
+            data={"campaign": slice_.campaign.slug, "slice": slice_.pk, "by_outcome": counts},
+        )
+    slice_.refresh_from_db()
+    return {"slice": slice_.pk, "applied": len(rows), "by_outcome": counts, "reported": reported}
+
+
+def outcomes_from_json(items: list[dict[str, Any]]) -> io.BytesIO:
+    """A JSON list [{name, outcome, note}] as the CSV record_outcomes reads (one parser)."""
+    import csv
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["name", "outcome", "note"])
+    for item in items:
+        writer.writerow(
+            [str(item.get("name", "")), str(item.get("outcome", "")), str(item.get("note") or "")]
+        )
+    return io.BytesIO(text.getvalue().encode("utf-8"))
 
 
 def end_campaign(viewer: Viewer, actor: audit.Actor, campaign: Campaign) -> Campaign:
     """End the campaign: block actions get a release notice through the outbox."""
-    raise NotImplementedError
+    from dnscc.incidents import timeline
+    from dnscc.outreach import services as outreach
+
+    _require_staff(viewer, "end campaigns")
+    if campaign.status in (Campaign.ENDED, Campaign.CANCELLED):
+        raise ConflictError(f"the campaign is already {campaign.status}")
+    now = timezone.now()
+    with transaction.atomic():
+        released = 0
+        blocked = (
+            Slice.objects.filter(
+                campaign=campaign, delivered_at__isnull=False, targets__action=BLOCK
+            )
+            .distinct()
+            .select_related("organization")
+        )
+        for slice_ in blocked:
+            count = Target.objects.filter(slice=slice_, action=BLOCK).count()
+            outreach.notify(
+                viewer,
+                actor,
+                kind="notice",
+                context={
+                    "title": f"{campaign.title}: end of the campaign, release the blocks",
+                    "text": (
+                        f"The campaign {campaign.slug} has ended. The {count} name(s) of your"
+                        f" slice blocked from registration ({', '.join(slice_.tlds)}) may be"
+                        f" released. The slice: {_links(slice_)['slice_url']}"
+                    ),
+                    "tlp": TLP(campaign.tlp).label,
+                },
+                organizations=[slice_.organization],
+                tlp=TLP(campaign.tlp),
+                source=("campaign_release", str(slice_.pk)),
+                requires_ack=False,
+            )
+            released += 1
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.ENDED, ended_at=now)
+        audit.record(
+            actor,
+            "campaign.end",
+            obj=campaign,
+            summary=f"campaign {campaign.slug} ended; {released} release notice(s)",
+            data={"released": released},
+        )
+        timeline.add(
+            campaign.incident_id,
+            "campaign",
+            f"{campaign.title}: campaign ended, {released} release notice(s)",
+            actor=actor.name,
+            data={"campaign": campaign.slug, "event": "ended"},
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+def name_list_report(name_list: NameList) -> dict[str, Any]:
+    """The import report of a list as shown to staff (invalid lines with their numbers)."""
+    report = dict(name_list.report or {})
+    return {
+        "id": name_list.pk,
+        "source": name_list.source,
+        "kind": name_list.kind,
+        "sha256": name_list.sha256,
+        "action": name_list.action,
+        "legal_basis": name_list.legal_basis,
+        "legal_reference": name_list.legal_reference,
+        "expires_at": name_list.expires_at,
+        "lines": name_list.lines,
+        "added": name_list.added,
+        "duplicates": name_list.duplicates,
+        "invalid": name_list.invalid,
+        "unassigned": name_list.unassigned,
+        "invalid_lines": report.get("invalid", []),
+        "non_utf8_lines": report.get("non_utf8_lines", 0),
+        "unknown_tlds": report.get("unknown_tlds", []),
+        "tlds_without_operator": report.get("tlds_without_operator", []),
+        "created_at": name_list.created_at,
+    }
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, default=str).encode()
+
+
+def local_deadline(slice_: Slice) -> str:
+    """The slice's deadline in its organisation's time zone (UTC when it has none)."""
+    return _fmt_local(slice_.deadline, slice_.organization.time_zone)
+
+
+def manifest_filename(slice_: Slice, fmt: str) -> str:
+    """A download name: campaign-organisation.csv (slugs only: safe in a header)."""
+    ext = "sha256sums" if fmt == "sha256" else fmt
+    return f"{slice_.campaign.slug}-{slice_.organization.slug}.{ext}"
+
+
+def outcomes_json_body(body: bytes) -> list[dict[str, Any]]:
+    """The JSON list [{"name", "outcome", "note"}] of an API request, or InputError."""
+    try:
+        items = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(
+            "the body is neither a CSV upload nor a JSON list",
+            location=Location(field="body"),
+            hint='send a multipart "file", or JSON [{"name": ..., "outcome": ..., "note": ...}]',
+        ) from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise InputError(
+            "the JSON body must be a list of objects with name, outcome and note",
+            location=Location(field="body"),
+        )
+    return items

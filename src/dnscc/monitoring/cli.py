@@ -66,7 +66,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.db import close_old_connections
 
+    from dnscc.campaigns import tasks as campaign_tasks
     from dnscc.core.errors import UnavailableError
+    from dnscc.incidents import tasks as incident_tasks
     from dnscc.monitoring.runner import hints_and_anchor
     from dnscc.monitoring.services import claim_due
     from dnscc.monitoring.tasks import sweep_task
@@ -93,6 +95,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         else:
             if interval and claim_due("sweep", interval):
                 sweep_task.enqueue(trigger="schedule")
+        # Incident SLAs and the duty desks' shift changes.
+        if claim_due("incidents.sla_check", incident_tasks.SLA_CHECK_SECONDS):
+            incident_tasks.sla_check_task.enqueue()
+        if claim_due("incidents.shift_change", incident_tasks.SHIFT_CHECK_SECONDS):
+            incident_tasks.shift_change_task.enqueue()
+        # Campaigns: DNS verification of outcomes, escalation of late slices.
+        campaign_tasks.schedule()
         if args.once:
             break
         for _ in range(50):  # check every 5 s, wake promptly on a signal

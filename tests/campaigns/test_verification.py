@@ -1,0 +1,122 @@
+"""DNS verification of campaign outcomes: verdicts per name, mismatches, counters, schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dnscc.campaigns import tasks
+from dnscc.campaigns.models import SINKHOLE, Slice, Snapshot, Target, VerificationRun
+from dnscc.campaigns.verification import expected_ok, verify_campaign, verify_due
+from dnscc.lab.pytest_plugin import LabHandle
+from tests.campaigns.authz_rows import make_results_campaign
+from tests.conftest import World
+
+
+@pytest.mark.parametrize(
+    ("action", "observed", "ok"),
+    [
+        ("suspend", "not_delegated", True),
+        ("suspend", "delegated", False),
+        ("block", "not_delegated", True),
+        ("block", "sinkholed", False),
+        ("sinkhole", "sinkholed", True),
+        ("sinkhole", "not_delegated", False),
+        ("sinkhole", "error", None),
+        ("transfer", "delegated", None),
+        ("release", "delegated", True),
+    ],
+)
+def test_what_dns_shows_is_judged_by_the_action(action: str, observed: str, ok: bool) -> None:
+    assert expected_ok(action, observed) is ok
+
+
+def test_names_of_a_tld_without_known_servers_stay_unverified_as_errors(world: World) -> None:
+    campaign = make_results_campaign(world)
+    Target.objects.filter(campaign=campaign, name="dga0.alpha").update(outcome=Target.DONE)
+
+    run = verify_campaign(campaign, servers={})
+
+    assert (run.names, run.ok, run.bad, run.errors) == (6, 0, 0, 6)
+    assert set(Target.objects.values_list("observed", "verified_ok", "mismatch")) == {
+        ("error", None, False)
+    }
+    assert "no name server" in Target.objects.first().evidence  # type: ignore[union-attr]
+    assert run.detail["tlds_without_servers"] == ["alpha", "bravo"]
+    assert Snapshot.objects.filter(campaign=campaign).count() == 1
+
+
+def test_verify_due_skips_a_campaign_verified_within_its_interval(world: World) -> None:
+    campaign = make_results_campaign(world)
+    now = timezone.now()
+    VerificationRun.objects.create(campaign=campaign, started_at=now - dt.timedelta(minutes=5))
+    assert verify_due(now=now) == {"verified": []}
+
+
+def test_the_scheduler_enqueues_each_job_once_per_interval(world: World) -> None:
+    now = timezone.now()
+    first = tasks.schedule(now=now)
+    second = tasks.schedule(now=now + dt.timedelta(seconds=1))
+    assert first == [tasks.VERIFY_SCHEDULE, tasks.ESCALATE_SCHEDULE]
+    assert second == []
+
+
+@pytest.mark.lab
+def test_verification_at_the_lab_shows_who_acted_and_who_only_said_so(
+    world: World, lab: LabHandle
+) -> None:
+    """In the lab's .nl: 4 names suspended (removed), 2 reported done but left delegated,
+    2 sinkholed; in .se: names never acted on."""
+    nl, se = lab.tlds[0], lab.tlds[1]
+    world.tld_a.delete()
+    world.tld_b.delete()
+    from dnscc.directory.models import Tld
+
+    Tld.objects.create(name=nl, kind=Tld.CCTLD, operator=world.org_a)
+    Tld.objects.create(name=se, kind=Tld.CCTLD, operator=world.org_b)
+    campaign = make_results_campaign(world, names_per_tld=8)
+    campaign.sinkhole_ns = ["ns1.sinkhole.example", "ns2.sinkhole.example"]
+    campaign.save()
+    # make_results_campaign named the names after world's TLDs: rename them into the lab's.
+    for t in Target.objects.filter(campaign=campaign):
+        new_tld = nl if t.tld == "alpha" else se
+        t.name = f"fverify-{t.name.split('.')[0]}.{new_tld}"
+        t.tld = new_tld
+        t.save()
+    nl_names = sorted(Target.objects.filter(tld=nl).values_list("name", flat=True))
+    se_names = sorted(Target.objects.filter(tld=se).values_list("name", flat=True))
+    Target.objects.filter(name__in=nl_names[6:]).update(action=SINKHOLE)
+    Target.objects.filter(name__in=nl_names[:6]).update(outcome=Target.DONE)
+    ns = ["ns1.example.net"]
+    try:
+        lab.lab.apply_registrations(
+            {nl: dict.fromkeys(nl_names, ns), se: dict.fromkeys(se_names, ns)}
+        )
+        lab.lab.apply_registrations(
+            {
+                nl: {
+                    **dict.fromkeys(nl_names[:4]),
+                    **dict.fromkeys(nl_names[6:], campaign.sinkhole_ns),
+                }
+            }
+        )
+        servers = {t: list(lab.tld_servers(t).values()) for t in (nl, se)}
+
+        run = verify_campaign(campaign, servers=servers, rate=500)
+    finally:
+        lab.lab.apply_registrations({nl: dict.fromkeys(nl_names), se: dict.fromkeys(se_names)})
+
+    observed = dict(Target.objects.values_list("name", "observed"))
+    assert {n: observed[n] for n in nl_names} == {
+        **dict.fromkeys(nl_names[:4], "not_delegated"),
+        **dict.fromkeys(nl_names[4:6], "delegated"),
+        **dict.fromkeys(nl_names[6:], "sinkholed"),
+    }
+    assert {observed[n] for n in se_names} == {"delegated"}
+    mismatched = set(Target.objects.filter(mismatch=True).values_list("name", flat=True))
+    assert mismatched == set(nl_names[4:6])
+    assert (run.ok, run.bad, run.errors) == (6, 10, 0)
+    slice_nl = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    assert (slice_nl.verified_ok, slice_nl.verified_bad, slice_nl.mismatches) == (6, 2, 2)
