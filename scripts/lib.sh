@@ -50,3 +50,31 @@ sync_python() {
   ensure_uv
   (cd "$REPO" && uv sync --frozen --quiet "$@") || die "uv sync failed"
 }
+
+# start_pg PORT: a throwaway PostgreSQL server on 127.0.0.1:PORT (fsync off: for tests and
+# benchmarks only), stopped and deleted when the calling script exits. Sets PG_URL to its
+# maintenance database.
+start_pg() {
+  local port="$1"
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+  PG_DIR="$(mktemp -d /var/tmp/dnscc-pg.XXXXXX)"
+  as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres:postgres "$PG_DIR"   # initdb refuses to run as root
+    as_pg=(runuser -u postgres --)
+  fi
+  trap stop_pg EXIT
+  say "starting PostgreSQL on 127.0.0.1:$port"
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null || { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
+  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+stop_pg() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}

@@ -202,6 +202,12 @@ def demo(args: argparse.Namespace) -> int:
             f"\nlab: the namespace runs on loopback ({lab['lab']}); faults: "
             + ", ".join(lab["faults"])
         )
+    from dnscc.demo_coordination import load_coordination
+
+    work = load_coordination(with_lab=bool(args.lab))
+    result["coordination"] = work
+    if work:
+        result["text"] += "\n" + "\n".join(work)
     if args.json:
         print_json(result)
     else:
