@@ -27,9 +27,7 @@ class SecurityHeadersMiddleware:
         return response
 
 
-_CAMPAIGN_UPLOAD = re.compile(
-    r"^(/api/v1)?/campaigns/[-\w]+/(names|slices/\d+/outcomes)/?$"
-)
+_CAMPAIGN_UPLOAD = re.compile(r"^(/api/v1)?/campaigns/[-\w]+/(names|slices/\d+/outcomes)/?$")
 
 
 class UploadLimitMiddleware:
@@ -54,10 +52,7 @@ class UploadLimitMiddleware:
             allowed, setting = settings.CAMPAIGN_UPLOAD_MAX_BYTES, "DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES"
         limit = allowed + 64 * 1024  # room for the form's other fields
         if length > limit:
-            text = (
-                f"The request is {length} bytes, over the limit of {allowed}"
-                f" bytes ({setting})."
-            )
+            text = f"The request is {length} bytes, over the limit of {allowed} bytes ({setting})."
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": text}, status=413)
             return HttpResponse(text, status=413, content_type="text/plain; charset=utf-8")
