@@ -253,3 +253,64 @@ def test_the_cli_creates_loads_delivers_and_shows_a_campaign(
     assert main(["campaign", "ack", slug, str(rows[0]["id"])]) == 0
     assert main(["campaign", "end", slug]) == 0
     assert main(["campaign", "show", "no-such-campaign"]) == 66
+
+
+def test_a_multipart_outcome_post_without_a_file_is_a_clear_error(world: World) -> None:
+    campaign = _delivered(world)
+    own = _slice(campaign, world)
+    response = world.api("operator").post(
+        f"/api/v1/campaigns/{campaign.slug}/slices/{own.pk}/outcomes", data={"other": "x"}
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0]["field"] == "file"
+
+
+def test_a_json_outcome_body_over_the_memory_limit_is_refused_with_413(
+    world: World, settings: Any
+) -> None:
+    campaign = _delivered(world)
+    own = _slice(campaign, world)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = json.dumps([{"name": "a.alpha", "outcome": "done", "note": "x" * 2000}])
+    response = world.api("operator").post(
+        f"/api/v1/campaigns/{campaign.slug}/slices/{own.pk}/outcomes",
+        data=body,
+        content_type="application/json",
+    )
+    assert response.status_code == 413, response.content
+    assert "1024 bytes" in response.json()["detail"]
+    assert not Target.objects.exclude(outcome="").exists()
+
+
+def test_json_outcome_notes_with_line_breaks_are_recorded(world: World) -> None:
+    campaign = _delivered(world)
+    own = _slice(campaign, world)
+    response = world.api("operator").post(
+        f"/api/v1/campaigns/{campaign.slug}/slices/{own.pk}/outcomes",
+        data=json.dumps([{"name": "a.alpha", "outcome": "done", "note": "held\nfor now"}]),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert Target.objects.get(name="a.alpha").outcome_note == "held for now"
+
+
+def test_acknowledging_a_slice_with_new_names_waiting_is_a_conflict(world: World) -> None:
+    campaign = _delivered(world)
+    load(world, campaign, b"c.alpha\n", name="more.txt")
+    own = _slice(campaign, world)
+    response = world.api("operator").post(
+        f"/api/v1/campaigns/{campaign.slug}/slices/{own.pk}/acknowledge"
+    )
+    assert response.status_code == 409
+    assert "new names wait for delivery" in response.json()["detail"]
+
+
+def test_a_campaign_title_with_a_tab_is_refused_naming_the_field(world: World) -> None:
+    make_incident()
+    response = world.api("coordinator").post(
+        "/api/v1/campaigns/",
+        data=json.dumps({"incident": "DNSCC-2026-0001", "title": "A\tB", "due_date": "2026-12-01"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "title"

@@ -118,3 +118,12 @@ def test_an_acknowledged_slice_is_never_escalated(world: World) -> None:
     )
     assert escalate(timezone.now() + dt.timedelta(days=5))["checked"] == 0
     assert _escalations(campaign) == []
+
+
+def test_a_complete_but_unacknowledged_slice_is_still_escalated(world: World) -> None:
+    # A pre-emptive block looks done in DNS whether or not the registry read its slice.
+    campaign = make_results_campaign(world)
+    Slice.objects.filter(campaign=campaign, organization=world.org_a).update(state=Slice.COMPLETE)
+    Slice.objects.filter(organization=world.org_b).update(acknowledged_at=timezone.now())
+    assert escalate(timezone.now())["reminders"] == 1
+    assert len(_reminders(world.org_a.pk)) == 1

@@ -194,3 +194,23 @@ def test_the_dashboard_page_escapes_what_it_shows(world: World) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert 'id="laggards"' in body
     assert "report.csv" in body
+
+
+def test_the_dashboard_and_reports_do_not_name_a_red_organisation(world: World) -> None:
+    world.org_b.tlp = "RED"
+    world.org_b.save()
+    campaign = make_results_campaign(world)
+    _act(campaign, world)
+    client = world.api("coordinator")
+    dash = client.get(f"/api/v1/campaigns/{campaign.slug}/dashboard").content.decode()
+    csv_text = b"".join(
+        client.get(f"/api/v1/campaigns/{campaign.slug}/report.csv").streaming_content
+    ).decode()
+    json_text = b"".join(
+        client.get(f"/api/v1/campaigns/{campaign.slug}/report.json").streaming_content
+    ).decode()
+    page = world.client("coordinator").get(f"/campaigns/{campaign.slug}/dashboard/")
+    for text in (dash, csv_text, json_text, page.content.decode()):
+        assert "Bravo Registry" not in text
+        assert reports.RESTRICTED in text
+    assert "Alpha Registry" in csv_text

@@ -415,3 +415,284 @@ def test_ending_a_campaign_sends_a_release_notice_for_blocks(world: World) -> No
         services.load_names(
             viewer, actor, campaign, io.BytesIO(b"late.alpha\n"), filename="x", **LEGAL
         )
+
+
+def _reminder_for(slice_: Slice) -> Message:
+    from dnscc.campaigns.escalation import REMINDER, _climb
+
+    late = timezone.now() + dt.timedelta(days=1)
+    step = _climb(
+        Slice.objects.select_related("campaign__incident", "organization").get(pk=slice_.pk),
+        REMINDER,
+        late,
+    )
+    assert step is not None
+    return Message.objects.filter(kind="campaign_reminder", organization=slice_.organization)[0]
+
+
+def test_acknowledging_a_reminder_acknowledges_the_slice(world: World) -> None:
+    campaign, _ = _delivered(world)
+    slice_ = Slice.objects.get(campaign=campaign, organization=world.org_b)
+    message = _reminder_for(slice_)
+    outreach.acknowledge_by_link(message.key, outreach.ack_signature(message.key))
+    slice_.refresh_from_db()
+    assert slice_.state == Slice.ACKNOWLEDGED
+    assert slice_.acknowledged_via == "link"
+
+
+def test_a_reminder_of_an_earlier_delivery_does_not_acknowledge_the_slice(world: World) -> None:
+    campaign, _ = _delivered(world)
+    slice_ = Slice.objects.get(campaign=campaign, organization=world.org_b)
+    message = _reminder_for(slice_)
+    Slice.objects.filter(pk=slice_.pk).update(delivered_at=timezone.now() + dt.timedelta(hours=1))
+    outreach.acknowledge_by_link(message.key, outreach.ack_signature(message.key))
+    assert Slice.objects.get(pk=slice_.pk).acknowledged_at is None
+
+
+def test_a_slice_whose_new_names_wait_for_delivery_cannot_be_acknowledged(world: World) -> None:
+    campaign, _ = _delivered(world)
+    load(world, campaign, b"c.alpha\n", name="more.txt")
+    slice_ = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    assert slice_.state == Slice.PENDING
+    op = world.users["operator"]
+    with pytest.raises(ConflictError, match="new names wait for delivery"):
+        services.acknowledge_slice(viewer_for(op), audit.Actor.of(op), slice_, via="portal")
+    # Nor by the link of the first delivery's message.
+    message = Message.objects.get(kind="campaign_slice", address="security@alpha.example")
+    outreach.acknowledge_by_link(message.key, outreach.ack_signature(message.key))
+    slice_.refresh_from_db()
+    assert (slice_.state, slice_.acknowledged_at) == (Slice.PENDING, None)
+    viewer, actor = staff(world)
+    result = services.deliver(viewer, actor, campaign)
+    assert result["slices"] == 1
+
+
+def test_acknowledging_a_complete_slice_keeps_it_complete(world: World) -> None:
+    campaign, _ = _delivered(world)
+    slice_ = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    Slice.objects.filter(pk=slice_.pk).update(state=Slice.COMPLETE)
+    slice_.refresh_from_db()
+    op = world.users["operator"]
+    services.acknowledge_slice(viewer_for(op), audit.Actor.of(op), slice_, via="portal")
+    assert slice_.state == Slice.COMPLETE
+    assert slice_.acknowledged_at is not None
+
+
+def test_a_manifest_names_only_its_own_slices_legal_basis_and_stays_as_delivered(
+    world: World,
+) -> None:
+    campaign = make_campaign(world)
+    viewer, actor = staff(world)
+    services.load_names(
+        viewer,
+        actor,
+        campaign,
+        io.BytesIO(b"x.bravo\n"),
+        filename="bravo.txt",
+        action="block",
+        legal_basis="court_order",
+        legal_reference="Bravo court secret 7",
+        expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+    )
+    load(world, campaign, b"a.alpha\n")
+    services.deliver(viewer, actor, campaign)
+    slice_a = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    document = json.loads(services.manifest(viewer, actor, slice_a, "json")[0])
+    assert document["campaign"]["legal_basis"] == "court_order: Case 42/2026"
+    assert document["campaign"]["expires"] == "2027-12-01"
+    # A later list elsewhere and a renamed organisation leave the delivered bytes alone.
+    services.load_names(
+        viewer,
+        actor,
+        campaign,
+        io.BytesIO(b"y.bravo\n"),
+        filename="late.txt",
+        action="block",
+        legal_basis="court_order",
+        legal_reference="Later order",
+        expires_at=dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
+    )
+    world.org_a.name = "Alpha Registry Renamed"
+    world.org_a.save()
+    slice_a = Slice.objects.get(pk=slice_a.pk)
+    for fmt in ("csv", "json"):
+        content, _ = services.manifest(viewer, actor, slice_a, fmt)
+        assert hashlib.sha256(content).hexdigest() == slice_a.manifest_sha256[fmt]
+    assert b"Bravo court secret" not in services.manifest(viewer, actor, slice_a, "json")[0]
+
+
+def test_a_sinkhole_list_needs_the_campaigns_sinkhole_set(world: World) -> None:
+    campaign = make_campaign(world)
+    viewer, actor = staff(world)
+    with pytest.raises(InputError, match="sinkhole") as caught:
+        services.load_names(
+            viewer,
+            actor,
+            campaign,
+            io.BytesIO(b"a.alpha\n"),
+            filename="x.txt",
+            **{**LEGAL, "action": "sinkhole"},
+        )
+    assert caught.value.location.field == "sinkhole_ns"
+    with pytest.raises(InputError, match="sinkhole"):
+        services.generate_names(
+            viewer,
+            actor,
+            campaign,
+            generator="conficker-a",
+            start=dt.date(2009, 1, 1),
+            end=dt.date(2009, 1, 1),
+            **{**LEGAL, "action": "sinkhole"},
+        )
+    assert not Target.objects.filter(campaign=campaign).exists()
+
+
+def test_a_redelivery_restarts_the_escalation_and_the_deadline(world: World) -> None:
+    world.org_a.time_zone = "Africa/Nairobi"
+    world.org_a.save()
+    campaign, _ = _delivered(world)
+    Slice.objects.filter(campaign=campaign, organization=world.org_a).update(
+        escalation_level=2,
+        escalated_at=timezone.now(),
+        deadline=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    load(world, campaign, b"c.alpha\n", name="more.txt")
+    viewer, actor = staff(world)
+    services.deliver(viewer, actor, campaign)
+    slice_ = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    assert (slice_.state, slice_.escalation_level, slice_.escalated_at) == (
+        Slice.DELIVERED,
+        0,
+        None,
+    )
+    assert slice_.deadline == dt.datetime(2026, 12, 1, 20, 59, tzinfo=dt.UTC)
+
+
+def test_a_slice_claimed_by_another_delivery_is_not_notified_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = make_campaign(world)
+    load(world, campaign, b"a.alpha\nx.bravo\n")
+    real = services._slice_manifest
+
+    def raced(slice_: Slice) -> Any:
+        # Another coordinator's delivery claims the alpha slice meanwhile.
+        if slice_.organization_id == world.org_a.pk:
+            Slice.objects.filter(pk=slice_.pk).update(state=Slice.DELIVERED)
+        return real(slice_)
+
+    monkeypatch.setattr(services, "_slice_manifest", raced)
+    viewer, actor = staff(world)
+    result = services.deliver(viewer, actor, campaign)
+    assert result["slices"] == 1
+    assert not Message.objects.filter(kind="campaign_slice", organization=world.org_a).exists()
+    assert Message.objects.filter(kind="campaign_slice", organization=world.org_b).count() == 1
+
+
+def test_ending_a_campaign_twice_at_once_sends_the_release_notices_once(world: World) -> None:
+    campaign, _ = _delivered(world)
+    stale = Campaign.objects.get(pk=campaign.pk)
+    viewer, actor = staff(world)
+    services.end_campaign(viewer, actor, campaign)
+    with pytest.raises(ConflictError):
+        services.end_campaign(viewer, actor, stale)
+    assert Message.objects.filter(notice__source_type="campaign_release").count() == 3
+
+
+def test_outcomes_reported_done_where_dns_shows_not_done_are_mismatches_at_once(
+    world: World,
+) -> None:
+    from dnscc.campaigns.models import Snapshot
+
+    campaign, _ = _delivered(world)
+    Target.objects.filter(name="a.alpha").update(observed="delegated", verified_ok=False)
+    Target.objects.filter(name="b.alpha").update(observed="not_delegated", verified_ok=True)
+    _outcomes(world, campaign, b"a.alpha,done\nb.alpha,done\n")
+    assert list(Target.objects.filter(mismatch=True).values_list("name", flat=True)) == ["a.alpha"]
+    assert Slice.objects.get(campaign=campaign, organization=world.org_a).mismatches == 1
+    assert Snapshot.objects.filter(campaign=campaign).count() == 1
+    _outcomes(world, campaign, b"a.alpha,refused\n")
+    assert not Target.objects.filter(mismatch=True).exists()
+    assert Slice.objects.get(campaign=campaign, organization=world.org_a).mismatches == 0
+
+
+def test_a_release_list_releases_names_already_in_the_campaign(world: World) -> None:
+    campaign, _ = _delivered(world)
+    viewer, actor = staff(world)
+    released = services.load_names(
+        viewer,
+        actor,
+        campaign,
+        io.BytesIO(b"a.alpha\nnew.alpha\n"),
+        filename="release.txt",
+        **{**LEGAL, "action": "release"},
+    )
+    assert (released.added, released.duplicates, released.report["released"]) == (1, 0, 1)
+    assert dict(Target.objects.filter(campaign=campaign).values_list("name", "action")) == {
+        "a.alpha": "release",
+        "b.alpha": "block",
+        "new.alpha": "release",
+        "x.bravo": "block",
+    }
+    assert Slice.objects.get(campaign=campaign, organization=world.org_a).state == Slice.PENDING
+
+
+def test_a_release_of_names_only_already_in_the_campaign_sends_the_slice_again(
+    world: World,
+) -> None:
+    campaign, _ = _delivered(world)
+    viewer, actor = staff(world)
+    services.load_names(
+        viewer,
+        actor,
+        campaign,
+        io.BytesIO(b"x.bravo\n"),
+        filename="release.txt",
+        **{**LEGAL, "action": "release"},
+    )
+    slice_b = Slice.objects.get(campaign=campaign, organization=world.org_b)
+    assert slice_b.state == Slice.PENDING
+    services.deliver(viewer, actor, campaign)
+    rows = services.manifest(viewer, actor, Slice.objects.get(pk=slice_b.pk), "csv")[0]
+    assert b"x.bravo,bravo,release," in rows
+
+
+@pytest.mark.parametrize(
+    ("field", "kw"),
+    [
+        ("title", {"title": "Avalanche\ttakedown"}),
+        ("title", {"title": "Avalanche\x00"}),
+    ],
+)
+def test_control_characters_in_a_campaign_title_are_refused(
+    world: World, field: str, kw: dict[str, Any]
+) -> None:
+    with pytest.raises(InputError) as caught:
+        make_campaign(world, **kw)
+    assert caught.value.location.field == field
+
+
+@pytest.mark.parametrize("reference", ["Case 42\n2026", "Case\t42", "Case\x0042"])
+def test_control_characters_in_a_legal_reference_are_refused(world: World, reference: str) -> None:
+    campaign = make_campaign(world)
+    viewer, actor = staff(world)
+    with pytest.raises(InputError) as caught:
+        services.load_names(
+            viewer,
+            actor,
+            campaign,
+            io.BytesIO(b"a.alpha\n"),
+            filename="x.txt",
+            **{**LEGAL, "legal_reference": reference},
+        )
+    assert caught.value.location.field == "legal_reference"
+
+
+def test_json_outcome_notes_with_line_breaks_stay_on_one_line(world: World) -> None:
+    campaign, _ = _delivered(world)
+    body = services.outcomes_from_json(
+        [{"name": "a.alpha", "outcome": "done", "note": "held\nby\x00us\r"}]
+    )
+    result = _outcomes(world, campaign, body.getvalue())
+    assert result["applied"] == 1
+    assert Target.objects.get(name="a.alpha").outcome_note == "held by us"

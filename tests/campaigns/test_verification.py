@@ -43,7 +43,7 @@ def test_names_of_a_tld_without_known_servers_stay_unverified_as_errors(world: W
     assert set(Target.objects.values_list("observed", "verified_ok", "mismatch")) == {
         ("error", None, False)
     }
-    assert "no name server" in Target.objects.first().evidence  # type: ignore[union-attr]
+    assert "no address for the TLD's name servers" in Target.objects.first().evidence  # type: ignore[union-attr]
     assert run.detail["tlds_without_servers"] == ["alpha", "bravo"]
     assert Snapshot.objects.filter(campaign=campaign).count() == 1
 
@@ -120,3 +120,83 @@ def test_verification_at_the_lab_shows_who_acted_and_who_only_said_so(
     assert (run.ok, run.bad, run.errors) == (6, 10, 0)
     slice_nl = Slice.objects.get(campaign=campaign, organization=world.org_a)
     assert (slice_nl.verified_ok, slice_nl.verified_bad, slice_nl.mismatches) == (6, 2, 2)
+
+
+def _all_not_delegated(monkeypatch: pytest.MonkeyPatch, *, ok: bool = True) -> None:
+    from dnscc.campaigns import verification
+
+    def probe(names_by_tld, actions, servers, **_kw):  # type: ignore[no-untyped-def]
+        observed = "not_delegated" if ok else "delegated"
+        return {n: (observed, ok, "") for names in names_by_tld.values() for n in names}, 1
+
+    monkeypatch.setattr(verification, "_probe", probe)
+
+
+def test_an_unacknowledged_slice_whose_names_all_look_done_stays_delivered(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = make_results_campaign(world)
+    Slice.objects.filter(organization=world.org_b).update(
+        state=Slice.ACKNOWLEDGED, acknowledged_at=timezone.now()
+    )
+    _all_not_delegated(monkeypatch)
+    verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    states = dict(Slice.objects.values_list("organization_id", "state"))
+    assert states == {world.org_a.pk: Slice.DELIVERED, world.org_b.pk: Slice.COMPLETE}
+
+
+def test_a_complete_slice_whose_names_are_no_longer_all_verified_goes_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = make_results_campaign(world)
+    Slice.objects.filter(organization=world.org_a).update(state=Slice.COMPLETE)
+    Slice.objects.filter(organization=world.org_b).update(
+        state=Slice.COMPLETE, acknowledged_at=timezone.now()
+    )
+    _all_not_delegated(monkeypatch, ok=False)
+    verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    states = dict(Slice.objects.values_list("organization_id", "state"))
+    assert states == {world.org_a.pk: Slice.DELIVERED, world.org_b.pk: Slice.ACKNOWLEDGED}
+
+
+def test_sinkhole_names_without_a_sinkhole_set_do_not_stop_the_others(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = make_results_campaign(world)
+    Target.objects.filter(name="dga0.alpha").update(action=SINKHOLE)
+    _all_not_delegated(monkeypatch)
+    run = verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    assert (run.ok, run.errors) == (5, 1)
+    sinkhole = Target.objects.get(name="dga0.alpha")
+    assert (sinkhole.observed, sinkhole.verified_ok) == ("error", None)
+    assert "sinkhole" in sinkhole.evidence
+
+
+def test_one_tld_the_probe_refuses_leaves_the_other_tlds_verified(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dnscc.campaigns import verification
+    from dnscc.core.errors import InputError
+
+    campaign = make_results_campaign(world)
+
+    def probe(names_by_tld, actions, servers, **_kw):  # type: ignore[no-untyped-def]
+        if "alpha" in names_by_tld:
+            raise InputError("a malformed name")
+        return {n: ("not_delegated", True, "") for ns in names_by_tld.values() for n in ns}, 1
+
+    monkeypatch.setattr(verification, "_probe", probe)
+    run = verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    assert (run.ok, run.errors) == (3, 3)
+    assert "a malformed name" in Target.objects.get(name="dga0.alpha").evidence
+
+
+def test_out_of_bailiwick_name_servers_get_addresses_from_other_tlds_glue(world: World) -> None:
+    from dnscc.campaigns.verification import servers_from_directory
+    from dnscc.directory.models import Tld
+
+    Tld.objects.filter(name="bravo").update(ns=["ns1.nic.alpha.", "ns9.elsewhere"], glue={})
+    servers = servers_from_directory({"alpha", "bravo"})
+    assert servers == {"alpha": ["192.0.2.1"], "bravo": ["192.0.2.1"]}
+    Tld.objects.filter(name="bravo").update(ns=["ns9.elsewhere"])
+    assert "bravo" not in servers_from_directory({"alpha", "bravo"})

@@ -108,3 +108,37 @@ def test_an_operator_gets_404_for_another_orgs_slice_page_and_manifest(world: Wo
     assert client.post(base + "acknowledge/").status_code == 404
     page = client.get(f"/campaigns/{campaign.slug}/").content.decode()
     assert "Bravo Registry" not in page
+
+
+def test_a_manifest_that_cannot_be_built_is_shown_as_a_message_not_a_crash(
+    world: World,
+) -> None:
+    campaign = make_campaign(world)
+    load(world, campaign, b"a.alpha\n")
+    # A title stored before titles were checked at input: core.manifest refuses it.
+    Campaign.objects.filter(pk=campaign.pk).update(title="bad\ttitle")
+    own = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    url = f"/campaigns/{campaign.slug}/slices/{own.pk}/"
+    response = world.client("coordinator").get(url + "manifest.csv", follow=True)
+    assert response.status_code == 200
+    assert "control characters" in response.content.decode()
+
+
+def test_a_red_organisation_is_not_named_on_the_campaign_page(world: World) -> None:
+    campaign = _delivered(world)
+    world.org_b.tlp = "RED"
+    world.org_b.save()
+    page = world.client("coordinator").get(f"/campaigns/{campaign.slug}/").content.decode()
+    assert "Bravo Registry" not in page
+    assert "restricted organisation" in page
+    assert "Alpha Registry" in page
+
+
+def test_an_outcome_file_with_many_errors_counts_them_all(world: World) -> None:
+    campaign = _delivered(world)
+    own = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    upload = SimpleUploadedFile("out.csv", b"".join(b"x%04d.bravo,done\n" % i for i in range(1200)))
+    response = world.client("operator").post(
+        f"/campaigns/{campaign.slug}/slices/{own.pk}/outcomes/", {"file": upload}, follow=True
+    )
+    assert "and 1150 more problem(s)" in response.content.decode()

@@ -146,3 +146,11 @@ def test_a_gzipped_outcome_file_is_read_and_any_name_allowed_without_a_slice() -
 def test_an_outcome_file_over_the_limit_is_refused() -> None:
     with pytest.raises(InputError, match="limit of 64 bytes"):
         parse_outcomes(io.BytesIO(b"a.ws,done\n" * 10), filename="o", allowed=None, max_bytes=64)
+
+
+def test_a_lone_carriage_return_is_reported_as_an_error_of_its_line() -> None:
+    data = b'a.alpha,done\nb.alpha,done,"x"\ry\nc.alpha,done\n'
+    report = parse_outcomes(io.BytesIO(data), filename="out.csv", allowed=None)
+    assert [o.name for o in report.outcomes] == ["a.alpha", "c.alpha"]
+    assert [e.location.line for e in report.errors] == [2]
+    assert "not valid CSV" in report.errors[0].problem

@@ -209,3 +209,21 @@ def test_a_million_ascii_names_are_read_in_a_few_seconds() -> None:
     elapsed = time.perf_counter() - start
     assert count == 1_000_000
     assert elapsed < 10, f"{elapsed:.1f} s"  # ~2 s measured; generous for a loaded machine
+
+
+def test_a_lone_carriage_return_in_a_csv_row_is_an_invalid_line() -> None:
+    names, summary = read_names(
+        io.BytesIO(b'name,source\n"a.alpha",x\ry\nb.alpha,z\n'), filename="l.csv", max_bytes=None
+    )
+    assert names == ["b.alpha"]
+    assert [item.line for item in summary.invalid] == [2]
+    assert "not valid CSV" in summary.invalid[0].reason
+
+
+def test_gzip_inside_gzip_beyond_the_nesting_limit_is_refused() -> None:
+    data = b"a.alpha\n"
+    for _ in range(3):
+        data = gzip.compress(data)
+    assert read_names(io.BytesIO(data), filename="l.gz", max_bytes=None)[0] == ["a.alpha"]
+    with pytest.raises(InputError, match="compressed more than 3 times"):
+        read_names(io.BytesIO(gzip.compress(data)), filename="l.gz", max_bytes=None)

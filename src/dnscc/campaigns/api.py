@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -317,7 +319,7 @@ def acknowledge(request: HttpRequest, slug: str, slice_id: int) -> dict[str, Any
 @router.post("/{slug}/slices/{slice_id}/outcomes")
 def record_outcomes(
     request: HttpRequest, slug: str, slice_id: int, file: File[UploadedFile | None] = None
-) -> dict[str, Any]:
+) -> dict[str, Any] | HttpResponse:
     """A CSV upload (multipart `file`: name,outcome[,note]) or a JSON list
     [{"name", "outcome", "note"}]. A file with any error changes nothing (422, every error
     with its line)."""
@@ -328,7 +330,36 @@ def record_outcomes(
         return services.record_outcomes(
             viewer, actor, slice_, file, filename=file.name or "outcomes.csv"
         )
-    items = services.outcomes_json_body(request.body)
+    if (request.content_type or "").startswith("multipart/"):
+        # The form was parsed already: its raw body cannot be read again as JSON.
+        raise InputError(
+            'the multipart upload has no "file" field',
+            location=Location(field="file"),
+            hint='send the CSV as the form field "file", or a JSON list as the body',
+        )
+    # A JSON body is held in memory: Django's DATA_UPLOAD_MAX_MEMORY_SIZE bounds it (the
+    # upload middleware lets campaign uploads through up to their larger file limit).
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    too_big = limit is not None and length > limit
+    body = b""
+    if not too_big:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            too_big = True
+    if too_big:
+        return JsonResponse(
+            {
+                "detail": f"the JSON body is over the limit of {limit} bytes",
+                "hint": 'send a large outcome list as a CSV file (multipart field "file")',
+            },
+            status=413,
+        )
+    items = services.outcomes_json_body(body)
     return services.record_outcomes(
         viewer, actor, slice_, services.outcomes_from_json(items), filename="request body"
     )

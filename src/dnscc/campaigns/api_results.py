@@ -73,21 +73,29 @@ def verify(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
 @router.get("/{slug}/dashboard", response=dict[str, Any])
 def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     campaign = _staff_campaign(request, slug)
-    return reports.dashboard(campaign)
+    return reports.dashboard(campaign, viewer=require_staff(request.user))
 
 
 @router.get("/{slug}/report.csv")
 def report_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     campaign = _staff_campaign(request, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaign.report", ids=[campaign.pk], how="csv")
-    return _stream(reports.report_csv(campaign), "text/csv; charset=utf-8", f"{slug}.csv")
+    return _stream(
+        reports.report_csv(campaign, viewer=require_staff(request.user)),
+        "text/csv; charset=utf-8",
+        f"{slug}.csv",
+    )
 
 
 @router.get("/{slug}/report.json")
 def report_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     campaign = _staff_campaign(request, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaign.report", ids=[campaign.pk], how="json")
-    return _stream(reports.report_json(campaign), "application/json", f"{slug}.json")
+    return _stream(
+        reports.report_json(campaign, viewer=require_staff(request.user)),
+        "application/json",
+        f"{slug}.json",
+    )
 
 
 @router.get("/{slug}/campaign.rpz")

@@ -206,11 +206,14 @@ def _alternatives(slice_: Slice, campaign: Campaign) -> tuple[str, dict[str, Any
 
 
 def late_slices(now: datetime) -> Any:
-    """Slices past their deadline, delivered and not acknowledged, of active campaigns."""
+    """Slices past their deadline, delivered and not acknowledged, of active campaigns,
+    whatever DNS shows: a pre-emptive block looks done (the name is not delegated) whether
+    or not the registry read its slice, and only the acknowledgement says it did."""
     return (
         Slice.objects.filter(
             campaign__status=Campaign.ACTIVE,
-            state=Slice.DELIVERED,
+            state__in=(Slice.DELIVERED, Slice.COMPLETE),
+            delivered_at__isnull=False,
             acknowledged_at__isnull=True,
             deadline__lt=now,
             escalation_level__lt=ALTERNATIVES,

@@ -131,6 +131,11 @@ class Slice(models.Model):
     deadline = models.DateTimeField(help_text="UTC; shown in the organisation's time zone too")
     state = models.CharField(max_length=12, choices=STATE_CHOICES, default=PENDING)
     manifest_sha256 = models.JSONField(default=dict, blank=True, help_text='{"csv":…, "json":…}')
+    # The header as delivered: a download rebuilds the delivered bytes (the SHA-256s above)
+    # even when the directory's organisation name or the campaign changed since.
+    manifest_meta = models.JSONField(
+        default=dict, blank=True, help_text="the manifest's header as delivered"
+    )
     notice = models.ForeignKey(
         "outreach.Notice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from dnscc.campaigns.models import RELEASE, Campaign, Slice, Snapshot, Target
 from dnscc.core.rpz import RpzSummary, write_rpz
+from dnscc.core.tlp import Viewer, can_see
 
 REPORT_COLUMNS = (
     "name",
@@ -49,6 +50,28 @@ _COUNTS = {
 }
 
 
+RESTRICTED = "restricted organisation"
+"""Shown instead of the name of an organisation the viewer may not see (TLP:RED)."""
+
+
+def hidden_slices(campaign: Campaign, viewer: Viewer | None) -> set[int]:
+    """The slices whose organisation `viewer` may not see (core.tlp.can_see); none for no
+    viewer (the command line acts as the center itself)."""
+    if viewer is None:
+        return set()
+    return {
+        s.pk
+        for s in Slice.objects.filter(campaign=campaign).select_related("organization")
+        if not can_see(viewer, s.organization.labelled())
+    }
+
+
+def _mask(rows: list[dict[str, Any]], hidden: set[int]) -> None:
+    for row in rows:
+        if row["slice"] in hidden:
+            row.update(organization=RESTRICTED, organization_slug="", region="")
+
+
 def _rows(qs: Any, key: str) -> list[dict[str, Any]]:
     rows = []
     for row in qs.values(key).annotate(**_COUNTS).order_by(key):
@@ -58,7 +81,7 @@ def _rows(qs: Any, key: str) -> list[dict[str, Any]]:
     return rows
 
 
-def coverage(campaign: Campaign) -> dict[str, Any]:
+def coverage(campaign: Campaign, *, viewer: Viewer | None = None) -> dict[str, Any]:
     """Coverage per TLD, per region (Organization.region, "?" when unknown; "" for names
     without an operator) and per organisation (resource-constrained ones flagged), and in total."""
     targets = Target.objects.filter(campaign=campaign)
@@ -92,6 +115,7 @@ def coverage(campaign: Campaign) -> dict[str, Any]:
                 "deadline": s.deadline,
             }
         )
+    _mask(per_org, hidden_slices(campaign, viewer))
     per_org.sort(key=lambda r: (r["organization"].lower(), r["slice"]))
     total = targets.aggregate(**_COUNTS)
     total["unchecked"] = total["total"] - total["verified"] - total["bad"]
@@ -151,7 +175,9 @@ def _escalations(campaign: Campaign) -> dict[int, dict[str, Any]]:
     return latest
 
 
-def laggards(campaign: Campaign, *, now: datetime | None = None) -> list[dict[str, Any]]:
+def laggards(
+    campaign: Campaign, *, now: datetime | None = None, viewer: Viewer | None = None
+) -> list[dict[str, Any]]:
     """Slices past their deadline that are unacknowledged or have names not verified,
     worst first: unacknowledged before acknowledged, then most names not verified, then
     the earliest deadline."""
@@ -188,12 +214,16 @@ def laggards(campaign: Campaign, *, now: datetime | None = None) -> list[dict[st
                 "escalation": step.get("summary", ""),
             }
         )
+    _mask(rows, hidden_slices(campaign, viewer))
     rows.sort(key=lambda r: (r["acknowledged"], -r["not_verified"], r["deadline"], r["slice"]))
     return rows
 
 
-def dashboard(campaign: Campaign, *, now: datetime | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows: coverage, progress, laggards, the last run."""
+def dashboard(
+    campaign: Campaign, *, now: datetime | None = None, viewer: Viewer | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows: coverage, progress, laggards, the last run. The
+    organisations `viewer` may not see are named RESTRICTED."""
     run = campaign.runs.order_by("-started_at", "-pk").first()
     return {
         "campaign": campaign.slug,
@@ -201,9 +231,9 @@ def dashboard(campaign: Campaign, *, now: datetime | None = None) -> dict[str, A
         "status": campaign.status,
         "names_total": campaign.names_total,
         "names_unassigned": campaign.names_unassigned,
-        "coverage": coverage(campaign),
+        "coverage": coverage(campaign, viewer=viewer),
         "progress": progress(campaign),
-        "laggards": laggards(campaign, now=now),
+        "laggards": laggards(campaign, now=now, viewer=viewer),
         "last_run": None
         if run is None
         else {
@@ -221,8 +251,11 @@ def dashboard(campaign: Campaign, *, now: datetime | None = None) -> dict[str, A
 # -- exports ----------------------------------------------------------------------------
 
 
-def _report_rows(campaign: Campaign, slice_: Slice | None = None) -> Iterator[tuple[Any, ...]]:
+def _report_rows(
+    campaign: Campaign, slice_: Slice | None = None, *, viewer: Viewer | None = None
+) -> Iterator[tuple[Any, ...]]:
     orgs = dict(Slice.objects.filter(campaign=campaign).values_list("pk", "organization__name"))
+    orgs.update(dict.fromkeys(hidden_slices(campaign, viewer), RESTRICTED))
     targets = Target.objects.filter(campaign=campaign)
     if slice_ is not None:
         targets = targets.filter(slice=slice_)
@@ -258,12 +291,12 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def report_csv(campaign: Campaign) -> Iterator[str]:
+def report_csv(campaign: Campaign, *, viewer: Viewer | None = None) -> Iterator[str]:
     """The campaign report as CSV text chunks (header, then one row per name)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
-    rows = _report_rows(campaign)
+    rows = _report_rows(campaign, viewer=viewer)
     for n, (name, tld, org, action, outcome, observed, ok, mismatch, at) in enumerate(rows, 1):
         writer.writerow(
             (
@@ -285,15 +318,17 @@ def report_csv(campaign: Campaign) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def report_items(campaign: Campaign, slice_: Slice | None = None) -> Iterator[dict[str, Any]]:
+def report_items(
+    campaign: Campaign, slice_: Slice | None = None, *, viewer: Viewer | None = None
+) -> Iterator[dict[str, Any]]:
     """The report's rows as dicts (the JSON report's `names`)."""
-    for row in _report_rows(campaign, slice_):
+    for row in _report_rows(campaign, slice_, viewer=viewer):
         item = dict(zip(REPORT_COLUMNS, row, strict=True))
         item["verified_at"] = item["verified_at"].isoformat() if item["verified_at"] else None
         yield item
 
 
-def report_json(campaign: Campaign) -> Iterator[str]:
+def report_json(campaign: Campaign, *, viewer: Viewer | None = None) -> Iterator[str]:
     """The campaign report as JSON text chunks: {"campaign", "incident", "generated_at",
     "columns", "names": [{name, tld, organization, ...}, ...]}."""
     head = {
@@ -307,7 +342,7 @@ def report_json(campaign: Campaign) -> Iterator[str]:
     yield json.dumps(head)[:-1] + ', "names": ['
     parts: list[str] = []
     first = True
-    for item in report_items(campaign):
+    for item in report_items(campaign, viewer=viewer):
         parts.append(("" if first else ",") + json.dumps(item))
         first = False
         if len(parts) >= _BATCH:

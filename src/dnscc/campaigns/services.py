@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import operator
 import time
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from dnscc.campaigns.models import (
     ACTION_CHOICES,
     BLOCK,
     LEGAL_BASIS_CHOICES,
+    RELEASE,
+    SINKHOLE,
     Campaign,
     NameList,
     Slice,
@@ -47,7 +50,10 @@ from dnscc.core import namelist
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.tlp import TLP, Viewer, can_see
 
+log = logging.getLogger(__name__)
+
 SLICE_KIND = "campaign_slice"
+REMINDER_KIND = "campaign_reminder"
 MANIFEST_FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -62,6 +68,7 @@ MAX_REPORTED_TLDS = 200
 """Unknown TLDs listed in a NameList's report (all are counted)."""
 SQLITE_CACHE_KIB = 256 * 1024
 """SQLite page cache while loading names (KiB): the indexes of a million targets fit."""
+_CHUNK = 900  # names per `name__in` query: below SQLite's bound on query parameters
 _MAX_TRACKED_TLDS = 10_000  # distinct unknown TLDs counted one by one; a junk file has more
 DEFAULT_EXPIRY_DAYS = 365
 """A list without an expiry: its action is stated to last a year after the due date (the
@@ -180,6 +187,7 @@ def create_campaign(
         raise InputError(
             "the title is longer than 300 characters", location=Location(field="title")
         )
+    _check_one_line(title, "title")
     if not isinstance(due_date, date) or isinstance(due_date, datetime):
         raise InputError(
             "due_date must be a date (YYYY-MM-DD)", location=Location(field="due_date")
@@ -230,6 +238,17 @@ def create_campaign(
 # --- loading names ------------------------------------------------------------------------
 
 
+def _check_one_line(value: str, field: str) -> None:
+    """Refuse control characters (tab, NUL, line breaks) in a one-line text that goes into
+    the signed manifest: core.manifest refuses them at delivery, which would be too late."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InputError(
+            f"the {field.replace('_', ' ')} has control characters (tab, line break, NUL)",
+            location=Location(field=field),
+            hint="write it on one line, without tabs",
+        )
+
+
 def _check_choice(value: str, choices: list[tuple[str, str]], field: str) -> str:
     value = (value or "").strip().lower()
     allowed = [c for c, _ in choices]
@@ -257,7 +276,18 @@ def _check_list_fields(action: str, legal_basis: str, legal_reference: str) -> t
             "the legal reference is longer than 300 characters",
             location=Location(field="legal_reference"),
         )
+    _check_one_line(reference, "legal_reference")
     return action, legal_basis, reference
+
+
+def _check_sinkhole(campaign: Campaign, action: str) -> None:
+    # Without the sinkhole NS set a sinkhole action can neither be carried out nor verified.
+    if action == SINKHOLE and not campaign.sinkhole_ns:
+        raise InputError(
+            "the campaign has no sinkhole NS set (sinkhole_ns): a sinkhole list cannot be loaded",
+            location=Location(field="sinkhole_ns"),
+            hint="create the campaign with its sinkhole name servers, or choose another action",
+        )
 
 
 def _check_loadable(viewer: Viewer, campaign: Campaign) -> None:
@@ -460,8 +490,13 @@ def _ingest(
     add = writer.add
     get_operator = operators.get
     tld_slice: dict[str, int] = {}  # per TLD: its slice id once known (the hot path)
+    # A release list ends the action on names the campaign already has: they are kept to
+    # switch those targets to "release" after the insert (a release list is small).
+    releasing: list[str] | None = [] if name_list.action == RELEASE else None
     for item in names:
         name = item.name
+        if releasing is not None:
+            releasing.append(name)
         tld = name.rpartition(".")[2]
         slice_id = tld_slice.get(tld)
         if slice_id is None:
@@ -492,9 +527,12 @@ def _ingest(
     summary = names.summary
     added = Target.objects.filter(name_list=name_list).count()
     unassigned = Target.objects.filter(name_list=name_list, slice__isnull=True).count()
+    released, released_slices = _release_existing(campaign, name_list, releasing or [])
+    for slice_id in released_slices:
+        touched.setdefault(slice_id, set())
     name_list.lines = summary.total_lines
     name_list.added = added
-    name_list.duplicates = summary.duplicates + (summary.valid - added)
+    name_list.duplicates = summary.duplicates + (summary.valid - added - released)
     name_list.invalid = summary.invalid_count
     name_list.unassigned = unassigned
     report = summary.as_dict()
@@ -507,10 +545,11 @@ def _ingest(
         tlds_without_operator=_top(no_operator),
         tlds_without_operator_names=sum(no_operator.values()),
         slices_created=len(new_slice_orgs),
+        released=released,
     )
     name_list.report = report
     name_list.save()
-    _refresh_slices(campaign, touched)
+    _refresh_slices(campaign, touched, changed=released_slices)
     _refresh_campaign(campaign)
     # Where the time went, for the benchmark and for a coordinator wondering why it was slow.
     name_list.report["seconds"] = {
@@ -522,34 +561,74 @@ def _ingest(
     return name_list
 
 
+def _release_existing(
+    campaign: Campaign, name_list: NameList, names: list[str]
+) -> tuple[int, set[int]]:
+    """Switch the campaign's targets named by a release list (those it did not add) to the
+    release action, under that list (its legal basis and expiry); what the operator
+    reported and what DNS showed was about the old action and is cleared. Returns the
+    number released and the slices whose manifest changed."""
+    released = 0
+    slices: set[int] = set()
+    for i in range(0, len(names), _CHUNK):
+        qs = (
+            Target.objects.filter(campaign=campaign, name__in=names[i : i + _CHUNK])
+            .exclude(name_list=name_list)
+            .exclude(action=RELEASE)
+        )
+        slices.update(s for s in qs.values_list("slice_id", flat=True).distinct() if s)
+        released += qs.update(
+            action=RELEASE,
+            name_list=name_list,
+            outcome="",
+            outcome_note="",
+            outcome_at=None,
+            observed="",
+            verified_ok=None,
+            verified_at=None,
+            mismatch=False,
+            evidence="",
+        )
+    return released, slices
+
+
 def _org_zones(org_ids: set[int]) -> dict[int, str]:
     from dnscc.directory.models import Organization
 
     return dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "time_zone"))
 
 
-def _refresh_slices(campaign: Campaign, touched: dict[int, set[str]]) -> None:
+def _refresh_slices(
+    campaign: Campaign, touched: dict[int, set[str]], *, changed: set[int] | None = None
+) -> None:
     """Names and TLDs of the slices a load touched, by one GROUP BY. A delivered slice
-    that gained names goes back to pending: its manifest changed and must be sent again."""
+    that gained names (or whose names changed action: `changed`) goes back to pending: its
+    manifest changed and must be sent again."""
     if not touched:
         return
-    counts = dict(
-        Target.objects.filter(slice_id__in=list(touched))
+    changed = changed or set()
+    counts = {
+        row["slice_id"]: row
+        for row in Target.objects.filter(slice_id__in=list(touched))
         .values("slice_id")
-        .annotate(n=Count("id"))
-        .values_list("slice_id", "n")
-    )
+        .annotate(n=Count("id"), reported=Count("id", filter=~Q(outcome="")))
+    }
     for slice_ in Slice.objects.filter(pk__in=list(touched)):
-        names = counts.get(slice_.pk, 0)
+        row = counts.get(slice_.pk, {"n": 0, "reported": 0})
+        names = row["n"]
         tlds = sorted(set(slice_.tlds) | touched[slice_.pk])
-        if names == slice_.names and tlds == slice_.tlds:
+        if names == slice_.names and tlds == slice_.tlds and slice_.pk not in changed:
             continue
-        if slice_.state != Slice.PENDING and names != slice_.names:
+        if slice_.state != Slice.PENDING and (names != slice_.names or slice_.pk in changed):
             slice_.state = Slice.PENDING
             slice_.version += 1
         # One UPDATE per slice: bulk_update's CASE over hundreds of slices is slower.
         Slice.objects.filter(pk=slice_.pk).update(
-            names=names, tlds=tlds, state=slice_.state, version=slice_.version
+            names=names,
+            tlds=tlds,
+            state=slice_.state,
+            version=slice_.version,
+            reported=row["reported"],
         )
 
 
@@ -602,9 +681,15 @@ def load_names(
     collapsed (within the list and against names already in the campaign), each name
     assigned to the slice of its TLD's operator (created as needed; deadline = due_date at
     due_time in the organisation's time zone), names under TLDs with no known operator kept
-    without a slice and reported. Memory bounded; refused above DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES."""
+    without a slice and reported. Memory bounded; refused above DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES.
+
+    A release list also ends the action on names the campaign already has: those targets
+    switch to "release" under the new list (counted in report["released"], not as
+    duplicates), their outcome and verification are cleared, and their slices go back to
+    pending to be delivered again. A sinkhole list needs the campaign's sinkhole_ns."""
     _check_loadable(viewer, campaign)
     action, legal_basis, legal_reference = _check_list_fields(action, legal_basis, legal_reference)
+    _check_sinkhole(campaign, action)
     filename = (filename or "upload").strip()[:255] or "upload"
     limit = settings.CAMPAIGN_UPLOAD_MAX_BYTES
     size = getattr(stream, "size", None)
@@ -653,6 +738,7 @@ def generate_names(
 
     _check_loadable(viewer, campaign)
     action, legal_basis, legal_reference = _check_list_fields(action, legal_basis, legal_reference)
+    _check_sinkhole(campaign, action)
     gen = get_generator(generator)
     if end < start:
         raise InputError(
@@ -686,15 +772,30 @@ def generate_names(
 # --- manifests and delivery -----------------------------------------------------------------
 
 
-def _slice_manifest(slice_: Slice) -> manifests.Manifest:
+def _slice_lists(slice_: Slice) -> dict[int, NameList]:
+    """The name lists with names in this slice (never another registry's), oldest first."""
+    return {
+        nl.pk: nl
+        for nl in NameList.objects.filter(
+            pk__in=Target.objects.filter(slice=slice_).values("name_list_id")
+        )
+        .order_by("created_at", "id")
+        .only("id", "action", "legal_basis", "legal_reference", "expires_at", "created_at")
+    }
+
+
+def _slice_manifest(slice_: Slice) -> tuple[manifests.Manifest, manifests.CampaignMeta]:
+    """The slice's manifest. Its header comes from this slice's own lists only (another
+    registry's court order is never named); once delivered, from the header stored at
+    delivery, so that a download is byte for byte what was delivered and checksummed. The
+    rows are the slice's targets: names added later put the slice back to pending.
+
+    The manifest is built in memory (about 100 bytes a name, twice: CSV and JSON); a slice
+    is one registry's share, and the SHA-256 and signature need the whole document anyway.
+    """
     campaign = slice_.campaign
     org = slice_.organization
-    lists = {
-        nl.pk: nl
-        for nl in NameList.objects.filter(campaign=campaign).only(
-            "id", "action", "legal_basis", "legal_reference", "expires_at"
-        )
-    }
+    lists = _slice_lists(slice_)
     default_expiry = campaign.due_date + dt.timedelta(days=DEFAULT_EXPIRY_DAYS)
 
     def basis(nl: NameList) -> str:
@@ -716,21 +817,50 @@ def _slice_manifest(slice_: Slice) -> manifests.Manifest:
         .values_list("name", "tld", "action", "name_list_id")
         .iterator(chunk_size=5000)
     ]
-    first = next(iter(lists.values()), None)
-    actions = sorted({r.action for r in rows}) or [BLOCK]
-    expiries = [expires(nl) for nl in lists.values()]
-    meta = manifests.CampaignMeta(
-        campaign_id=campaign.slug,
-        title=campaign.title,
-        organization=org.name,
-        tlds=tuple(slice_.tlds),
-        deadline=slice_.deadline,
-        timezone=str(_zone(org.time_zone)),
-        default_action=actions[0],
-        legal_basis=basis(first) if first else "other: none",
-        expires=max(expiries) if expiries else default_expiry,
-    )
-    return manifests.build_manifest(meta, rows)
+    stored = slice_.manifest_meta if slice_.state != Slice.PENDING else None
+    if stored:
+        meta = manifests.CampaignMeta(
+            campaign_id=campaign.slug,
+            title=stored["title"],
+            organization=stored["organization"],
+            tlds=tuple(stored["tlds"]),
+            deadline=datetime.fromisoformat(stored["deadline"]),
+            timezone=stored["timezone"],
+            default_action=stored["default_action"],
+            legal_basis=stored["legal_basis"],
+            expires=stored["expires"],
+        )
+    else:
+        first = next(iter(lists.values()), None)
+        actions = sorted({r.action for r in rows}) or [BLOCK]
+        expiries = [expires(nl) for nl in lists.values()]
+        meta = manifests.CampaignMeta(
+            campaign_id=campaign.slug,
+            title=campaign.title,
+            organization=org.name,
+            tlds=tuple(slice_.tlds),
+            deadline=slice_.deadline,
+            timezone=str(_zone(org.time_zone)),
+            default_action=actions[0],
+            legal_basis=basis(first) if first else "other: none",
+            expires=max(expiries) if expiries else default_expiry,
+        )
+    return manifests.build_manifest(meta, rows), meta
+
+
+def _meta_dict(meta: manifests.CampaignMeta) -> dict[str, Any]:
+    """A manifest's header as stored at delivery (Slice.manifest_meta; see _slice_manifest)."""
+    expires = meta.expires
+    return {
+        "title": meta.title,
+        "organization": meta.organization,
+        "tlds": list(meta.tlds),
+        "deadline": meta.deadline.isoformat(),
+        "timezone": meta.timezone,
+        "default_action": meta.default_action,
+        "legal_basis": meta.legal_basis,
+        "expires": expires if isinstance(expires, str) else expires.isoformat(),
+    }
 
 
 def _links(slice_: Slice) -> dict[str, str]:
@@ -815,7 +945,29 @@ def deliver(
     unreachable: list[str] = []
     with transaction.atomic():
         for slice_ in pending:
-            built = _slice_manifest(slice_)
+            # A delivery restarts the slice's clock: the deadline from the due date in the
+            # organisation's zone, and no escalation rung of an earlier delivery.
+            slice_.deadline = slice_deadline(campaign, slice_.organization.time_zone)
+            built, meta = _slice_manifest(slice_)
+            # Claim the slice (compare-and-set on its state and version) before anything is
+            # sent: a double click, or two coordinators, must not notify a registry twice,
+            # and a slice that gained names meanwhile waits for the next delivery.
+            claimed = Slice.objects.filter(
+                pk=slice_.pk, state=Slice.PENDING, version=slice_.version
+            ).update(
+                state=Slice.DELIVERED,
+                delivered_at=now,
+                deadline=slice_.deadline,
+                manifest_sha256={"csv": built.csv_sha256, "json": built.json_sha256},
+                manifest_meta=_meta_dict(meta),
+                acknowledged_at=None,
+                acknowledged_by="",
+                acknowledged_via="",
+                escalation_level=0,
+                escalated_at=None,
+            )
+            if claimed != 1:
+                continue
             queued = outreach.notify(
                 viewer,
                 actor,
@@ -826,15 +978,7 @@ def deliver(
                 source=(SLICE_KIND, str(slice_.pk)),
                 user=user,
             )
-            Slice.objects.filter(pk=slice_.pk).update(
-                state=Slice.DELIVERED,
-                delivered_at=now,
-                notice=queued.notice,
-                manifest_sha256={"csv": built.csv_sha256, "json": built.json_sha256},
-                acknowledged_at=None,
-                acknowledged_by="",
-                acknowledged_via="",
-            )
+            Slice.objects.filter(pk=slice_.pk).update(notice=queued.notice)
             messages += queued.messages
             unreachable += queued.unreachable
             delivered.append(
@@ -846,6 +990,10 @@ def deliver(
                     "csv_sha256": built.csv_sha256,
                     "json_sha256": built.json_sha256,
                 }
+            )
+        if not delivered:
+            raise ConflictError(
+                "no slice is waiting for delivery", hint="another delivery took them"
             )
         Campaign.objects.filter(pk=campaign.pk).update(
             status=Campaign.ACTIVE, delivered_at=campaign.delivered_at or now
@@ -889,7 +1037,16 @@ def manifest(viewer: Viewer, actor: audit.Actor, slice_: Slice, fmt: str) -> tup
             location=Location(field="fmt"),
             hint=f"use one of: {', '.join(MANIFEST_FORMATS)}",
         )
-    built = _slice_manifest(slice_)
+    built, _meta = _slice_manifest(slice_)
+    delivered = slice_.manifest_sha256 or {}
+    if slice_.state != Slice.PENDING and delivered.get("csv") not in (None, built.csv_sha256):
+        # Should not happen (names added or changed put the slice back to pending): say so
+        # in the log rather than hide it.
+        log.warning(
+            "slice %s: the manifest no longer matches the delivered SHA-256 %s",
+            slice_.pk,
+            delivered.get("csv"),
+        )
     if fmt == "csv":
         content = built.csv
     elif fmt == "json":
@@ -917,14 +1074,15 @@ def _mark_acknowledged(slice_: Slice, *, via: str, by: str, actor: audit.Actor) 
     from dnscc.incidents import timeline
 
     now = timezone.now()
-    changed = Slice.objects.filter(
+    fields = {"acknowledged_at": now, "acknowledged_by": by[:150], "acknowledged_via": via[:16]}
+    unacknowledged = Slice.objects.filter(
         pk=slice_.pk, acknowledged_at__isnull=True, delivered_at__isnull=False
-    ).update(
-        acknowledged_at=now,
-        acknowledged_by=by[:150],
-        acknowledged_via=via[:16],
-        state=Slice.ACKNOWLEDGED,
     )
+    # Compare-and-set on the state: a pending slice (names added since delivery) is not
+    # acknowledged (its new names must be delivered first), a complete one stays complete.
+    changed = unacknowledged.filter(state=Slice.DELIVERED).update(
+        **fields, state=Slice.ACKNOWLEDGED
+    ) or unacknowledged.filter(state=Slice.COMPLETE).update(**fields)
     if changed:
         audit.record(
             actor,
@@ -951,22 +1109,34 @@ def acknowledge_slice(viewer: Viewer, actor: audit.Actor, slice_: Slice, *, via:
     if slice_.delivered_at is None:
         raise ConflictError("the slice has not been delivered yet")
     with transaction.atomic():
-        _mark_acknowledged(slice_, via=via, by=actor.name, actor=actor)
+        changed = _mark_acknowledged(slice_, via=via, by=actor.name, actor=actor)
+        if not changed and slice_.state == Slice.PENDING:
+            raise ConflictError(
+                "the slice changed since its delivery: new names wait for delivery",
+                hint="acknowledge the slice once the new manifest has arrived",
+            )
     return slice_
 
 
 def acknowledge_from_message(message: Any, *, via: str, by: str) -> Slice | None:
-    """Receiver of outreach.signals.message_acknowledged for campaign_slice messages."""
+    """Receiver of outreach.signals.message_acknowledged for campaign_slice messages and
+    the reminders of a slice (campaign_reminder, escalation), which carry an ack link too."""
     notice = getattr(message, "notice", None)
-    if notice is None or notice.source_type != SLICE_KIND:
+    if notice is None or notice.source_type not in (SLICE_KIND, REMINDER_KIND):
         return None
     try:
         slice_id = int(notice.source_id)
     except (TypeError, ValueError):
         return None
     slice_ = Slice.objects.select_related("campaign", "organization").filter(pk=slice_id).first()
-    if slice_ is None or slice_.notice_id != notice.pk:
+    if slice_ is None:
+        return None
+    if notice.source_type == SLICE_KIND and slice_.notice_id != notice.pk:
         return None  # an earlier delivery's notice: the slice was sent again since
+    if notice.source_type == REMINDER_KIND and (
+        slice_.delivered_at is None or notice.created_at < slice_.delivered_at
+    ):
+        return None  # a reminder of an earlier delivery
     _mark_acknowledged(slice_, via=via, by=by, actor=audit.Actor(f"recipient:{by}"[:150]))
     return slice_
 
@@ -989,7 +1159,9 @@ def record_outcomes(
         stream, filename=filename, allowed=ids, max_bytes=settings.CAMPAIGN_UPLOAD_MAX_BYTES
     )
     if report.error_count:
-        raise ValidationErrors(report.errors)
+        exc = ValidationErrors(report.errors)
+        exc.error_count = report.error_count  # type: ignore[attr-defined]  # errors is capped
+        raise exc
     if not report.outcomes:
         raise InputError("the file holds no outcome", location=Location(file=filename))
     now = timezone.now()
@@ -1001,6 +1173,14 @@ def record_outcomes(
         Target.objects.bulk_update(rows, ["outcome", "outcome_note", "outcome_at"], batch_size=1000)
         reported = Target.objects.filter(slice=slice_).exclude(outcome="").count()
         Slice.objects.filter(pk=slice_.pk).update(reported=reported)
+        # A name reported done that DNS already showed not done is a mismatch now, not at
+        # the next verification run (the same rule as verification).
+        from dnscc.campaigns.reports import record_snapshot
+        from dnscc.campaigns.verification import refresh_mismatches
+
+        mismatches = refresh_mismatches(Target.objects.filter(slice=slice_))
+        Slice.objects.filter(pk=slice_.pk).update(mismatches=mismatches)
+        record_snapshot(slice_.campaign, at=now)
         counts = dict(report.by_outcome())
         audit.record(
             actor,
@@ -1030,10 +1210,20 @@ def outcomes_from_json(items: list[dict[str, Any]]) -> io.BytesIO:
     writer = csv.writer(text)
     writer.writerow(["name", "outcome", "note"])
     for item in items:
+        # One line per outcome: a line break (or other control character) in a JSON string
+        # would split the CSV line; it becomes a space.
         writer.writerow(
-            [str(item.get("name", "")), str(item.get("outcome", "")), str(item.get("note") or "")]
+            [
+                _one_line(str(item.get("name", ""))),
+                _one_line(str(item.get("outcome", ""))),
+                _one_line(str(item.get("note") or "")),
+            ]
         )
     return io.BytesIO(text.getvalue().encode("utf-8"))
+
+
+def _one_line(text: str) -> str:
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
 
 
 def end_campaign(viewer: Viewer, actor: audit.Actor, campaign: Campaign) -> Campaign:
@@ -1046,6 +1236,13 @@ def end_campaign(viewer: Viewer, actor: audit.Actor, campaign: Campaign) -> Camp
         raise ConflictError(f"the campaign is already {campaign.status}")
     now = timezone.now()
     with transaction.atomic():
+        # Claim the end (compare-and-set on the status) before any notice: two coordinators
+        # ending at once send the release notices once.
+        claimed = Campaign.objects.filter(
+            pk=campaign.pk, status__in=(Campaign.DRAFT, Campaign.ACTIVE)
+        ).update(status=Campaign.ENDED, ended_at=now)
+        if claimed != 1:
+            raise ConflictError("the campaign was ended or cancelled meanwhile")
         released = 0
         blocked = (
             Slice.objects.filter(
@@ -1075,7 +1272,6 @@ def end_campaign(viewer: Viewer, actor: audit.Actor, campaign: Campaign) -> Camp
                 requires_ack=False,
             )
             released += 1
-        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.ENDED, ended_at=now)
         audit.record(
             actor,
             "campaign.end",

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.campaigns.models import (
+    SINKHOLE,
     Campaign,
     Slice,
     Target,
@@ -58,14 +59,51 @@ def expected_ok(action: str, observed: str) -> bool | None:
     return observed in wanted
 
 
+NO_SERVER_ADDRESS = "no address for the TLD's name servers"
+
+
+def _host_key(host: str) -> str:
+    return host.strip().lower().rstrip(".")
+
+
 def servers_from_directory(tlds: set[str]) -> dict[str, list[str]]:
-    """TLD -> addresses of its name servers (the root zone's glue kept in the directory)."""
+    """TLD -> addresses of its name servers (the root zone's glue kept in the directory).
+
+    A TLD whose name servers are out of bailiwick has no glue of its own; their addresses
+    are then taken from the glue of the other TLDs (the root zone holds glue for many
+    shared hosts). A TLD with no address at all is left out (verified as an error)."""
     result: dict[str, list[str]] = {}
+    missing: dict[str, list[str]] = {}
     for tld in Tld.objects.filter(name__in=tlds):
-        addresses = [a for host in tld.ns for a in (tld.glue or {}).get(host, [])]
+        glue = {_host_key(h): a for h, a in (tld.glue or {}).items()}
+        addresses = [a for host in tld.ns for a in glue.get(_host_key(host), [])]
         if addresses:
             result[tld.name] = addresses
+        elif tld.ns:
+            missing[tld.name] = [_host_key(h) for h in tld.ns]
+    if missing:
+        wanted = {h for hosts in missing.values() for h in hosts}
+        known: dict[str, list[str]] = {}
+        for glue in Tld.objects.exclude(glue={}).values_list("glue", flat=True).iterator():
+            for host, addrs in (glue or {}).items():
+                key = _host_key(host)
+                if key in wanted:
+                    known.setdefault(key, [])
+                    known[key].extend(a for a in addrs if a not in known[key])
+        for name, hosts in missing.items():
+            addresses = [a for host in hosts for a in known.get(host, [])]
+            if addresses:
+                result[name] = addresses
     return result
+
+
+def refresh_mismatches(targets: Any) -> int:
+    """Flag as mismatches the names of `targets` (a Target QuerySet) reported done or not
+    registered that DNS shows not done; clear the others. Returns the mismatches left."""
+    acted = Q(outcome__in=(Target.DONE, Target.NOT_REGISTERED))
+    targets.filter(acted, verified_ok=False).exclude(mismatch=True).update(mismatch=True)
+    targets.filter(mismatch=True).exclude(acted & Q(verified_ok=False)).update(mismatch=False)
+    return int(targets.filter(mismatch=True).count())
 
 
 def _probe(
@@ -101,6 +139,44 @@ def _probe(
     return {v.name.rstrip("."): (v.observed, v.ok, v.evidence[:300]) for v in verdicts}, queries
 
 
+def _probe_groups(
+    names_by_tld: dict[str, list[str]],
+    actions: dict[str, str],
+    servers: dict[str, list[str]],
+    *,
+    sinkhole_ns: list[str],
+    rate: float,
+    port: int,
+) -> tuple[dict[str, tuple[str, bool | None, str]], int]:
+    """_probe over every TLD at once; when the probe refuses its input (InputError), again
+    one TLD at a time so that one bad group leaves its names as errors, not the others."""
+    from dnscc.core.errors import InputError
+
+    try:
+        return _probe(names_by_tld, actions, servers, sinkhole_ns=sinkhole_ns, rate=rate, port=port)
+    except InputError:
+        log.warning("verification input refused as a whole; checking one TLD at a time")
+    verdicts: dict[str, tuple[str, bool | None, str]] = {}
+    queries = 0
+    for tld, names in names_by_tld.items():
+        try:
+            found, sent = _probe(
+                {tld: names},
+                actions,
+                {tld: servers[tld]},
+                sinkhole_ns=sinkhole_ns,
+                rate=rate,
+                port=port,
+            )
+        except InputError as exc:
+            for name in names:
+                verdicts[name] = (ERROR, None, f"not checked: {exc.problem}"[:300])
+            continue
+        verdicts.update(found)
+        queries += sent
+    return verdicts, queries
+
+
 def verify_campaign(
     campaign: Campaign,
     *,
@@ -134,18 +210,28 @@ def verify_campaign(
     unknown = sorted(set(names_by_tld) - set(known))
     verdicts: dict[str, tuple[str, bool | None, str]] = {}
     queries = 0
+    sinkhole_ns = list(campaign.sinkhole_ns or [])
+    if not sinkhole_ns:
+        # A sinkhole name cannot be judged without the sinkhole set (loading refuses such
+        # a list; an older one stays unverified instead of failing the whole campaign).
+        for tld, names in list(known.items()):
+            for name in [n for n in names if actions[n] == SINKHOLE]:
+                verdicts[name] = (ERROR, None, "the campaign has no sinkhole NS set")
+            known[tld] = [n for n in names if actions[n] != SINKHOLE]
+        known = {tld: names for tld, names in known.items() if names}
     if known:
-        verdicts, queries = _probe(
+        verdicts_probed, queries = _probe_groups(
             known,
             actions,
             {tld: list(servers[tld]) for tld in known},
-            sinkhole_ns=list(campaign.sinkhole_ns or []),
+            sinkhole_ns=sinkhole_ns,
             rate=rate,
             port=port,
         )
+        verdicts.update(verdicts_probed)
     for tld in unknown:
         for name in names_by_tld[tld]:
-            verdicts[name] = (ERROR, None, "no name server address known for the TLD")
+            verdicts[name] = (ERROR, None, NO_SERVER_ADDRESS)
 
     # Group the names by what is written, then write each group in chunks.
     groups: dict[tuple[str, bool | None, str], list[int]] = defaultdict(list)
@@ -166,10 +252,7 @@ def verify_campaign(
                 counts["unknown"] += len(ids)
             else:
                 counts["ok" if ok else "bad"] += len(ids)
-        targets = Target.objects.filter(campaign=campaign)
-        acted = Q(outcome__in=(Target.DONE, Target.NOT_REGISTERED))
-        targets.filter(acted, verified_ok=False).exclude(mismatch=True).update(mismatch=True)
-        targets.filter(mismatch=True).exclude(acted & Q(verified_ok=False)).update(mismatch=False)
+        refresh_mismatches(Target.objects.filter(campaign=campaign))
         _update_slices(campaign, now)
         run.finished_at = finished
         run.names = len(verdicts)
@@ -192,8 +275,10 @@ def verify_campaign(
 
 
 def _update_slices(campaign: Campaign, now: datetime) -> None:
-    """Per-slice counters from one aggregate query; a slice whose every name is verified
-    becomes complete."""
+    """Per-slice counters from one aggregate query. An acknowledged slice whose every name
+    is verified becomes complete; only acknowledged ones: for a block, "not delegated" is
+    also what a registry that never read the slice shows. A complete slice whose names are
+    no longer all verified goes back (to acknowledged, or delivered)."""
     per_slice = (
         Target.objects.filter(campaign=campaign, slice__isnull=False)
         .values("slice")
@@ -215,8 +300,12 @@ def _update_slices(campaign: Campaign, now: datetime) -> None:
         Slice.objects.filter(pk=row["slice"]).update(**changes)
         if row["total"] and row["ok"] == row["total"]:
             Slice.objects.filter(
-                pk=row["slice"], state__in=(Slice.DELIVERED, Slice.ACKNOWLEDGED)
+                pk=row["slice"], state=Slice.ACKNOWLEDGED, acknowledged_at__isnull=False
             ).update(state=Slice.COMPLETE)
+        else:
+            complete = Slice.objects.filter(pk=row["slice"], state=Slice.COMPLETE)
+            complete.filter(acknowledged_at__isnull=False).update(state=Slice.ACKNOWLEDGED)
+            complete.filter(acknowledged_at__isnull=True).update(state=Slice.DELIVERED)
 
 
 def verify_due(*, now: datetime | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from dnscc.accounts import audit
 from dnscc.campaigns import services
 from dnscc.campaigns.models import ACTION_CHOICES, LEGAL_BASIS_CHOICES, Campaign, Slice, Target
+from dnscc.campaigns.reports import RESTRICTED
 from dnscc.core.errors import (
     DnsccError,
     InputError,
@@ -24,7 +25,7 @@ from dnscc.core.errors import (
     PermissionDenied,
     ValidationErrors,
 )
-from dnscc.core.tlp import TLP
+from dnscc.core.tlp import TLP, can_see
 from dnscc.web.access import role_required
 
 TARGETS_PER_PAGE = 200
@@ -34,8 +35,11 @@ def _errors(request: HttpRequest, exc: DnsccError) -> None:
     if isinstance(exc, ValidationErrors):
         for e in exc.errors[:50]:
             messages.error(request, str(e))
-        if len(exc.errors) > 50:
-            messages.error(request, f"... and {len(exc.errors) - 50} more problem(s).")
+        # `errors` may be capped (an outcome file keeps the first thousand): the total
+        # is error_count when the service gives it.
+        total = max(getattr(exc, "error_count", 0), len(exc.errors))
+        if total > 50:
+            messages.error(request, f"... and {total - 50} more problem(s).")
     else:
         messages.error(request, str(exc))
 
@@ -111,10 +115,20 @@ def _date(value: str, field: str) -> dt.date:
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = request.viewer  # type: ignore[attr-defined]
     campaign = _campaign(request, slug)
-    slices = [
-        {"slice": s, "deadline_local": services.local_deadline(s)}
-        for s in services.visible_slices(viewer, campaign)
-    ]
+    slices = []
+    for s in services.visible_slices(viewer, campaign):
+        # A TLP:RED organisation stays unnamed to whoever may not see it.
+        shown = viewer.organization_id == s.organization_id or can_see(
+            viewer, s.organization.labelled()
+        )
+        slices.append(
+            {
+                "slice": s,
+                "deadline_local": services.local_deadline(s),
+                "organization": s.organization.name if shown else RESTRICTED,
+                "region": s.organization.region if shown else "",
+            }
+        )
     lists = (
         [services.name_list_report(nl) for nl in campaign.lists.all()] if viewer.is_staff else []
     )
@@ -253,6 +267,10 @@ def slice_manifest(request: HttpRequest, slug: str, slice_id: int, fmt: str) -> 
         )
     except NotFoundError:
         raise Http404 from None
+    except DnsccError as exc:
+        # e.g. a manifest that cannot be built: say why on the slice's page, not a 500.
+        _errors(request, exc)
+        return redirect("campaigns:slice", slug=campaign.slug, slice_id=slice_.pk)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="{services.manifest_filename(slice_, fmt)}"'

@@ -86,7 +86,7 @@ def _campaign(request: HttpRequest, slug: str) -> Campaign:
 @role_required(staff=True)
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    data = reports.dashboard(campaign)
+    data = reports.dashboard(campaign, viewer=request.viewer)  # type: ignore[attr-defined]
     audit.disclosed(audit.Actor.of(request.user), "campaign.dashboard", ids=[campaign.pk])
     return render(
         request,

@@ -297,7 +297,12 @@ def parse_outcomes(
     ):
         if not text.strip() or text.lstrip().startswith("#"):
             continue
-        cells = [cell.strip() for cell in next(csv.reader([text]))]
+        try:
+            cells = [cell.strip() for cell in next(csv.reader([text]))]
+        except csv.Error as exc:
+            # e.g. a lone carriage return: "new-line character seen in unquoted field"
+            report.add_error(number, f"the line is not valid CSV: {exc}")
+            continue
         if first_data:
             first_data = False
             lowered = [cell.lower() for cell in cells]

@@ -81,6 +81,8 @@ MAX_LINE_BYTES = 64 * 1024
 """A longer line is reported invalid and skipped without being held in memory."""
 
 MAX_ZIP_MEMBERS = 10_000
+MAX_NESTING = 3
+"""Layers of compression around a file (gzip in zip in gzip ...): more is refused."""
 _SHOWN_CHARS = 80
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
@@ -318,13 +320,23 @@ def _file_batches(
     summary: IngestSummary,
     *,
     depth: int = 0,
+    zipped: bool = False,
 ) -> Iterator[tuple[str, int, list[str | None]]]:
-    """Lines of one file, decompressing gzip and opening zip by their magic bytes."""
+    """Lines of one file, decompressing gzip and opening zip by their magic bytes.
+
+    `depth` counts the layers of compression around it (a gzip bomb of nested layers stops
+    at MAX_NESTING); `zipped` says it is a zip member (no zip inside a zip)."""
     magic = reader.peek(4)[:4]
     if magic.startswith(_GZIP_MAGIC):
+        if depth >= MAX_NESTING:
+            raise InputError(
+                f"the file is compressed more than {MAX_NESTING} times over",
+                location=Location(file=label),
+                hint="decompress it and upload the list (or one gzip or zip of it)",
+            )
         inner = gzip.GzipFile(fileobj=reader, mode="rb")
         try:
-            yield from _file_batches(_buffered(inner), label, budget, summary, depth=depth)
+            yield from _file_batches(_buffered(inner), label, budget, summary, depth=depth + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(
                 f"the gzip data is damaged or truncated: {exc}",
@@ -332,20 +344,25 @@ def _file_batches(
             ) from None
         return
     if magic in _ZIP_MAGIC:
-        if depth > 0:
+        if zipped:
             raise InputError(
                 "a zip archive inside another archive is not supported",
                 location=Location(file=label),
                 hint="unpack the inner archive and upload its files",
             )
-        yield from _zip_lines(reader, label, budget, summary)
+        yield from _zip_lines(reader, label, budget, summary, depth=depth + 1)
         return
     for first, lines in _line_batches(reader, label, budget, summary):
         yield label, first, lines
 
 
 def _zip_lines(
-    reader: io.BufferedReader, label: str, budget: _Budget, summary: IngestSummary
+    reader: io.BufferedReader,
+    label: str,
+    budget: _Budget,
+    summary: IngestSummary,
+    *,
+    depth: int,
 ) -> Iterator[tuple[str, int, list[str | None]]]:
     # zipfile needs to seek (the member list is at the end); spool a stream that cannot.
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
@@ -377,7 +394,12 @@ def _zip_lines(
                 try:
                     with archive.open(info) as member:
                         yield from _file_batches(
-                            _buffered(member), member_label, budget, summary, depth=1
+                            _buffered(member),
+                            member_label,
+                            budget,
+                            summary,
+                            depth=depth,
+                            zipped=True,
                         )
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
                     raise InputError(
@@ -507,7 +529,12 @@ class NameList:
                         column = 0
                 if mode == "csv":
                     if '"' in text:
-                        cells = next(csv.reader([text], delimiter=delimiter))
+                        try:
+                            cells = next(csv.reader([text], delimiter=delimiter))
+                        except csv.Error as exc:
+                            # e.g. a lone carriage return in an unquoted field
+                            summary.add_invalid(file, number, text, f"not valid CSV: {exc}")
+                            continue
                     else:
                         cells = text.split(delimiter)
                     if column >= len(cells):

@@ -54,8 +54,11 @@ def save(lab_dir: Path, tld: str, regs: Mapping[str, Sequence[str]]) -> None:
 
 
 def check_tld(plan: Plan, tld: str) -> str:
-    t = tld.strip().lower().rstrip(".")
-    if t not in plan.tlds:
+    try:
+        t = normalize_name(tld)
+    except InputError:
+        t = ""
+    if not t or t not in plan.tlds:
         some = ", ".join(list(plan.tlds)[:8])
         raise NotFoundError(
             f"TLD {tld!r} is not in this lab", hint=f"pick one of the lab's TLDs, e.g. {some}"

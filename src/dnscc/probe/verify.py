@@ -102,7 +102,9 @@ class Verdict:
 
 
 def _host(text: str) -> str:
-    return text.strip().lower().rstrip(".") + "."
+    """A host name as the wire shows it (absolute, lower case, A-labels): core.names'
+    normaliser, the one every other part of dnscc uses."""
+    return normalize_name(text) + "."
 
 
 def _records(buf: bytes) -> tuple[list[tuple[str, str]], bool]:
