@@ -35,6 +35,8 @@ def _incident(world: World) -> dict[str, Any]:
         user=user,
     )
     services.create_incident(viewer, actor, {"title": OTHER_TITLE}, user=user)
+    # An organisation sees an incident once its party was notified.
+    Party.objects.filter(incident=incident).update(notified_at=incident.created_at)
     task = services.add_task(viewer, actor, incident, title="Matrix task")
     attachment = services.add_attachment(
         viewer, actor, incident, filename="evidence.txt", content=b"evidence"

@@ -55,6 +55,7 @@ def _objects(world: World) -> dict[str, Any]:
         organization=world.org_a,
         source=Party.COMPUTED,
         reason="operator of .alpha",
+        notified_at=now,  # an organisation sees an incident once its party was notified
     )
     Task.objects.create(pk=PK, incident=incident, title="Matrix task")
     data = b"matrix evidence\n"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from dnscc.accounts.models import AuditEvent
 from dnscc.accounts.services import create_token, create_user
@@ -36,6 +37,13 @@ def create(world: World, **data: Any) -> dict[str, Any]:
     response = send(world.api("coordinator"), "post", f"{BASE}/", body)
     assert response.status_code == 201, response.content
     return response.json()  # type: ignore[no-any-return]
+
+
+def told(data: dict[str, Any]) -> dict[str, Any]:
+    """Every party notified (an organisation sees an incident from its notification on);
+    the parties' versions stay 1."""
+    Party.objects.filter(incident__ref=data["ref"]).update(notified_at=timezone.now())
+    return data
 
 
 def party_id(data: dict[str, Any], slug: str) -> int:
@@ -84,7 +92,7 @@ def test_two_coordinators_patching_one_party_the_second_gets_409_naming_the_firs
 def test_an_operator_gets_404_for_another_organisations_party_and_changes_its_own(
     world: World,
 ) -> None:
-    data = create(world)
+    data = told(create(world))
     operator = world.api("operator")
     other = f"{BASE}/{data['ref']}/parties/{party_id(data, 'bravo-registry')}"
     assert operator.get(other).status_code == 404
@@ -173,7 +181,7 @@ def test_attachments_are_bounded_and_downloaded_as_files(world: World) -> None:
 
 
 def test_tasks_notes_links_and_the_timeline(world: World) -> None:
-    one, two = create(world), create(world, title="Second")
+    one, two = told(create(world)), create(world, title="Second")
     client = world.api("coordinator")
     base = f"{BASE}/{one['ref']}"
     task = send(client, "post", f"{base}/tasks", {"title": "Call .alpha", "owner": "coord1"})
@@ -189,3 +197,20 @@ def test_tasks_notes_links_and_the_timeline(world: World) -> None:
     assert kinds == ["created", "task", "task", "note", "link"]
     operator_view = world.api("operator").get(f"{base}/timeline").json()
     assert [e["kind"] for e in operator_view] == ["created"]
+
+
+def test_an_operator_gets_no_scope_desk_or_owner_and_cannot_filter_by_desk(
+    world: World,
+) -> None:
+    data = told(create(world, desk="EU", owner="coord1"))
+    operator = world.api("operator")
+    detail = operator.get(f"{BASE}/{data['ref']}").json()
+    assert detail["scope"] == {"names": [], "tlds": [], "ips": [], "resolvers": []}
+    assert (detail["desk"], detail["owner"]) == ("", None)
+    listed = operator.get(f"{BASE}/", {"desk": "AF", "mine": "true", "breached": "true"}).json()
+    assert [i["ref"] for i in listed] == [data["ref"]]
+    assert listed[0]["scope"]["tlds"] == []
+    assert operator.get(f"{BASE}/", {"q": "bravo"}).json() == []  # no search of the scope
+    staff = world.api("coordinator").get(f"{BASE}/{data['ref']}").json()
+    assert staff["scope"]["tlds"] == ["alpha", "bravo"]
+    assert (staff["desk"], staff["owner"]) == ("EU", "coord1")

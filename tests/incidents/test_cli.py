@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from dnscc import cli
 from dnscc.incidents.models import Attachment, Incident, Party, TimelineEntry
 from dnscc.outreach.models import Message
@@ -103,6 +105,7 @@ def test_an_unknown_incident_exits_66_and_an_operator_sees_only_its_own_party(
 ) -> None:
     assert run("show", "DNSCC-2000-0001")[0] == 66
     data = create()
+    Party.objects.filter(incident__ref=data["ref"]).update(notified_at=timezone.now())
     code, out, _ = run("show", data["ref"], "--as", "op_a", "--json")
     assert code == 0
     assert [p["organization"] for p in json.loads(out)["parties"]] == ["alpha-registry"]

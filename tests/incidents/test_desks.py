@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from dnscc.accounts.services import viewer_for
 from dnscc.cli import main
 from dnscc.core.errors import ConflictError, InputError, PermissionDenied
 from dnscc.incidents import desks
-from dnscc.incidents.models import Handover, Incident, Party, SlaBreach, TimelineEntry
+from dnscc.incidents.models import Desk, Handover, Incident, Party, SlaBreach, TimelineEntry
 from tests.conftest import World
 
 
@@ -42,6 +43,7 @@ def test_the_default_rota_follows_the_sun_exactly_at_its_boundaries(
 
 
 def test_no_desk_is_on_duty_before_a_rota_exists(db: None) -> None:
+    Desk.objects.all().delete()  # the migration creates the default rota
     assert desks.on_duty(at(12)) == ""
     assert desks.shift_change(at(12)) is None
 
@@ -221,3 +223,62 @@ def test_the_cli_checks_slas_and_refuses_a_bad_time(
     assert main(["desk", "status"]) == 0
     assert "AF" in capsys.readouterr().out
     assert main(["desk", "set", "NA", "--start", "18", "--hours", "30"]) == 65
+
+
+def test_the_default_rota_is_there_from_the_migration_and_looking_creates_nothing(
+    world: World,
+) -> None:
+    assert sorted(Desk.objects.values_list("region", flat=True)) == [
+        "AF",
+        "AP",
+        "EU",
+        "LAC",
+        "NA",
+    ]
+    Desk.objects.all().delete()
+    assert world.client("coordinator").get("/incidents/desks/").status_code == 200
+    assert world.api("coordinator").get("/api/v1/desks/").status_code == 200
+    assert not Desk.objects.exists()  # a GET changes no state
+
+
+def test_the_handover_masks_red_tasks_and_parties_and_gives_party_deadlines_in_their_zone(
+    world: World,
+) -> None:
+    from dnscc.incidents.models import Task
+
+    desks.ensure_desks()
+    start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    world.org_b.time_zone = "Asia/Tokyo"
+    world.org_b.save()
+    for ref, tlp in (("DNSCC-2026-0301", "RED"), ("DNSCC-2026-0302", "AMBER")):
+        incident = Incident.objects.create(
+            ref=ref,
+            title=f"{tlp} secret matter",
+            tlp=tlp,
+            severity="high",
+            status=Incident.OPEN,
+            created_at=start - timedelta(days=1),
+            triaged_at=start - timedelta(days=1),
+            first_notified_at=start - timedelta(days=1),
+            created_by=world.users["coordinator"],
+        )
+        Party.objects.create(
+            incident=incident,
+            organization=world.org_b,
+            source=Party.MANUAL,
+            status=Party.NOTIFIED,
+            notified_at=start - timedelta(hours=11),  # high: acknowledge within 12 h
+        )
+        Task.objects.create(
+            incident=incident, title=f"call Bravo about {tlp}", due_at=start + timedelta(hours=2)
+        )
+    handover = desks.shift_change(start + timedelta(minutes=1))
+    assert handover is not None
+    due = handover.note["due_next"]
+    red = [d for d in due if d["incident"] == "DNSCC-2026-0301"]
+    assert {d["what"] for d in red} == {"acknowledgement by [TLP:RED]", "task: [TLP:RED]"}
+    assert "Bravo" not in json.dumps(red)
+    [ack] = [d for d in due if d["what"] == "acknowledgement by Bravo Registry"]
+    assert ack["due"]["tz"] == "Asia/Tokyo"
+    assert ack["due"]["utc"].endswith("UTC")
+    assert ack["due"]["local"].endswith("JST")

@@ -250,3 +250,40 @@ def test_an_unsigned_reply_to_a_green_incident_joins_the_timeline(world: World) 
     entry = incident.timeline.get(kind="mail")
     assert entry.data["signed_by"] == ""
     assert entry.party is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["reply", "report"])
+def test_a_signed_mail_cut_off_at_a_delimiter_is_a_bad_signature_and_logged(
+    world: World, where: str
+) -> None:
+    tsk, public = recipient_key()
+    Contact.objects.filter(pk=world.contact_a.pk).update(pgp_key=public)
+    incident = _incident(world)
+    to = _thread(incident) if where == "reply" else "reports@center.test"
+    raw = _signed(tsk, to)
+    cut = raw[: raw.index(b"\r\n--S\r\nContent-Type: application/pgp-signature")] + b"\r\n--S"
+    before = _security_events()
+    result = mail.process_incident_mail(cut)
+    assert _security_events() == before + 1
+    if where == "reply":
+        assert result == {
+            "type": "incident-reply",
+            "accepted": False,
+            "why": "the signature did not verify",
+        }
+        assert not incident.timeline.filter(kind="mail").exists()
+    else:
+        report = Report.objects.get(pk=result["report"])
+        assert report.organization is None  # it vouches for nobody
+        assert report.signed_by == ""
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_stripped_from_mail_text(world: World) -> None:
+    result = mail.process_incident_mail(
+        _plain("reports@center.test", "ns1\x00 is lame", subject="Al\x00pha")
+    )
+    report = Report.objects.get(pk=result["report"])
+    assert report.description == "ns1 is lame"
+    assert report.title == "Alpha"

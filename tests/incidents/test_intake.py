@@ -33,6 +33,7 @@ def _intake_settings(settings: Any) -> None:
 @pytest.fixture
 def af_desk(db: Any) -> Desk:
     """One desk on duty around the clock: every new report is routed to it."""
+    Desk.objects.all().delete()  # instead of the default rota the migration created
     return Desk.objects.create(region="AF", name="Africa desk", shift_start_hour=0, shift_hours=24)
 
 
@@ -498,3 +499,108 @@ def test_the_cli_lists_and_rejects_a_report(
     assert report.state == Report.REJECTED
     assert report.decided_by.startswith("cli:")
     assert main(["report", "reject", str(report.pk), "--reason", "again"]) == 75
+
+
+# -- review findings --------------------------------------------------------------------
+
+
+def test_an_operators_red_report_is_refused_with_a_hint(world: World, af_desk: Desk) -> None:
+    response = world.api("operator").post(
+        "/api/v1/reports/",
+        data=json.dumps({"title": "Alpha secret", "scope": ["alpha"], "tlp": "RED"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422, response.content
+    assert "AMBER+STRICT" in response.content.decode()
+    assert not Report.objects.exists()
+    staff = world.api("coordinator").post(
+        "/api/v1/reports/",
+        data=json.dumps({"title": "Our secret", "scope": ["alpha"], "tlp": "RED"}),
+        content_type="application/json",
+    )
+    assert staff.status_code == 201
+
+
+@pytest.mark.django_db
+def test_parallel_submissions_that_all_passed_the_first_check_are_refused_after_recording(
+    world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.REPORT_RATE = "2/hour"
+    client = Client(REMOTE_ADDR="198.51.100.20")
+    assert _submit(client).status_code == 302
+    assert _submit(client).status_code == 302
+    # A third POST that raced the second one: its first check saw room.
+    real = intake.retry_after
+    monkeypatch.setattr(
+        intake,
+        "retry_after",
+        lambda ip, **kw: real(ip, **kw) if kw.get("pending") else 0.0,
+    )
+    assert _submit(client).status_code == 429
+    assert Report.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_rate_is_a_sliding_window_never_twice_the_rate_in_one_window(
+    world: World, settings: Any
+) -> None:
+    settings.REPORT_RATE = "2/hour"
+    ip = "198.51.100.21"
+    key = intake.client_key(ip)
+    for _ in range(2):  # a full burst now
+        audit.record(audit.SYSTEM, intake.SUBMIT_ACTION, object_type="client", object_id=key)
+    later = timezone.now() + timedelta(minutes=50)
+    # A bucket would have refilled more than one token by then; the window still holds two.
+    wait = intake.retry_after(ip, now=later)
+    assert 9 * 60 < wait <= 10 * 60
+    assert intake.retry_after(ip, now=later + timedelta(minutes=11)) == 0.0
+
+
+@pytest.mark.django_db
+def test_an_ipv6_client_is_counted_by_its_64(world: World, settings: Any) -> None:
+    settings.REPORT_RATE = "1/hour"
+    assert _submit(Client(REMOTE_ADDR="2001:db8:1:2::1")).status_code == 302
+    assert _submit(Client(REMOTE_ADDR="2001:db8:1:2:ffff::9")).status_code == 429
+    assert _submit(Client(REMOTE_ADDR="2001:db8:1:3::1")).status_code == 302
+    assert intake.client_key("2001:db8:1:2::1") == intake.client_key("2001:db8:1:2::7")
+    assert intake.client_key("192.0.2.1") != intake.client_key("192.0.2.2")
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_the_form_or_an_api_report_is_refused_naming_the_field(
+    world: World, af_desk: Desk
+) -> None:
+    response = _submit(Client(REMOTE_ADDR="198.51.100.30"), description="a\x00b")
+    assert response.status_code == 200
+    assert "NUL" in response.content.decode()
+    api = world.api("operator").post(
+        "/api/v1/reports/",
+        data=json.dumps({"title": "a\x00b", "scope": ["alpha"]}),
+        content_type="application/json",
+    )
+    assert api.status_code == 422
+    assert [e["field"] for e in api.json()["errors"]] == ["title"]
+    assert not Report.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_report_about_the_root_opens_with_the_root_server_operators(
+    world: World, af_desk: Desk
+) -> None:
+    from dnscc.directory import lookup
+    from dnscc.directory.models import RootServer
+
+    RootServer.objects.create(
+        letter="k", host="k.root-servers.net", addresses=["193.0.14.129"], operator=world.csirt
+    )
+    lookup.invalidate()
+    report = _public_report(scope=". www.alpha")
+    assert report.scope["tlds"] == ["."]
+    viewer, actor = _coordinator(world)
+    incident = intake.open_report(viewer, actor, report, user=world.users["coordinator"])
+    assert incident.scope["tlds"] == ["."]
+    orgs = set(incident.parties.values_list("organization__slug", flat=True))
+    assert orgs == {"example-cert", "alpha-registry"}
+    second = _public_report(scope=".", reporter_email="bob@reporter.example")
+    merged = intake.merge_report(viewer, actor, second, _incident(world).ref)
+    assert "." in merged.scope["tlds"]

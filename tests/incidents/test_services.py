@@ -227,6 +227,7 @@ def test_triage_sets_triaged_at_and_closing_needs_a_resolution(world: World) -> 
 def test_an_operator_sees_only_incidents_where_its_organisation_is_a_party(world: World) -> None:
     mine = open_incident(world, scope={"tlds": ["alpha"]})
     theirs = open_incident(world, scope={"tlds": ["bravo"]})
+    Party.objects.update(notified_at=timezone.now())
     operator = viewer_for(world.users["operator"])
     assert list(services.visible_incidents(operator)) == [mine]
     with pytest.raises(NotFoundError):
@@ -454,3 +455,179 @@ def test_filters_round_trip_through_a_query_string_and_find_by_scope(world: Worl
     with pytest.raises(InputError) as caught:
         services.IncidentFilters.from_query({"severity": "huge"})
     assert caught.value.location.field == "severity"
+
+
+# --- review findings ---------------------------------------------------------------------
+
+
+def _told(incident: Incident) -> Incident:
+    Party.objects.filter(incident=incident).update(notified_at=timezone.now())
+    return incident
+
+
+def test_an_operators_search_ignores_the_centers_filters_and_never_matches_the_scope(
+    world: World,
+) -> None:
+    incident = _told(open_incident(world, desk="AF", title="Lame delegation"))
+    operator = viewer_for(world.users["operator"])
+    # desk, mine and breached are the center's; an operator's list ignores them.
+    found = services.search_incidents(operator, services.IncidentFilters(desk="EU", mine=True))
+    assert found == [incident]
+    # The scope names the other party (.bravo): no existence oracle through q.
+    assert services.search_incidents(operator, services.IncidentFilters(q="bravo")) == []
+    assert services.search_incidents(operator, services.IncidentFilters(q="Lame")) == [incident]
+    staff = viewer_for(world.users["coordinator"])
+    assert services.search_incidents(staff, services.IncidentFilters(q="bravo")) == [incident]
+
+
+def test_an_organisation_sees_an_incident_only_once_its_party_is_notified(world: World) -> None:
+    incident = open_incident(world)
+    operator = viewer_for(world.users["operator"])
+    with pytest.raises(NotFoundError):
+        services.get_incident(operator, incident.ref)
+    viewer, actor = who(world, "coordinator")
+    party = party_of(incident, world.org_a)
+    services.set_party_status(viewer, actor, party, Party.NOTIFIED, version=party.version)
+    assert services.get_incident(operator, incident.ref) == incident
+    outsider = viewer_for(world.users["outsider"])
+    with pytest.raises(NotFoundError):  # bravo's party was not notified
+        services.get_incident(outsider, incident.ref)
+
+
+def test_an_operator_reads_its_own_note_but_never_a_coordinators(world: World) -> None:
+    incident = _told(open_incident(world))
+    viewer, actor = who(world, "coordinator")
+    operator, op_actor = who(world, "operator")
+    party = party_of(incident, world.org_a)
+    services.set_party_status(
+        viewer, actor, party, Party.NOTIFIED, version=party.version, note="slow, call Bob"
+    )
+    [seen] = services.visible_parties(operator, incident)
+    assert seen.note == ""
+    assert services.get_party(operator, incident, party.pk).note == ""
+    assert services.visible_parties(viewer, incident)[0].note == "slow, call Bob"
+    party.refresh_from_db()
+    services.set_party_status(
+        operator, op_actor, party, Party.ACKNOWLEDGED, version=party.version, note="on it"
+    )
+    [seen] = services.visible_parties(operator, incident)
+    assert seen.note == "on it"
+    party.refresh_from_db()
+    # The operator's later change without a note does not reveal an older staff note.
+    services.set_party_status(
+        viewer, actor, party, Party.MITIGATING, version=party.version, note="internal"
+    )
+    party.refresh_from_db()
+    services.set_party_status(operator, op_actor, party, Party.MITIGATED, version=party.version)
+    assert services.visible_parties(operator, incident)[0].note == ""
+
+
+def test_a_scope_change_keeps_a_party_a_coordinator_set_meanwhile(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident = open_incident(world)
+    viewer, actor = who(world, "coordinator")
+    bravo = party_of(incident, world.org_b)
+    original = Party.objects.bulk_create
+
+    def concurrent(*args: Any, **kwargs: Any) -> Any:
+        # Between the scope edit's read of the parties and its delete, another coordinator
+        # records that Bravo is not affected (by phone).
+        Party.objects.filter(pk=bravo.pk).update(status=Party.NOT_AFFECTED, version=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Party.objects, "bulk_create", concurrent)
+    services.update_incident(viewer, actor, incident, {"scope": {"tlds": ["alpha"]}}, version=1)
+    bravo.refresh_from_db()
+    assert bravo.status == Party.NOT_AFFECTED
+
+
+def test_adding_a_party_another_coordinator_just_added_is_a_conflict_not_a_500(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident = open_incident(world, scope={"tlds": ["alpha"]})
+    viewer, actor = who(world, "coordinator")
+    original = Party.objects.create
+
+    def racing(**kwargs: Any) -> Any:
+        Party.objects.bulk_create([Party(**kwargs)])  # the other coordinator won
+        return original(**kwargs)
+
+    monkeypatch.setattr(Party.objects, "create", racing)
+    with pytest.raises(ConflictError):
+        services.add_party(viewer, actor, incident, world.csirt.slug, role="expert")
+
+
+def test_linking_incidents_another_coordinator_just_linked_is_a_conflict_not_a_500(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dnscc.incidents.models import IncidentLink
+
+    one, two = open_incident(world), open_incident(world, title="Second")
+    viewer, actor = who(world, "coordinator")
+    original = IncidentLink.objects.create
+
+    def racing(**kwargs: Any) -> Any:
+        IncidentLink.objects.bulk_create([IncidentLink(**kwargs)])
+        return original(**kwargs)
+
+    monkeypatch.setattr(IncidentLink.objects, "create", racing)
+    with pytest.raises(ConflictError):
+        services.link_incidents(viewer, actor, one, two.ref, relation="related")
+
+
+def test_an_incident_without_an_author_cannot_be_made_red(world: World) -> None:
+    viewer, actor = who(world, "coordinator")
+    incident = open_incident(world)
+    Incident.objects.filter(pk=incident.pk).update(created_by=None)
+    incident.refresh_from_db()
+    with pytest.raises(InputError) as caught:
+        services.update_incident(viewer, actor, incident, {"tlp": "RED"}, version=1)
+    assert caught.value.location.field == "tlp"
+    incident.refresh_from_db()
+    assert incident.tlp == "AMBER"
+
+
+@pytest.mark.parametrize("what", ["note", "task", "title", "q"])
+def test_a_nul_character_is_refused_naming_the_field(world: World, what: str) -> None:
+    viewer, actor = who(world, "coordinator")
+    incident = open_incident(world)
+    calls = {
+        "note": lambda: services.add_note(viewer, actor, incident, "a\x00b"),
+        "task": lambda: services.add_task(viewer, actor, incident, title="a\x00b"),
+        "title": lambda: services.update_incident(
+            viewer, actor, incident, {"title": "a\x00b"}, version=1
+        ),
+        "q": lambda: services.search_incidents(viewer, services.IncidentFilters(q="a\x00b")),
+    }
+    with pytest.raises(InputError) as caught:
+        calls[what]()
+    field = {"note": "text", "task": "title", "title": "title", "q": "q"}[what]
+    errors = getattr(caught.value, "errors", [caught.value])
+    assert [e.location.field for e in errors] == [field]
+
+
+def test_notifying_a_party_by_hand_sets_the_incidents_first_notification(world: World) -> None:
+    incident = open_incident(world)
+    viewer, actor = who(world, "coordinator")
+    party = party_of(incident, world.org_a)
+    services.set_party_status(viewer, actor, party, Party.NOTIFIED, version=party.version)
+    incident.refresh_from_db()
+    party.refresh_from_db()
+    assert incident.first_notified_at is not None
+    assert incident.first_notified_at == party.notified_at
+
+
+def test_a_scope_holds_ip_ranges_and_finds_the_name_servers_inside(world: World) -> None:
+    incident = open_incident(
+        world, scope={"ips": ["192.0.2.77/24"], "resolvers": ["2001:DB8:0::/32", "198.51.100.1"]}
+    )
+    assert incident.scope["ips"] == ["192.0.2.0/24"]
+    assert incident.scope["resolvers"] == ["2001:db8::/32", "198.51.100.1"]
+    parties = {p.organization_id: p.reason for p in incident.parties.all()}
+    assert set(parties) == {world.org_a.pk, world.org_b.pk}  # 192.0.2.1 and 192.0.2.2
+    assert "name server 192.0.2.1" in parties[world.org_a.pk]
+    assert services.unknown_scope(incident) == ["2001:db8::/32", "198.51.100.1"]
+    with pytest.raises(ValidationErrors) as caught:
+        open_incident(world, scope={"ips": ["192.0.2.0/33"]})
+    assert [e.location.field for e in caught.value.errors] == ["scope.ips[0]"]

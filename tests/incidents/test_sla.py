@@ -60,7 +60,8 @@ def test_a_silent_party_is_reminded_then_escalated_to_the_desk_then_the_lead_the
     world: World,
 ) -> None:
     desks.ensure_desks()
-    desks.set_desk(ACTOR, "AF", start_hour=4, hours=5, lead="coord1")
+    # AF around the clock: the duty desk escalation stays with it whatever the time of day.
+    desks.set_desk(ACTOR, "AF", start_hour=0, hours=24, lead="coord1")
     party = _notified(world, _incident())
     assert party.notified_at is not None
     due = party.notified_at + timedelta(hours=4)  # critical: acknowledge within 4 h
@@ -257,3 +258,34 @@ def test_a_bad_sla_profile_is_refused_naming_the_field(
     with pytest.raises(InputError) as caught:
         sla.load_profile(str(path))
     assert caught.value.location.field == field
+
+
+def test_a_breach_of_a_red_incident_does_not_name_its_party(world: World) -> None:
+    incident = _incident(tlp="RED")
+    party = Party.objects.create(
+        incident=incident, organization=world.org_a, source=Party.MANUAL, status=Party.NOTIFIED
+    )
+    now = timezone.now()
+    breach = SlaBreach.objects.create(
+        incident=incident, party=party, kind=SlaBreach.ACKNOWLEDGE, due_at=now, breached_at=now
+    )
+    row = sla.breach_row(breach)
+    assert row["title"] == "[TLP:RED]"
+    assert row["party"] == "[TLP:RED]"
+    assert "alpha" not in row["organization"].lower()
+
+
+def test_the_duty_desk_step_goes_to_the_desk_on_duty_when_the_owning_desk_sleeps(
+    world: World,
+) -> None:
+    desks.ensure_desks()  # AF works 04-09 UTC, EU 09-14 UTC
+    incident = _incident(desk="AF")
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    breach = SlaBreach.objects.create(
+        incident=incident, kind=SlaBreach.TRIAGE, due_at=now, breached_at=now, level=2
+    )
+    sla._step(breach, 2, now, ACTOR)
+    entry = TimelineEntry.objects.get(incident=incident, kind="escalation")
+    assert "EU duty desk" in entry.summary
+    assert "AF is off shift" in entry.summary
+    assert entry.data["routed_to"] == "EU"

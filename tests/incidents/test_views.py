@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from django.urls import resolve
+from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.models import AuditEvent
@@ -40,6 +41,14 @@ def create(world: World, **data: Any) -> Incident:
 
 def both_parties(world: World) -> Incident:
     return create(world, title="Two registries down", scope={"tlds": ["alpha", "bravo"]})
+
+
+def told(incident: Incident) -> Incident:
+    """Every party notified (an organisation sees an incident from its notification on)."""
+    Party.objects.filter(incident=incident).update(
+        status=Party.NOTIFIED, notified_at=timezone.now()
+    )
+    return incident
 
 
 def party_of(incident: Incident, org: Organization) -> Party:
@@ -204,13 +213,13 @@ def test_the_list_offers_the_current_filters_to_save(world: World) -> None:
 def test_an_operator_lists_only_incidents_where_its_organization_is_a_party(
     world: World,
 ) -> None:
-    mine = create(world, title="Alpha outage")
-    other = create(world, title="Bravo leak", scope={"tlds": ["bravo"]})
+    mine = told(create(world, title="Alpha outage"))
+    other = told(create(world, title="Bravo leak", scope={"tlds": ["bravo"]}))
     text = world.client("operator").get("/incidents/").content.decode()
     assert mine.ref in text
     assert other.ref not in text
     assert "Bravo leak" not in text
-    assert "Not contacted" in text  # its own party's status
+    assert "Notified" in text  # its own party's status
     assert 'name="desk"' not in text  # the center's filters are not offered
     text = world.client("partner").get("/incidents/").content.decode()
     assert mine.ref not in text
@@ -403,6 +412,18 @@ def test_a_task_with_a_bad_due_date_is_refused_naming_the_field(world: World) ->
     assert not Task.objects.exists()
 
 
+def test_an_impossible_due_date_is_refused_naming_the_field_not_a_500(world: World) -> None:
+    incident = create(world)
+    response = world.client("coordinator").post(
+        f"/incidents/{incident.ref}/tasks",
+        {"title": "x", "due_at": "2026-02-30T10:00"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any("due_at" in m for m in messages_of(response))
+    assert not Task.objects.exists()
+
+
 def test_a_note_is_added_to_the_timeline_with_its_html_escaped(world: World) -> None:
     incident = create(world)
     world.client("coordinator").post(
@@ -490,11 +511,31 @@ def test_incidents_are_linked_both_ways(world: World) -> None:
     assert IncidentLink.objects.count() == 1
 
 
+def test_a_link_to_a_red_incident_does_not_show_its_title_to_other_coordinators(
+    world: World,
+) -> None:
+    from dnscc.accounts.services import create_user
+
+    mine = create(world, title="Ordinary outage")
+    author = create_user("coord2", role="coordinator", password="x" * 20)
+    secret = services.create_incident(
+        viewer_for(author),
+        audit.Actor.of(author),
+        {"title": "Secret RED matter", "tlp": "RED", "scope": {"tlds": ["alpha"]}},
+        user=author,
+    )
+    IncidentLink.objects.create(source=mine, target=secret, relation="related")
+    IncidentLink.objects.create(source=secret, target=mine, relation="parent")
+    text = page(world, "coordinator", mine)
+    assert "Secret RED matter" not in text
+    assert secret.ref not in text
+
+
 # -- the incident page: an operator ------------------------------------------------------
 
 
 def test_an_operator_cannot_see_another_partys_status(world: World) -> None:
-    incident = both_parties(world)
+    incident = told(both_parties(world))
     world.client("coordinator").post(f"/incidents/{incident.ref}/notes", {"text": "Bravo late"})
     text = page(world, "operator", incident)
     assert "Alpha Registry" in text
@@ -524,11 +565,11 @@ def test_an_operator_acknowledges_its_own_party_with_a_note(world: World) -> Non
     assert party.acknowledged_at is not None
     assert party.status_changed_by == "op_a"
     assert "we are on it" in page(world, "coordinator", incident)
-    assert "security@alpha.example" not in page(world, "outsider", both_parties(world))
+    assert "security@alpha.example" not in page(world, "outsider", told(both_parties(world)))
 
 
 def test_an_operator_cannot_set_a_status_reserved_to_the_center(world: World) -> None:
-    incident = create(world)
+    incident = told(create(world))
     party = party_of(incident, world.org_a)
     response = world.client("operator").post(
         f"/incidents/{incident.ref}/parties/{party.pk}/status",
@@ -536,7 +577,7 @@ def test_an_operator_cannot_set_a_status_reserved_to_the_center(world: World) ->
     )
     assert response.status_code in (302, 403)
     party.refresh_from_db()
-    assert party.status == Party.NOT_CONTACTED
+    assert party.status == Party.NOTIFIED
 
 
 def test_an_operator_cannot_change_another_organizations_party(world: World) -> None:

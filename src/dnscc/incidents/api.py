@@ -23,7 +23,7 @@ from dnscc.accounts.services import require_role, require_staff
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
 from dnscc.incidents import services, sla
-from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task
+from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task, empty_scope
 
 router = Router(tags=["incidents"])
 
@@ -216,7 +216,10 @@ class LinkIn(Schema):
 # --- shaping ------------------------------------------------------------------------------
 
 
-def _incident_out(i: Incident) -> dict[str, Any]:
+def _incident_out(i: Incident, viewer: Viewer) -> dict[str, Any]:
+    # The scope names the other parties, and desk and owner are the center's business:
+    # an operator or partner gets neither (as on the portal's member page).
+    staff = viewer.is_staff
     return {
         "ref": i.ref,
         "title": i.title,
@@ -228,10 +231,10 @@ def _incident_out(i: Incident) -> dict[str, Any]:
         "urgency": i.urgency,
         "severity": i.severity,
         "tlp": i.tlp,
-        "scope": i.scope,
+        "scope": i.scope if staff else empty_scope(),
         "status": i.status,
-        "desk": i.desk,
-        "owner": i.owner.get_username() if i.owner else None,
+        "desk": i.desk if staff else "",
+        "owner": i.owner.get_username() if i.owner and staff else None,
         "created_at": i.created_at,
         "triaged_at": i.triaged_at,
         "first_notified_at": i.first_notified_at,
@@ -325,7 +328,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentQuery]) -> list[
     viewer = require_role(request.user)
     rows = services.search_incidents(viewer, services.IncidentFilters.from_query(filters.dict()))
     audit.disclosed(_actor(request), "incidents.incident", ids=[i.ref for i in rows], how="api")
-    return [_incident_out(i) for i in rows]
+    return [_incident_out(i, viewer) for i in rows]
 
 
 @router.post("/", response={201: IncidentDetailOut})
@@ -341,16 +344,16 @@ def _detail(request: HttpRequest, viewer: Viewer, incident: Incident) -> dict[st
     audit.disclosed(_actor(request), "incidents.incident", ids=[incident.ref], how="api")
     staff = viewer.is_staff
     return {
-        **_incident_out(incident),
+        **_incident_out(incident, viewer),
         "parties": [_party_out(p) for p in parties],
         "unknown_scope": services.unknown_scope(incident) if staff else [],
         "tasks": [_task_out(t) for t in incident.tasks.select_related("owner")] if staff else [],
         "attachments": [_attachment_out(a) for a in incident.attachments.defer("data") if staff],
         "links": [
             _link_out(link)
-            for link in IncidentLink.objects.filter(source=incident).select_related(
-                "source", "target"
-            )
+            for link in IncidentLink.objects.filter(
+                source=incident, target__in=services.visible_incidents(viewer)
+            ).select_related("source", "target")
             if staff
         ],
     }

@@ -105,19 +105,27 @@ def desk_for_region(region: str, now: datetime | None = None) -> str:
 
 
 def ensure_desks() -> list[Desk]:
-    """The default rota when none is configured (idempotent)."""
-    if not Desk.objects.exists():
-        for region, start, hours, zone in DEFAULT_ROTA:
-            Desk.objects.get_or_create(
-                region=region,
-                defaults={
-                    "name": f"{Region(region).label} desk",
-                    "time_zone": zone,
-                    "shift_start_hour": start,
-                    "shift_hours": hours,
-                },
-            )
+    """The default rota when none is configured (idempotent). The data migration
+    0002_default_rota creates it at install; this stays for tests and the CLI."""
+    create_default_rota(Desk)
     return _desks()
+
+
+def create_default_rota(desk_model: Any) -> None:
+    """The DEFAULT_ROTA rows in `desk_model` (the real model, or a migration's historical
+    one) when no desk exists yet."""
+    if desk_model.objects.exists():
+        return
+    for region, start, hours, zone in DEFAULT_ROTA:
+        desk_model.objects.get_or_create(
+            region=region,
+            defaults={
+                "name": f"{Region(region).label} desk",
+                "time_zone": zone,
+                "shift_start_hour": start,
+                "shift_hours": hours,
+            },
+        )
 
 
 def rota_problems() -> list[str]:
@@ -250,11 +258,15 @@ def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
     for party in waiting:
         at = sla.party_deadline(party)
         if at is not None and now <= at < until:
+            red = party.incident.tlp == TLP.RED.value
+            who = "[TLP:RED]" if red else party.organization.name
             due.append(
                 {
                     "incident": party.incident.ref,
-                    "what": f"acknowledgement by {party.organization.name}",
+                    "what": f"acknowledgement by {who}",
                     "due_at": at,
+                    # The party reads its deadline in its own zone: show both.
+                    "time_zone": "" if red else party.organization.time_zone,
                 }
             )
     tasks = Task.objects.filter(
@@ -263,10 +275,11 @@ def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
     for task in tasks:
         assert task.due_at is not None
         overdue = " (overdue)" if task.due_at < now else ""
+        title = "[TLP:RED]" if task.incident.tlp == TLP.RED.value else task.title
         due.append(
             {
                 "incident": task.incident.ref,
-                "what": f"task: {task.title}{overdue}",
+                "what": f"task: {title}{overdue}",
                 "due_at": task.due_at,
             }
         )
@@ -287,7 +300,11 @@ def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
         ],
         "breaches": [sla.breach_row(b) for b in sla.open_breaches()],
         "due_next": [
-            {**d, "due_at": d["due_at"].isoformat(), "due": sla.format_deadline(d["due_at"])}
+            {
+                **{k: v for k, v in d.items() if k != "time_zone"},
+                "due_at": d["due_at"].isoformat(),
+                "due": sla.format_deadline(d["due_at"], d.get("time_zone", "")),
+            }
             for d in due
         ],
         "reports": [
@@ -445,7 +462,7 @@ def _window(desk: Desk) -> str:
 def desk_status(now: datetime | None = None) -> dict[str, Any]:
     """Who is on duty, the next change, the latest handover per desk, open work per desk."""
     at = _now(now)
-    desks = ensure_desks()
+    desks = _desks()  # read-only: the rota is created by a migration, not by looking at it
     current = _current(desks, at)
     next_region, next_at = next_change(at)
     breaches = sla.open_breaches()

@@ -7,15 +7,20 @@ after UNCONFIRMED_HOURS. A confirmed report, an API report, a mail report and a 
 alert's report are `new`: routed to the desk on duty and shown to triage. A decision is
 taken once (compare-and-set on the state) and audited.
 
-The public form is rate-limited per client IP with the one TokenBucket, replayed from the
-audit log so that every web process (several gunicorn workers, several machines) counts
-the same submissions.
+The public form is rate-limited per client (an IPv4 address, an IPv6 /64) by a sliding
+window count over the audit log, so that every web process (several gunicorn workers,
+several machines) counts the same submissions: at most N submissions in any window of the
+configured length. Not the TokenBucket: a bucket replayed from the log refills while it is
+being spent and lets through about twice the rate in one window (a full burst, then the
+refill). The check is made again after the submission is recorded, under the audit log's
+lock (audit.record locks its head row until commit), so parallel POSTs cannot all pass.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 from datetime import datetime, timedelta
@@ -37,8 +42,7 @@ from dnscc.core.errors import (
     PermissionDenied,
     ValidationErrors,
 )
-from dnscc.core.names import normalize_ip, normalize_name
-from dnscc.core.ratelimit import TokenBucket
+from dnscc.core.names import normalize_name
 from dnscc.core.taxonomy import DNS_TYPES
 from dnscc.core.tlp import TLP, Viewer, can_see
 from dnscc.incidents import timeline
@@ -109,11 +113,16 @@ def parse_scope(value: Any, *, field: str = "scope") -> dict[str, list[str]]:
 
 
 def _scope_entry(key: str, text: str) -> tuple[str, str]:
+    from dnscc.incidents.services import ROOT, normalize_ip_or_network
+
     if key in ("ips", "resolvers"):
-        return key, normalize_ip(text)
-    if not key and re.fullmatch(r"[0-9a-fA-F:.]+", text) and any(c in text for c in ".:"):
+        return key, normalize_ip_or_network(text)
+    if text == ROOT and key in ("", "tlds", "names"):
+        # The root, written as services writes it (an empty entry would be refused there).
+        return key or "tlds", ROOT
+    if not key and re.fullmatch(r"[0-9a-fA-F:./]+", text) and any(c in text for c in ".:"):
         try:
-            return "ips", normalize_ip(text)
+            return "ips", normalize_ip_or_network(text)
         except InputError:
             pass  # a numeric-looking name such as 1.example: try it as a name
     dotted = text.startswith(".")
@@ -132,6 +141,9 @@ def _clean(data: dict[str, Any], *, anonymous: bool) -> dict[str, Any]:
     def text(name: str, limit: int | None = None, *, required: bool = False) -> str:
         value = data.get(name)
         value = "" if value is None else str(value).strip()
+        if "\x00" in value:
+            errors.append(InputError("contains a NUL character", location=Location(field=name)))
+            value = value.replace("\x00", "")
         if required and not value:
             errors.append(InputError("is required", location=Location(field=name)))
         if limit is not None and len(value) > limit:
@@ -178,6 +190,9 @@ def _clean(data: dict[str, Any], *, anonymous: bool) -> dict[str, Any]:
     except InputError as exc:
         errors.append(exc)
     scope_value = data.get("scope") or ""
+    if "\x00" in str(scope_value):
+        errors.append(InputError("contains a NUL character", location=Location(field="scope")))
+        scope_value = ""
     try:
         out["scope"] = parse_scope(scope_value)
     except ValidationErrors as exc:
@@ -234,8 +249,8 @@ def route(report: Report, *, now: datetime | None = None) -> str:
 # -- rate limit of the public form ------------------------------------------------------
 
 
-def _parse_rate(text: str) -> tuple[float, float]:
-    """'5/hour' -> (tokens per second, burst)."""
+def _parse_rate(text: str) -> tuple[int, float]:
+    """'5/hour' -> (submissions, window in seconds)."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(second|minute|hour|day)\s*", text or "")
     if not match or int(match.group(1)) < 1:
         raise ConfigError(
@@ -243,39 +258,52 @@ def _parse_rate(text: str) -> tuple[float, float]:
             hint="write N/second, N/minute, N/hour or N/day, e.g. 5/hour",
         )
     per = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
-    count = int(match.group(1))
-    return count / per, float(count)
+    return int(match.group(1)), float(per)
+
+
+def _client(ip: str) -> str:
+    """An IPv4 address, or the /64 of an IPv6 address (one subscriber holds a whole /64 and
+    could otherwise take a fresh address per report); text that is no address as is."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return (ip or "").strip()
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def client_key(ip: str) -> str:
-    """The client's address as the rate limit remembers it: keyed, so the audit log does not
-    hold reporters' addresses in clear."""
-    return hmac.new(settings.SECRET_KEY.encode(), f"report:{ip}".encode(), "sha256").hexdigest()[
-        :32
-    ]
+    """The client as the rate limit remembers it (see _client): keyed, so the audit log does
+    not hold reporters' addresses in clear."""
+    client = _client(ip)
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"report:{client}".encode(), "sha256"
+    ).hexdigest()[:32]
 
 
-def retry_after(ip: str, *, now: datetime | None = None) -> float:
-    """0 when this client may submit a report now, else the seconds to wait. The bucket is
-    replayed from this client's submissions in the audit log (shared by every process)."""
-    rate, burst = _parse_rate(settings.REPORT_RATE)
+def retry_after(ip: str, *, now: datetime | None = None, pending: int = 0) -> float:
+    """0 when this client may submit a report now, else the seconds to wait: at most N
+    submissions (DNSCC_REPORT_RATE "N/period") in any window of one period, counted in the
+    audit log (shared by every process). `pending`: submissions already counted that are
+    this request's own (the re-check after recording)."""
+    limit, seconds = _parse_rate(settings.REPORT_RATE)
     now = now or timezone.now()
-    window = timedelta(seconds=burst / rate)  # older takes no longer matter: bucket refilled
+    window = timedelta(seconds=seconds)
     stamps = list(
         AuditEvent.objects.filter(
-            action=SUBMIT_ACTION, object_id=client_key(ip), at__gte=now - window
+            action=SUBMIT_ACTION, object_id=client_key(ip), at__gt=now - window
         )
-        .order_by("seq")
+        .order_by("at", "seq")
         .values_list("at", flat=True)
     )
-    if not stamps:
+    if len(stamps) - pending < limit:
         return 0.0
-    bucket = TokenBucket(rate, burst, now=stamps[0].timestamp())
-    for at in stamps:
-        bucket.take(at.timestamp())
-    # Ask without taking: the take happens when the report is recorded.
-    bucket.tokens = min(bucket.burst, bucket.tokens + (now.timestamp() - bucket.stamp) * rate)
-    return 0.0 if bucket.tokens >= 1.0 else (1.0 - bucket.tokens) / rate
+    # The window frees a place when the submission that fills it ages out.
+    oldest = stamps[len(stamps) - pending - limit]
+    return max(0.001, (oldest + window - now).total_seconds())
 
 
 # -- submitting -----------------------------------------------------------------------
@@ -300,13 +328,7 @@ def submit_public_report(data: dict[str, Any], *, client_ip: str) -> Report:
     from dnscc.outreach import services as outreach
 
     clean = _clean(data, anonymous=True)
-    wait = retry_after(client_ip)
-    if wait > 0:
-        raise RateLimited(
-            "Too many reports from your address. "
-            f"Please try again in {max(1, round(wait / 60))} minute(s).",
-            retry_after=wait,
-        )
+    _check_rate(client_ip)  # cheap refusal before any write
     token = new_token()
     with transaction.atomic():
         report = Report.objects.create(
@@ -324,6 +346,9 @@ def submit_public_report(data: dict[str, Any], *, client_ip: str) -> Report:
             summary=f"web report {report.pk} submitted",
             data={"report": report.pk},
         )
+        # audit.record holds the audit head's row lock until this transaction ends: a
+        # parallel submission waits here, then counts ours. Over the limit: roll it all back.
+        _check_rate(client_ip, pending=1)
         outreach.queue_mail_to_address(
             "report_confirmation",
             clean["reporter_email"],
@@ -338,6 +363,16 @@ def submit_public_report(data: dict[str, Any], *, client_ip: str) -> Report:
     return report
 
 
+def _check_rate(client_ip: str, *, pending: int = 0) -> None:
+    wait = retry_after(client_ip, pending=pending)
+    if wait > 0:
+        raise RateLimited(
+            "Too many reports from your address. "
+            f"Please try again in {max(1, round(wait / 60))} minute(s).",
+            retry_after=wait,
+        )
+
+
 def submit_report(
     viewer: Viewer, actor: audit.Actor, data: dict[str, Any], *, user: Any = None
 ) -> Report:
@@ -346,6 +381,13 @@ def submit_report(
     if viewer.role is None or viewer.user_id is None:
         raise PermissionDenied("Your account has no role in the center yet.")
     clean = _clean(data, anonymous=False)
+    if clean["tlp"] == TLP.RED.value and not viewer.is_staff:
+        # A RED report is its author's alone: an operator's would reach no coordinator.
+        raise InputError(
+            "TLP:RED reports are for center staff: no coordinator could read yours",
+            location=Location(field="tlp"),
+            hint="use AMBER+STRICT; the center's staff only will read it",
+        )
     if user is not None:
         clean["reporter_name"] = clean["reporter_name"] or user.get_full_name() or actor.name
         clean["reporter_email"] = clean["reporter_email"] or (user.email or "")

@@ -133,7 +133,11 @@ def verify_signature(raw: bytes, msg: EmailMessage, contacts: Any) -> tuple[str,
 
     if msg.get_content_type() != "multipart/signed":
         return "unsigned", None
-    signed, signature = _split_signed(raw)
+    try:
+        signed, signature = _split_signed(raw)
+    except Exception:  # a malformed signed mail is a bad signature, not a crash
+        log.warning("inbound mail: malformed multipart/signed body", exc_info=True)
+        return "bad", None
     if signed is None or signature is None:
         return "bad", None
     for contact in contacts:
@@ -177,13 +181,14 @@ def process_incident_mail(raw: bytes) -> dict[str, Any]:
     is_report = reports_address() in (r.lower() for r in recipients)
     if token is None and not is_report:
         return {"type": "unmatched"}
-    sender = parseaddr(str(msg.get("From", "")))[1].lower()
-    subject = " ".join(str(msg.get("Subject", "")).split())
+    sender = parseaddr(str(msg.get("From", "")).replace("\x00", ""))[1].lower()
+    # PostgreSQL text cannot hold NUL: mail text is kept without it.
+    subject = " ".join(str(msg.get("Subject", "")).replace("\x00", "").split())
     what = "incident-reply" if token else "report"
     facts = {"from": sender[:254], "subject": subject[:200], "bytes": len(raw)}
     if len(raw) > mail_max_bytes():
         return _refuse(what, f"{len(raw)} bytes, over the limit of {mail_max_bytes()} bytes", facts)
-    text = body_text(msg)
+    text = body_text(msg).replace("\x00", "")
     if token is not None:
         return _reply(raw, msg, token, sender, subject, text, facts)
     return _report(raw, msg, sender, subject, text, facts)

@@ -16,9 +16,10 @@ party, and of those only its own party: another organisation's party is "not fou
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -203,6 +204,11 @@ def _text(value: Any, *, field: str, max_length: int, required: bool = False) ->
     if not isinstance(value, str):
         raise InputError(f"{field} must be text", location=Location(field=field))
     text = value.strip()
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail the write.
+        raise InputError(
+            f"{field} contains a NUL character", location=Location(field=field), hint="remove it"
+        )
     if required and not text:
         raise InputError(f"{field} is required", location=Location(field=field))
     if len(text) > max_length:
@@ -277,8 +283,10 @@ def _scope_entry(key: str, raw: Any) -> str:
     if not isinstance(raw, str):
         raise InputError(f"{raw!r} is not text")
     text = raw.strip()
+    if "\x00" in text:
+        raise InputError("contains a NUL character", hint="remove it")
     if key in ("ips", "resolvers"):
-        return normalize_ip(text)
+        return normalize_ip_or_network(text)
     if text in (".", ""):
         if not text:
             raise InputError("empty entry", hint="remove it, or write '.' for the root")
@@ -289,6 +297,43 @@ def _scope_entry(key: str, raw: Any) -> str:
             raise InputError(f"{raw!r} is not a top-level domain", hint="write a TLD as .de or de")
         return name
     return normalize_name(text)
+
+
+def normalize_ip_or_network(text: str) -> str:
+    """An address (compressed text form) or a network such as 192.0.2.0/24 (host bits
+    dropped: strict=False); a single-address network is written as the address."""
+    if "/" not in text:
+        return normalize_ip(text)
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not an IP address or network",
+            hint="write an address as 192.0.2.1 or a range as 192.0.2.0/24 or 2001:db8::/48",
+        ) from None
+    if net.num_addresses == 1:
+        return str(net.network_address)
+    return net.compressed
+
+
+def _ip_matches(entry: str, ip_orgs: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(address, orgs) of the directory's name-server addresses an entry covers: the address
+    itself, or every known address inside a network."""
+    if "/" not in entry:
+        orgs = ip_orgs.get(entry, ())
+        return [(entry, orgs)] if orgs else []
+    try:
+        net = ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return []
+    found = []
+    for address, orgs in ip_orgs.items():
+        try:
+            if ipaddress.ip_address(address) in net:
+                found.append((address, orgs))
+        except ValueError:
+            continue
+    return found
 
 
 # --- visibility ---------------------------------------------------------------------------
@@ -307,12 +352,23 @@ def visible_incidents(viewer: Viewer) -> Any:
         return qs.filter(not_red | red_mine)
     if viewer.organization_id is None:
         return qs.none()
-    party_ids = Party.objects.filter(organization_id=viewer.organization_id).values("incident_id")
+    # An organisation sees an incident once the center has told it (its party notified) or
+    # its party moved on (set by hand, acknowledged): not while it is merely computed.
+    party_ids = (
+        Party.objects.filter(organization_id=viewer.organization_id)
+        .filter(Q(notified_at__isnull=False) | ~Q(status=Party.NOT_CONTACTED))
+        .values("incident_id")
+    )
     return qs.filter(pk__in=party_ids).filter(not_red | red_mine)
 
 
 def search_incidents(viewer: Viewer, filters: IncidentFilters) -> list[Incident]:
     filters.check()
+    if "\x00" in filters.q:
+        raise InputError("q contains a NUL character", location=Location(field="q"))
+    if not viewer.is_staff:
+        # Desks, owners and breaches are the center's business (as in the portal's list).
+        filters = replace(filters, desk="", mine=False, breached=False)
     qs = visible_incidents(viewer)
     if filters.status:
         qs = qs.filter(status__in=filters.status)
@@ -331,7 +387,11 @@ def search_incidents(viewer: Viewer, filters: IncidentFilters) -> list[Incident]
             pk__in=Incident.objects.filter(breaches__resolved_at__isnull=True).values("pk")
         )
     q = filters.q.strip()
-    if q:
+    if q and not viewer.is_staff:
+        # The scope names other organisations: searching it would tell an operator whether
+        # a name it guessed is in an incident it is a party to (an existence oracle).
+        qs = qs.filter(Q(ref__icontains=q) | Q(title__icontains=q))
+    elif q:
         term = q.lower().lstrip(".") or q
         qs = qs.filter(
             Q(ref__icontains=q)
@@ -357,7 +417,30 @@ def visible_parties(viewer: Viewer, incident: Incident) -> list[Party]:
     qs = incident.parties.select_related("organization")
     if not viewer.is_staff:
         qs = qs.filter(organization_id=viewer.organization_id or -1)
-    return list(qs)
+    return [_mask_note(viewer, p) for p in qs]
+
+
+def party_note_for(viewer: Viewer, party: Party) -> str:
+    """The party's note as the viewer may read it. Staff: always. An operator or partner:
+    only a note its own organisation wrote, i.e. when the party's last status change (the
+    note goes with it, see set_party_status) was made by an account of its organisation;
+    a coordinator's or the SLA's note stays with the center."""
+    if viewer.is_staff or not party.note:
+        return party.note
+    from dnscc.accounts.models import Account
+
+    own = Account.objects.filter(
+        organization_id=viewer.organization_id or -1,
+        user__username=party.status_changed_by,
+        user__is_active=True,
+    ).exists()
+    return party.note if own else ""
+
+
+def _mask_note(viewer: Viewer, party: Party) -> Party:
+    # In memory only: callers never save these objects (changes go through update()).
+    party.note = party_note_for(viewer, party)
+    return party
 
 
 # --- creating and changing ----------------------------------------------------------------
@@ -533,6 +616,13 @@ def update_incident(
         changes.update(dns_type=kind.code, rsit_class=kind.rsit_class, rsit_type=kind.rsit_type)
     if "owner" in clean and getattr(clean["owner"], "pk", None) != incident.owner_id:
         changes["owner"] = clean["owner"]
+    if changes.get("tlp") == TLP.RED.value and incident.created_by_id is None:
+        # As in create_incident: RED is its author's alone; without one nobody could see it.
+        raise InputError(
+            "a TLP:RED incident needs a named author, and this incident has none",
+            location=Location(field="tlp"),
+            hint="use AMBER+STRICT",
+        )
     if "impact" in changes or "urgency" in changes:
         changes["severity"] = taxonomy.severity(
             changes.get("impact", incident.impact), changes.get("urgency", incident.urgency)
@@ -649,8 +739,9 @@ def compute_parties(incident: Incident) -> list[tuple[int, str]]:
             tld = tld_of(name)
             add(index.tld_orgs.get(tld, ()), f"operator of .{tld} ({name})")
     for key, what in (("ips", "name server"), ("resolvers", "resolver")):
-        for ip in scope[key]:
-            add(index.ip_orgs.get(ip, ()), f"{what} {ip}")
+        for entry in scope[key]:
+            for address, orgs in _ip_matches(entry, index.ip_orgs):
+                add(orgs, f"{what} {address}")
     result = []
     for org_id, whys in reasons.items():
         text = ", ".join(whys)
@@ -675,7 +766,7 @@ def unknown_scope(incident: Incident) -> list[str]:
         if name != ROOT and not index.tld_orgs.get(tld_of(name)):
             unknown.append(name)
     for key in ("ips", "resolvers"):
-        unknown += [ip for ip in scope[key] if not index.ip_orgs.get(ip)]
+        unknown += [ip for ip in scope[key] if not _ip_matches(ip, index.ip_orgs)]
     return unknown
 
 
@@ -684,9 +775,9 @@ def _sync_computed_parties(incident: Incident) -> dict[str, list[int]]:
     computed ones no longer in it that were never contacted. Manual parties stay."""
     wanted = dict(compute_parties(incident))
     existing = {
-        org_id: (pk, source, status)
-        for pk, org_id, source, status in incident.parties.values_list(
-            "pk", "organization_id", "source", "status"
+        org_id: (pk, source, status, version)
+        for pk, org_id, source, status, version in incident.parties.values_list(
+            "pk", "organization_id", "source", "status", "version"
         )
     }
     new = [
@@ -700,15 +791,24 @@ def _sync_computed_parties(incident: Incident) -> dict[str, list[int]]:
         for org_id, reason in wanted.items()
         if org_id not in existing
     ]
-    Party.objects.bulk_create(new, batch_size=500)
+    # A concurrent scope edit may have added the same party meanwhile: the unique
+    # (incident, organization) keeps one, and ours is skipped rather than failing.
+    Party.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
     gone = {
-        pk: org_id
-        for org_id, (pk, source, status) in existing.items()
+        pk: (org_id, version)
+        for org_id, (pk, source, status, version) in existing.items()
         if source == Party.COMPUTED and org_id not in wanted and status == Party.NOT_CONTACTED
     }
-    if gone:
-        Party.objects.filter(pk__in=list(gone), notified_at__isnull=True).delete()
-    return {"added": [p.organization_id for p in new], "removed": sorted(gone.values())}
+    removed: list[int] = []
+    for pk, (org_id, version) in gone.items():
+        # The snapshot may be stale: a coordinator may have set this party (not affected,
+        # acknowledged by phone) since we read it. Delete only what is still untouched.
+        deleted, _ = Party.objects.filter(
+            pk=pk, notified_at__isnull=True, status=Party.NOT_CONTACTED, version=version
+        ).delete()
+        if deleted:
+            removed.append(org_id)
+    return {"added": [p.organization_id for p in new], "removed": sorted(removed)}
 
 
 # --- parties ------------------------------------------------------------------------------
@@ -745,16 +845,20 @@ def add_party(
     with transaction.atomic():
         if incident.parties.filter(organization=org).exists():
             raise ConflictError(f"{org.name} is already a party to {incident.ref}")
-        party = Party.objects.create(
-            incident=incident,
-            organization=org,
-            role=role,
-            source=Party.MANUAL,
-            reason=reason,
-            status_changed_at=timezone.now(),
-            status_changed_by=actor.name,
-            status_changed_via="portal",
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the race's loser gets a conflict
+                party = Party.objects.create(
+                    incident=incident,
+                    organization=org,
+                    role=role,
+                    source=Party.MANUAL,
+                    reason=reason,
+                    status_changed_at=timezone.now(),
+                    status_changed_by=actor.name,
+                    status_changed_via="portal",
+                )
+        except IntegrityError:
+            raise ConflictError(f"{org.name} was just added to {incident.ref}") from None
         timeline.add(
             incident,
             "party",
@@ -813,7 +917,7 @@ def get_party(viewer: Viewer, incident: Incident, party_id: int) -> Party:
     party = qs.first()
     if party is None:
         raise NotFoundError(f"no party {party_id} in {incident.ref}")
-    return party
+    return _mask_note(viewer, party)
 
 
 def set_party_status(
@@ -855,8 +959,9 @@ def set_party_status(
         "status_changed_by": actor.name[:150],
         "status_changed_via": (via or "portal")[:16],
     }
-    if note:
-        changes["note"] = note
+    # The note belongs to the status change it explains (the timeline keeps every one):
+    # a change without a note clears it, so that `party_note_for` can tell who wrote it.
+    changes["note"] = note
     acknowledging = status in (Party.ACKNOWLEDGED, Party.MITIGATING, Party.MITIGATED)
     if acknowledging and party.acknowledged_at is None:
         changes["acknowledged_at"] = now
@@ -879,6 +984,11 @@ def set_party_status(
                 current.status_changed_at,
             )
         party.refresh_from_db()
+        # Notified by hand (phone, another channel): the notify SLA is met as well.
+        if status == Party.NOTIFIED and Incident.objects.filter(
+            pk=incident.pk, first_notified_at__isnull=True
+        ).update(first_notified_at=party.notified_at or now):
+            incident.first_notified_at = party.notified_at or now
         timeline.add(
             incident,
             "party",
@@ -1278,9 +1388,13 @@ def link_incidents(
     with transaction.atomic():
         if IncidentLink.objects.filter(source=incident, target=other).exists():
             raise ConflictError(f"{incident.ref} is already linked to {other.ref}")
-        link = IncidentLink.objects.create(
-            source=incident, target=other, relation=relation, created_by=actor.name[:150]
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the race's loser gets a conflict
+                link = IncidentLink.objects.create(
+                    source=incident, target=other, relation=relation, created_by=actor.name[:150]
+                )
+        except IntegrityError:
+            raise ConflictError(f"{incident.ref} was just linked to {other.ref}") from None
         label = dict(IncidentLink._meta.get_field("relation").choices or [])[relation]
         timeline.add(
             incident,

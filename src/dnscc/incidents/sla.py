@@ -331,12 +331,13 @@ def breach_row(breach: SlaBreach) -> dict[str, Any]:
     """A breach as plain data (API, handover notes, the CLI)."""
     org = breach.party.organization if breach.party_id and breach.party else None
     incident = breach.incident
+    red = incident.tlp == TLP.RED.value  # its parties are as secret as its title
     return {
         "id": breach.pk,
         "incident": incident.ref,
-        "title": "[TLP:RED]" if incident.tlp == TLP.RED.value else incident.title,
-        "party": org.name if org else "",
-        "organization": org.slug if org else "",
+        "title": "[TLP:RED]" if red else incident.title,
+        "party": ("[TLP:RED]" if red else org.name) if org else "",
+        "organization": ("" if red else org.slug) if org else "",
         "kind": breach.kind,
         "due_at": breach.due_at.isoformat(),
         "due": format_deadline(breach.due_at, org.time_zone if org else ""),
@@ -490,10 +491,17 @@ def _step(breach: SlaBreach, level: int, now: datetime, actor: audit.Actor) -> N
     if level == 1:
         _remind(breach, now, actor)
     elif level == 2:
+        from dnscc.incidents import desks
+
+        # Follow the sun: an owning desk that is off shift hands it to the desk on duty.
+        routed = desks.desk_for_region(desk, now) if desk else desks.on_duty(now)
+        data["routed_to"] = routed
+        where = routed or desk or "on-duty"
+        off = f" ({desk} is off shift)" if desk and routed and routed != desk else ""
         timeline.add(
             incident,
             "escalation",
-            f"{what}: escalated to the {desk or 'on-duty'} duty desk",
+            f"{what}: escalated to the {where} duty desk{off}",
             actor=actor.name,
             party=party,
             data=data,

@@ -399,8 +399,17 @@ def _staff_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         "notes": [e for e in timeline if e.get("kind") == "note"],
         "attachments": list(incident.attachments.defer("data")),
         "attachment_max": attachment_max_bytes(),
-        "links_out": list(incident.links_out.select_related("target")),
-        "links_in": list(incident.links_in.select_related("source")),
+        # The other incident's title shows: only links to incidents this viewer may see.
+        "links_out": list(
+            incident.links_out.filter(target__in=services.visible_incidents(viewer)).select_related(
+                "target"
+            )
+        ),
+        "links_in": list(
+            incident.links_in.filter(source__in=services.visible_incidents(viewer)).select_related(
+                "source"
+            )
+        ),
         "relations": IncidentLink._meta.get_field("relation").choices,
         "timeline": timeline,
         "messages_sent": party_messages,
@@ -539,7 +548,10 @@ def add_task(request: HttpRequest, ref: str) -> HttpResponse:
     with _reported(request):
         due_at = None
         if p.get("due_at", "").strip():
-            due_at = parse_datetime(p["due_at"].strip())
+            try:
+                due_at = parse_datetime(p["due_at"].strip())
+            except ValueError:  # well formed but impossible, e.g. 2026-02-30T10:00
+                due_at = None
             if due_at is None:
                 raise InputError(
                     f"{p['due_at']!r} is not a date and time", location=Location(field="due_at")

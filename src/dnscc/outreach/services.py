@@ -846,10 +846,12 @@ def _split_signed(raw: bytes) -> tuple[bytes | None, bytes | None]:
     text = raw.replace(b"\r\n", b"\n")
     delimiter = b"\n--" + boundary.encode()
     parts = text.split(delimiter)
-    if len(parts) < 3:
+    # A malformed message (a part cut short right at a delimiter, no line after it) is
+    # no signed message: (None, None), which callers treat as a bad signature.
+    if len(parts) < 3 or b"\n" not in parts[1] or b"\n" not in parts[2]:
         return None, None
-    signed = parts[1].split(b"\n", 1)[1] if b"\n" in parts[1] else b""
+    signed = parts[1].split(b"\n", 1)[1]
     signed = signed.replace(b"\n", b"\r\n")
     sig_part = email.message_from_bytes(parts[2].split(b"\n", 1)[1])
     payload = sig_part.get_payload(decode=True)
-    return signed, payload if isinstance(payload, bytes) else None
+    return signed, payload if isinstance(payload, bytes) and payload else None
