@@ -555,9 +555,14 @@ def _run_row(world: World, row: Row, roles: list[str], *, session: bool) -> None
     extra = row.setup(world) if row.setup else {}
     problems = []
     known_bug_hit = False
-    # A sweep would probe the world's (unreachable) name servers: only its queueing is tested.
-    with mock.patch("dnscc.monitoring.tasks.sweep_task") as sweep_task:
-        enqueue = sweep_task.enqueue
+    # A sweep or a campaign verification would query the world's (unreachable) name servers:
+    # only their queueing is tested here.
+    with (
+        mock.patch("dnscc.monitoring.tasks.sweep_task") as sweep_task,
+        mock.patch("dnscc.campaigns.tasks.verify_campaign_task") as verify_task,
+    ):
+        enqueue = mock.Mock()
+        sweep_task.enqueue = verify_task.enqueue = enqueue
         enqueue.return_value.id = "stub"
         for role in random.sample(roles, len(roles)):  # pytest-randomly seeds `random`
             lookup.invalidate()  # the in-memory index must not outlive a rolled-back change
