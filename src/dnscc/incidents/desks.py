@@ -507,5 +507,6 @@ def desk_status(now: datetime | None = None) -> dict[str, Any]:
         },
         "problems": rota_problems(),
         "unassigned_breaches": [sla.breach_row(b) for b in breaches if not sla.breach_desk(b)],
+        "open_breaches": len(breaches),
         "desks": rows,
     }
