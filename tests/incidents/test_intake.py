@@ -604,3 +604,45 @@ def test_a_report_about_the_root_opens_with_the_root_server_operators(
     second = _public_report(scope=".", reporter_email="bob@reporter.example")
     merged = intake.merge_report(viewer, actor, second, _incident(world).ref)
     assert "." in merged.scope["tlds"]
+
+
+@pytest.mark.django_db
+def test_one_faulty_server_of_many_tlds_gives_one_report_that_lists_them_all(
+    world: World,
+) -> None:
+    from dnscc.monitoring.models import Alert, Finding
+
+    intake.connect()
+    now = timezone.now()
+
+    def alert(zone: str, server: str) -> Alert:
+        finding = Finding.objects.create(
+            zone=zone,
+            code="DELEGATION04",
+            severity="error",
+            server=server,
+            message=f"{server} is not authoritative for {zone}.",
+            first_seen=now,
+            last_seen=now,
+        )
+        return Alert.objects.create(
+            finding=finding,
+            organization=world.org_a,
+            desk="AF",
+            severity="error",
+            title=f"DELEGATION04 on .{zone}",
+            opened_at=now,
+        )
+
+    alert("alpha", "ns1.nic.alpha. (192.0.2.1)")
+    alert("beta", "ns1.nic.alpha. (192.0.2.1)")
+    alert("gamma", "ns1.nic.alpha. (192.0.2.1)")
+    alert("delta", "ns9.other.example. (192.0.2.9)")  # another server: a report of its own
+
+    reports = Report.objects.filter(source=Report.ALERT).order_by("pk")
+    assert reports.count() == 2
+    grouped = reports[0]
+    assert grouped.scope["tlds"] == ["alpha", "beta", "gamma"]
+    assert grouped.title == "DELEGATION04 on 3 TLDs served by ns1.nic.alpha. (192.0.2.1)"
+    assert "on .gamma" in grouped.description
+    assert reports[1].scope["tlds"] == ["delta"]

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 UNCONFIRMED_HOURS = 48
 TITLE_MAX = 300
+REPORT_DESCRIPTION_MAX = 20_000  # a grouped alert report lists every zone's finding
 NAME_MAX = 200
 SCOPE_MAX_ENTRIES = 1000
 DECIDED = (Report.OPENED, Report.MERGED, Report.LINKED, Report.REJECTED)
@@ -523,6 +524,9 @@ def report_for_alert(alert: Any) -> Report:
         return existing
     finding = alert.finding
     zone = finding.zone or ""
+    grouped = _group_with_open_report(alert, finding, zone)
+    if grouped is not None:
+        return grouped
     where = f".{zone}" if zone else "the root zone"
     scope = empty_scope()
     if zone:
@@ -547,6 +551,46 @@ def report_for_alert(alert: Any) -> Report:
         obj=report,
         summary=f"report {report.pk} from alert {alert.pk}: {report.title}"[:300],
         data={"source": report.source, "alert": alert.pk, "desk": report.desk},
+    )
+    return report
+
+
+def _group_with_open_report(alert: Any, finding: Any, zone: str) -> Report | None:
+    """One faulty server of an operator that serves many TLDs opens one alert per TLD; the
+    desk gets one report for them all: the same finding code on the same server, for the
+    same organisation, joins the report still waiting for triage (its scope grows)."""
+    if not finding.server or not zone:
+        return None
+    report = (
+        Report.objects.select_for_update()
+        .filter(
+            source=Report.ALERT,
+            state=Report.NEW,
+            organization=alert.organization,
+            alert__finding__code=finding.code,
+            alert__finding__server=finding.server,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if report is None:
+        return None
+    scope = {**empty_scope(), **(report.scope or {})}
+    if zone not in scope["tlds"]:
+        scope["tlds"] = [*scope["tlds"], zone]
+    count = len(scope["tlds"])
+    report.scope = scope
+    report.title = f"{finding.code} on {count} TLDs served by {finding.server}"[:TITLE_MAX]
+    report.description = (
+        f"{report.description}\n{finding.code} ({finding.severity}) on .{zone}: {finding.message}"
+    )[:REPORT_DESCRIPTION_MAX]
+    report.save(update_fields=["scope", "title", "description"])
+    audit.record(
+        audit.SYSTEM,
+        "incident.report_grouped",
+        obj=report,
+        summary=f"alert {alert.pk} (.{zone}) joins report {report.pk}",
+        data={"alert": alert.pk, "zone": zone, "tlds": count},
     )
     return report
 
