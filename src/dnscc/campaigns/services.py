@@ -48,6 +48,7 @@ from dnscc.campaigns.models import (
 from dnscc.core import manifest as manifests
 from dnscc.core import namelist
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.core.text import check_text
 from dnscc.core.tlp import TLP, Viewer, can_see
 
 log = logging.getLogger(__name__)
@@ -239,14 +240,9 @@ def create_campaign(
 
 
 def _check_one_line(value: str, field: str) -> None:
-    """Refuse control characters (tab, NUL, line breaks) in a one-line text that goes into
-    the signed manifest: core.manifest refuses them at delivery, which would be too late."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise InputError(
-            f"the {field.replace('_', ' ')} has control characters (tab, line break, NUL)",
-            location=Location(field=field),
-            hint="write it on one line, without tabs",
-        )
+    """A one-line text that goes into the signed manifest: core.manifest refuses control
+    characters at delivery, which would be too late."""
+    check_text(value, field=field, one_line=True)
 
 
 def _check_choice(value: str, choices: list[tuple[str, str]], field: str) -> str:

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dnscc.core.errors import InputError, Location
 from dnscc.core.namelist import IngestSummary, read_text_lines
 from dnscc.core.names import normalize_name, tld_of
+from dnscc.core.text import check_text
 
 __all__ = [
     "COLUMNS",
@@ -67,12 +68,7 @@ def _error(message: str, field_name: str, hint: str | None = None) -> InputError
 
 
 def _text(value: str, field_name: str, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise _error(f"{field_name} is empty", field_name)
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise _error(f"{field_name} has control characters", field_name)
-    return value
+    return check_text(value, field=field_name, required=required, one_line=True)
 
 
 def _iso_date(value: str | datetime.date, field_name: str) -> str:

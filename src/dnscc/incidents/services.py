@@ -44,6 +44,7 @@ from dnscc.core.errors import (
     ValidationErrors,
 )
 from dnscc.core.names import normalize_ip, normalize_name, tld_of
+from dnscc.core.text import check_text
 from dnscc.core.tlp import TLP, Viewer, can_see
 from dnscc.incidents import timeline
 from dnscc.incidents.models import (
@@ -199,24 +200,7 @@ def _last_change(incident_id: int, kinds: tuple[str, ...] = ()) -> tuple[str, da
 
 
 def _text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InputError(f"{field} must be text", location=Location(field=field))
-    text = value.strip()
-    if "\x00" in text:
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail the write.
-        raise InputError(
-            f"{field} contains a NUL character", location=Location(field=field), hint="remove it"
-        )
-    if required and not text:
-        raise InputError(f"{field} is required", location=Location(field=field))
-    if len(text) > max_length:
-        raise InputError(
-            f"{field} has {len(text)} characters, more than {max_length}",
-            location=Location(field=field),
-        )
-    return text
+    return check_text(value, field=field, max_length=max_length, required=required)
 
 
 def _user(username: str, *, field: str) -> Any:
