@@ -325,9 +325,13 @@ class Sender:
         finally:
             for task in running.values():
                 task.cancel()
-            loop.run_until_complete(self._shutdown(list(running.values())))
-            loop.close()
-            self.stats.seconds = time.monotonic() - started
+            try:
+                loop.run_until_complete(self._shutdown(list(running.values())))
+            finally:
+                # Even when the shutdown itself fails (another loop runs in this thread), the
+                # loop and its sockets are closed, not leaked.
+                loop.close()
+                self.stats.seconds = time.monotonic() - started
         return self.stats
 
     async def _shutdown(self, tasks: list[asyncio.Task[None]]) -> None:
