@@ -38,10 +38,15 @@ def visible(user: Any, obj: Labelled) -> bool:
     return can_see(viewer_for(user), obj)
 
 
+def staff_only(viewer: Viewer, what: str = "do this") -> None:
+    """The one refusal of a viewer who is not center staff, naming what was refused."""
+    if not viewer.is_staff:
+        raise PermissionDenied(f"Only center staff (coordinators and admins) may {what}.")
+
+
 def require_staff(user: Any) -> Viewer:
     viewer = viewer_for(user)
-    if not viewer.is_staff:
-        raise PermissionDenied("Only center staff (coordinators and admins) may do this.")
+    staff_only(viewer)
     return viewer
 
 

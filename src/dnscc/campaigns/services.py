@@ -34,6 +34,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from dnscc.accounts import audit
+from dnscc.accounts.services import staff_only
 from dnscc.campaigns.models import (
     ACTION_CHOICES,
     BLOCK,
@@ -47,7 +48,7 @@ from dnscc.campaigns.models import (
 )
 from dnscc.core import manifest as manifests
 from dnscc.core import namelist
-from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError
 from dnscc.core.text import check_text
 from dnscc.core.tlp import TLP, Viewer, can_see
 
@@ -138,8 +139,7 @@ def visible_slices(viewer: Viewer, campaign: Campaign) -> Any:
 
 
 def _require_staff(viewer: Viewer, what: str) -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied(f"Only center staff may {what}.")
+    staff_only(viewer, what)
 
 
 # --- creation -----------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from dnscc.accounts import audit
-from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.accounts.services import staff_only
+from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError
 from dnscc.core.names import normalize_name
 from dnscc.core.regions import Region
 from dnscc.core.tlp import Viewer, can_see
@@ -168,8 +169,7 @@ def dashboard_summary(viewer: Viewer) -> dict[str, Any]:
 
 
 def _staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied("Only center staff may change the directory.")
+    staff_only(viewer, "change the directory")
 
 
 def create_organization(viewer: Viewer, actor: audit.Actor, data: dict[str, Any]) -> Organization:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.models import Account
+from dnscc.accounts.services import staff_only
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.regions import Region
 from dnscc.core.tlp import TLP, Role, Viewer
@@ -418,8 +419,7 @@ def acknowledge_handover(
 
 
 def _require_staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied("Only center staff may see the duty desks.")
+    staff_only(viewer, "see the duty desks")
 
 
 def list_handovers(viewer: Viewer, *, desk: str = "", limit: int = 50) -> list[Handover]:

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.models import AuditEvent
+from dnscc.accounts.services import staff_only
 from dnscc.core.errors import (
     ConfigError,
     ConflictError,
@@ -652,8 +653,7 @@ def get_report(viewer: Viewer, report_id: int) -> Report:
 
 
 def _require_staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied("Only center staff (coordinators and admins) may triage reports.")
+    staff_only(viewer, "triage reports")
 
 
 def _claim(report: Report, state: str, actor: audit.Actor, **fields: Any) -> None:

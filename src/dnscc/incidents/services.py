@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.models import REGION_CHOICES
+from dnscc.accounts.services import staff_only
 from dnscc.core import taxonomy
 from dnscc.core.errors import (
     ConflictError,
@@ -175,8 +176,7 @@ class IncidentFilters:
 
 
 def _require_staff(viewer: Viewer, what: str = "do this") -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied(f"Only center staff (coordinators and admins) may {what}.")
+    staff_only(viewer, what)
 
 
 def _when(at: datetime | None) -> str:

@@ -12,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dnscc.accounts import audit
+from dnscc.accounts.services import staff_only
 from dnscc.core.errors import (
     ConflictError,
     InputError,
     Location,
     NotFoundError,
-    PermissionDenied,
     UnavailableError,
     ValidationErrors,
 )
@@ -42,8 +42,7 @@ EDITABLE = (
 
 
 def _staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise PermissionDenied("Only center staff may write advisories.")
+    staff_only(viewer, "write advisories")
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
