@@ -51,11 +51,18 @@ sync_python() {
   (cd "$REPO" && uv sync --frozen --quiet "$@") || die "uv sync failed"
 }
 
-# start_pg PORT: a throwaway PostgreSQL server on 127.0.0.1:PORT (fsync off: for tests and
-# benchmarks only), stopped and deleted when the calling script exits. Sets PG_URL to its
-# maintenance database.
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_pg [PORT]: a throwaway PostgreSQL server on 127.0.0.1 (fsync off: for tests and
+# benchmarks only), stopped and deleted when the calling script exits. Sets PG_PORT and PG_URL
+# (its maintenance database). With no PORT a free one is picked, and picked again if another
+# process takes it first: the machine is shared, so a fixed port is a coin toss. An explicit
+# PORT that is taken is an error that says so.
 start_pg() {
-  local port="$1"
+  local wanted="${1:-}" attempt port
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
   [ -x "$PG_BIN/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
   PG_DIR="$(mktemp -d /var/tmp/dnscc-pg.XXXXXX)"
@@ -65,12 +72,31 @@ start_pg() {
     as_pg=(runuser -u postgres --)
   fi
   trap stop_pg EXIT
-  say "starting PostgreSQL on 127.0.0.1:$port"
-  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
-  "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
-    "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null || { cat "$PG_DIR/log" >&2; die "PostgreSQL did not start"; }
-  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null \
+    || die "initdb failed in $PG_DIR"
+  for attempt in 1 2 3 4 5; do
+    port="${wanted:-$(free_port)}"
+    say "starting PostgreSQL on 127.0.0.1:$port"
+    rm -f "$PG_DIR/log"   # pg_ctl (as postgres) writes it afresh
+    if "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
+      "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null; then
+      PG_PORT="$port"
+      PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+      return 0
+    fi
+    if [ -z "$wanted" ] && grep -q "Address already in use" "$PG_DIR/log"; then
+      say "port $port was taken meanwhile; trying another (attempt $attempt of 5)"
+      continue
+    fi
+    cat "$PG_DIR/log" >&2
+    if grep -q "Address already in use" "$PG_DIR/log"; then
+      die "PostgreSQL could not listen on 127.0.0.1:$port: another process uses that port (leave the port unset to pick a free one)"
+    fi
+    die "PostgreSQL did not start"
+  done
+  cat "$PG_DIR/log" >&2
+  die "PostgreSQL did not start: every port tried was taken"
 }
 
 stop_pg() {
