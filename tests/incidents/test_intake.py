@@ -15,7 +15,7 @@ from django.utils import timezone
 from dnscc.accounts import audit
 from dnscc.accounts.models import AuditEvent
 from dnscc.accounts.services import viewer_for
-from dnscc.incidents import intake, services
+from dnscc.incidents import intake, services, tasks
 from dnscc.incidents.models import Desk, Incident, Report, TimelineEntry
 from dnscc.outreach.models import Message
 from tests.conftest import World
@@ -147,6 +147,46 @@ def test_an_unconfirmed_report_expires_after_48_hours(world: World) -> None:
     assert client.get(f"/report/status/{report.status_token}/").status_code == 404
     report.refresh_from_db()
     assert report.state == Report.UNCONFIRMED
+
+
+@pytest.mark.django_db
+def test_the_purge_deletes_expired_unconfirmed_reports_and_keeps_every_other(
+    world: World, settings: Any
+) -> None:
+    settings.REPORT_RATE = "10/hour"
+    client = Client()
+    for n in range(3):
+        _submit(client, title=f"report {n}", reporter_email=f"r{n}@reporter.example")
+    stale, fresh, confirmed = Report.objects.order_by("id")
+    client.post(_confirmation_link("r2@reporter.example"))
+    old = timezone.now() - timedelta(hours=49)
+    Report.objects.filter(pk__in=[stale.pk, confirmed.pk]).update(created_at=old)
+    assert intake.purge_unconfirmed() == 1
+    assert set(Report.objects.values_list("pk", flat=True)) == {fresh.pk, confirmed.pk}
+    event = AuditEvent.objects.get(action="incident.reports_purged")
+    assert event.data["count"] == 1
+    assert event.data["ids"] == [stale.pk]
+    # The submissions still count toward the rate limit: the audit log keeps them.
+    assert AuditEvent.objects.filter(action=intake.SUBMIT_ACTION).count() == 3
+    assert intake.purge_unconfirmed() == 0  # nothing left: no second entry
+    assert AuditEvent.objects.filter(action="incident.reports_purged").count() == 1
+    # The fresh one expires in turn.
+    assert intake.purge_unconfirmed(now=timezone.now() + timedelta(hours=49)) == 1
+    assert list(Report.objects.values_list("pk", flat=True)) == [confirmed.pk]
+
+
+@pytest.mark.django_db
+def test_the_scheduler_enqueues_the_purge_hourly_beside_the_minutely_jobs(world: World) -> None:
+    now = timezone.now()
+    assert tasks.schedule(now=now) == [
+        tasks.SLA_SCHEDULE,
+        tasks.SHIFT_SCHEDULE,
+        tasks.PURGE_SCHEDULE,
+    ]
+    assert tasks.schedule(now=now + timedelta(seconds=1)) == []
+    later = tasks.schedule(now=now + timedelta(minutes=2))
+    assert later == [tasks.SLA_SCHEDULE, tasks.SHIFT_SCHEDULE]
+    assert tasks.PURGE_SCHEDULE in tasks.schedule(now=now + timedelta(minutes=61))
 
 
 @pytest.mark.django_db

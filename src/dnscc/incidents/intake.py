@@ -3,9 +3,10 @@ alerts) and the triage decisions on them (open as an incident, merge, link, reje
 
 A web report stays `unconfirmed`, invisible to triage, until its reporter follows the
 emailed confirmation link (POST; mail scanners follow GET links); it is dropped from view
-after UNCONFIRMED_HOURS. A confirmed report, an API report, a mail report and a monitoring
-alert's report are `new`: routed to the desk on duty and shown to triage. A decision is
-taken once (compare-and-set on the state) and audited.
+after UNCONFIRMED_HOURS and deleted by the scheduler's purge (purge_unconfirmed). A
+confirmed report, an API report, a mail report and a monitoring alert's report are `new`:
+routed to the desk on duty and shown to triage. A decision is taken once (compare-and-set on
+the state) and audited.
 
 The public form is rate-limited per client (an IPv4 address, an IPv6 /64) by a sliding
 window count over the audit log, so that every web process (several gunicorn workers,
@@ -484,6 +485,28 @@ def confirm_report(token: str) -> Report:
             data={"source": report.source, "desk": desk},
         )
     return report
+
+
+def purge_unconfirmed(*, now: datetime | None = None) -> int:
+    """Delete web reports whose reporter never confirmed them within UNCONFIRMED_HOURS (they
+    are already invisible: to triage, to their status link, to a late confirmation). What a
+    stranger typed into the public form, with an address that never answered, is not kept.
+    The audit log keeps that the submissions happened (the rate limit counts them there),
+    and one entry records the purge. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(hours=UNCONFIRMED_HOURS)
+    with transaction.atomic():
+        stale = Report.objects.filter(state=Report.UNCONFIRMED, created_at__lt=cutoff)
+        ids = list(stale.values_list("pk", flat=True)[:10_000])
+        if not ids:
+            return 0
+        deleted, _ = Report.objects.filter(pk__in=ids, state=Report.UNCONFIRMED).delete()
+        audit.record(
+            audit.Actor("system:intake"),
+            "incident.reports_purged",
+            summary=f"{deleted} unconfirmed web report(s) older than {UNCONFIRMED_HOURS} h deleted",
+            data={"count": deleted, "ids": ids[:100], "cutoff": cutoff.isoformat()},
+        )
+    return deleted
 
 
 def report_by_status_token(token: str) -> Report:

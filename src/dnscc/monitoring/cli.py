@@ -95,11 +95,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         else:
             if interval and claim_due("sweep", interval):
                 sweep_task.enqueue(trigger="schedule")
-        # Incident SLAs and the duty desks' shift changes.
-        if claim_due("incidents.sla_check", incident_tasks.SLA_CHECK_SECONDS):
-            incident_tasks.sla_check_task.enqueue()
-        if claim_due("incidents.shift_change", incident_tasks.SHIFT_CHECK_SECONDS):
-            incident_tasks.shift_change_task.enqueue()
+        # Incident SLAs, the duty desks' shift changes, the purge of unconfirmed reports.
+        incident_tasks.schedule()
         # Campaigns: DNS verification of outcomes, escalation of late slices.
         campaign_tasks.schedule()
         if args.once:
