@@ -62,6 +62,8 @@ def test_a_silent_party_is_reminded_then_escalated_to_the_desk_then_the_lead_the
     desks.ensure_desks()
     # AF around the clock: the duty desk escalation stays with it whatever the time of day.
     desks.set_desk(ACTOR, "AF", start_hour=0, hours=24, lead="coord1")
+    world.users["coordinator"].email = "lead@center.example"
+    world.users["coordinator"].save()
     party = _notified(world, _incident())
     assert party.notified_at is not None
     due = party.notified_at + timedelta(hours=4)  # critical: acknowledge within 4 h
@@ -98,6 +100,12 @@ def test_a_silent_party_is_reminded_then_escalated_to_the_desk_then_the_lead_the
         incident=party.incident, kind="escalation", summary__contains="coord1"
     ).exists()
     assert AuditEvent.objects.filter(action="incident.sla_escalated").count() == 1
+    [to_lead] = Message.objects.filter(kind="sla_escalation")
+    assert to_lead.address == "lead@center.example"
+    assert "DNSCC-2026-0101" in to_lead.subject
+    assert "Alpha" in to_lead.subject
+    assert "/incidents/DNSCC-2026-0101/" in to_lead.body
+    assert "Alpha lame delegation" not in to_lead.body  # details stay behind the link
     party.refresh_from_db()
     assert party.escalation_level == 3
     assert party.status == Party.NOTIFIED
@@ -107,6 +115,62 @@ def test_a_silent_party_is_reminded_then_escalated_to_the_desk_then_the_lead_the
     party.refresh_from_db()
     assert party.status == Party.UNRESPONSIVE
     assert len(_reminders(world)) == 1  # one reminder in all
+    # One lead mail per breach: this party's acknowledgement, and by now the incident's
+    # mitigation (critical: 24 h).
+    subjects = sorted(
+        Message.objects.filter(kind="sla_escalation").values_list("subject", flat=True)
+    )
+    assert [s.rpartition("0101 ")[2] for s in subjects] == [
+        "Time to acknowledgement for Alpha Registry",
+        "Time to mitigation",
+    ]
+
+
+def _climb_to_lead(world: World, incident: Incident) -> Party:
+    """A party notified 5 h before the check (critical: 4 h to acknowledge), checked until
+    its breach reaches the lead (level 3)."""
+    notified = timezone.now() - timedelta(hours=5)
+    party = Party.objects.create(
+        incident=incident,
+        organization=world.org_a,
+        source=Party.MANUAL,
+        status=Party.NOTIFIED,
+        notified_at=notified,
+    )
+    due = notified + timedelta(hours=4)
+    for later in (1, 61, 4 * 60 + 1):
+        sla.check(due + timedelta(minutes=later))
+    assert _ack_breach(party).level == 3
+    return party
+
+
+def test_the_lead_mail_of_a_red_incident_names_neither_party_nor_title(world: World) -> None:
+    desks.ensure_desks()
+    desks.set_desk(ACTOR, "AF", start_hour=0, hours=24, lead="coord1")
+    world.users["coordinator"].email = "lead@center.example"
+    world.users["coordinator"].save()
+    party = _climb_to_lead(world, _incident(tlp="RED"))
+    [to_lead] = Message.objects.filter(kind="sla_escalation")
+    text = to_lead.subject + to_lead.body
+    assert "DNSCC-2026-0101" in text
+    assert "acknowledge" in text.lower()
+    assert str(world.org_a) not in text
+    assert "Alpha lame delegation" not in text
+    assert TimelineEntry.objects.filter(
+        incident=party.incident, kind="escalation", summary__endswith="(mailed)"
+    ).exists()
+
+
+def test_a_lead_without_an_address_is_escalated_to_on_the_timeline_only(world: World) -> None:
+    desks.ensure_desks()
+    desks.set_desk(ACTOR, "AF", start_hour=0, hours=24, lead="coord1")
+    assert not world.users["coordinator"].email
+    party = _climb_to_lead(world, _incident())
+    assert not Message.objects.filter(kind="sla_escalation").exists()
+    entry = TimelineEntry.objects.get(incident=party.incident, summary__contains="coordinator lead")
+    assert "coord1" in entry.summary
+    assert "(mailed)" not in entry.summary
+    assert entry.data["mailed"] is False
 
 
 def test_running_the_check_again_never_duplicates_breaches_or_reminders(world: World) -> None:

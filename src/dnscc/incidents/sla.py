@@ -481,6 +481,34 @@ def _remind(breach: SlaBreach, now: datetime, actor: audit.Actor) -> int:
     return queued.messages
 
 
+def _mail_lead(breach: SlaBreach, desk: Desk, what: str) -> bool:
+    """Mail the coordinator lead that a breach reached them (when they have an address).
+    The lead is center staff, but mail travels in clear beyond the center: the message names
+    the incident's reference and the kind of breach, and the party only below TLP:RED; the
+    rest is behind the portal link."""
+    from dnscc.outreach import services as outreach
+
+    lead = desk.lead
+    if lead is None or not lead.email:
+        return False
+    incident = breach.incident
+    if incident.tlp == TLP.RED.value:
+        what = breach.get_kind_display()
+    outreach.queue_mail_to_address(
+        "sla_escalation",
+        lead.email,
+        {
+            "ref": incident.ref,
+            "what": what,
+            "lead": lead.get_full_name() or lead.get_username(),
+            "desk": desk.name,
+            "due": breach.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            "link": f"{settings.BASE_URL}/incidents/{incident.ref}/",
+        },
+    )
+    return True
+
+
 def _step(breach: SlaBreach, level: int, now: datetime, actor: audit.Actor) -> None:
     """The action of one level (called inside the transaction of its compare-and-set)."""
     incident, party = breach.incident, breach.party
@@ -508,13 +536,16 @@ def _step(breach: SlaBreach, level: int, now: datetime, actor: audit.Actor) -> N
             at=now,
         )
     elif level == 3:
-        lead = Desk.objects.filter(region=desk).select_related("lead").first() if desk else None
-        lead_name = lead.lead.get_username() if lead and lead.lead else ""
+        owner = Desk.objects.filter(region=desk).select_related("lead").first() if desk else None
+        lead = owner.lead if owner and owner.lead and owner.lead.is_active else None
+        lead_name = lead.get_username() if lead else ""
         data["lead"] = lead_name
+        data["mailed"] = _mail_lead(breach, owner, what) if owner and lead else False
+        mailed = " (mailed)" if data["mailed"] else ""
         timeline.add(
             incident,
             "escalation",
-            f"{what}: escalated to the coordinator lead {lead_name or '(none configured)'}",
+            f"{what}: escalated to the coordinator lead {lead_name or '(none configured)'}{mailed}",
             actor=actor.name,
             party=party,
             data=data,
