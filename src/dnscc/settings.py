@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from dnscc.core.paths import data_dir
 from dnscc.envsettings import (
     database_from_url,
@@ -187,6 +189,19 @@ OUTREACH_SMTP_USER = env_str("DNSCC_SMTP_USER")
 OUTREACH_SMTP_PASSWORD = env_secret("DNSCC_SMTP_PASSWORD")
 OUTREACH_SMTP_CONNECTIONS = env_int("DNSCC_SMTP_CONNECTIONS", 4, minimum=1, maximum=64)
 OUTREACH_SMTP_TIMEOUT = env_int("DNSCC_SMTP_TIMEOUT_SECONDS", 30, minimum=1)
+# TLS to the relay: "starttls" upgrades whenever the relay offers it (and fails rather than
+# fall back to clear text when the upgrade fails), "required" refuses a relay that does not
+# offer it, "implicit" speaks TLS from the first byte (SMTPS, port 465), "off" never (a
+# relay on loopback). Certificates are verified against the system store, or DNSCC_SMTP_CA_FILE.
+OUTREACH_SMTP_TLS = env_choice(
+    "DNSCC_SMTP_TLS", "starttls", ("starttls", "required", "implicit", "off")
+)
+OUTREACH_SMTP_CA_FILE = env_str("DNSCC_SMTP_CA_FILE")
+if OUTREACH_SMTP_CA_FILE and not Path(OUTREACH_SMTP_CA_FILE).is_file():
+    raise ImproperlyConfigured(
+        f"DNSCC_SMTP_CA_FILE={OUTREACH_SMTP_CA_FILE!r} is not a file (PEM certificates of the "
+        "authorities that sign the relay's certificate)"
+    )
 OUTREACH_BOUNCE_DOMAIN = env_str("DNSCC_BOUNCE_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2])
 OUTREACH_MAX_ATTEMPTS = env_int("DNSCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTREACH_BACKOFF_SECONDS = env_int("DNSCC_OUTBOX_BACKOFF_SECONDS", 30, minimum=0)

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,23 +55,62 @@ class Stats:
 
 
 class SmtpPool:
-    """A few long-lived SMTP connections to the relay; STARTTLS whenever it is offered."""
+    """A few long-lived SMTP connections to the relay, with TLS as `tls` says:
+
+    - "starttls" (the default): upgrade whenever the relay offers STARTTLS. An upgrade that
+      fails (a certificate that does not verify) fails the attempt: never a silent fall
+      back to clear text once TLS was offered.
+    - "required": a relay that does not offer STARTTLS is refused (a temporary failure that
+      says so; the message waits in the outbox).
+    - "implicit": TLS from the first byte (SMTPS, usually port 465).
+    - "off": never (a relay on loopback).
+
+    Certificates are verified against the system's authorities, or `ca_file`."""
+
+    TLS_MODES = ("starttls", "required", "implicit", "off")
 
     def __init__(
-        self, *, host: str, port: int, size: int, timeout: float, user: str = "", password: str = ""
+        self,
+        *,
+        host: str,
+        port: int,
+        size: int,
+        timeout: float,
+        user: str = "",
+        password: str = "",
+        tls: str = "starttls",
+        ca_file: str = "",
     ) -> None:
+        if tls not in self.TLS_MODES:
+            raise ValueError(f"tls={tls!r}: one of {', '.join(self.TLS_MODES)}")
         self.host, self.port, self.timeout = host, port, timeout
         self.user, self.password = user, password
+        self.tls = tls
+        self.tls_context = ssl.create_default_context(cafile=ca_file or None)
         self.slots: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
         for _ in range(size):
             self.slots.put_nowait(None)
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        # start_tls=None: upgrade with STARTTLS when the server offers it (aiosmtplib 2+).
+        # start_tls None: upgrade when offered; True: insist; False: never (aiosmtplib 2+).
+        start_tls = {"starttls": None, "required": True}.get(self.tls, False)
         client = aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, timeout=self.timeout, start_tls=None
+            hostname=self.host,
+            port=self.port,
+            timeout=self.timeout,
+            use_tls=self.tls == "implicit",
+            start_tls=start_tls,
+            tls_context=self.tls_context,
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPException as exc:
+            await _close(client)
+            if self.tls == "required" and "STARTTLS" in str(exc):
+                raise aiosmtplib.SMTPException(
+                    "the relay does not offer STARTTLS and DNSCC_SMTP_TLS=required"
+                ) from exc
+            raise
         if self.user:
             await client.login(self.user, self.password)
         return client
@@ -220,6 +260,8 @@ class Sender:
             timeout=settings.OUTREACH_SMTP_TIMEOUT,
             user=settings.OUTREACH_SMTP_USER,
             password=settings.OUTREACH_SMTP_PASSWORD,
+            tls=settings.OUTREACH_SMTP_TLS,
+            ca_file=settings.OUTREACH_SMTP_CA_FILE,
         )
         self.web = WebhookClient(
             timeout=settings.OUTREACH_WEBHOOK_TIMEOUT,

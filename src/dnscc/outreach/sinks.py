@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,12 +17,6 @@ from typing import Any
 KEY_HEADER = re.compile(
     rb"^X-Dnscc-Idempotency-Key: ([0-9a-f]{32})\r?$", re.MULTILINE | re.IGNORECASE
 )
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -74,14 +67,28 @@ class _Loop:
 
 
 class SmtpSink:
-    """aiosmtpd on loopback. `replies` maps a recipient to an SMTP reply ('550 no such user')."""
+    """aiosmtpd on loopback. `replies` maps a recipient to an SMTP reply ('550 no such user').
+    With `tls_context` it offers STARTTLS (and with `require_starttls` refuses mail without
+    it); with `implicit_tls` it speaks TLS from the first byte. Each received message records
+    whether its session was encrypted (`tls`)."""
 
-    def __init__(self, *, host: str = "127.0.0.1", keep: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        keep: bool = True,
+        tls_context: Any = None,
+        require_starttls: bool = False,
+        implicit_tls: bool = False,
+    ) -> None:
         self.host = host
-        self.port = free_port(host)
+        self.port = 0  # the kernel picks a free one when the server binds (start)
         self.received = Received(keep=keep)
         self.replies: dict[str, str] = {}
         self.sessions = 0
+        self.tls_context = tls_context
+        self.require_starttls = require_starttls
+        self.implicit_tls = implicit_tls
         self._loop: _Loop | None = None
         self._server: Any = None
 
@@ -98,9 +105,15 @@ class SmtpSink:
         content = envelope.original_content or envelope.content
         match = KEY_HEADER.search(content)
         key = match.group(1).decode() if match else ""
+        tls = bool(self.implicit_tls or getattr(session, "ssl", None))
         self.received.add(
             key,
-            {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos), "data": content},
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "data": content,
+                "tls": tls,
+            },
         )
         return "250 Message accepted for delivery"
 
@@ -115,15 +128,28 @@ class SmtpSink:
                 sink.sessions += 1
                 await super()._handle_client()
 
+        starttls = self.tls_context if not self.implicit_tls else None
+
+        def protocol() -> SMTP:
+            return _Counting(
+                sink,
+                hostname="sink.test",
+                data_size_limit=10_000_000,
+                tls_context=starttls,
+                require_starttls=self.require_starttls,
+            )
+
         async def serve() -> Any:
             loop = asyncio.get_running_loop()
             return await loop.create_server(
-                lambda: _Counting(sink, hostname="sink.test", data_size_limit=10_000_000),
+                protocol,
                 self.host,
-                self.port,
+                0,
+                ssl=self.tls_context if self.implicit_tls else None,
             )
 
         self._server = self._loop.call(serve())
+        self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 
     def stop(self) -> None:
@@ -145,7 +171,7 @@ class HttpSink:
 
     def __init__(self, *, host: str = "127.0.0.1", keep: bool = True) -> None:
         self.host = host
-        self.port = free_port(host)
+        self.port = 0  # the kernel picks a free one when the server binds (start)
         self.received = Received(keep=keep)
         self.hits: Counter[str] = Counter()
         self._loop: _Loop | None = None
@@ -194,9 +220,10 @@ class HttpSink:
         self._loop = _Loop()
 
         async def serve() -> Any:
-            return await asyncio.start_server(self._client, self.host, self.port)
+            return await asyncio.start_server(self._client, self.host, 0)
 
         self._server = self._loop.call(serve())
+        self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 
     def stop(self) -> None:
