@@ -5,13 +5,21 @@ of its time there. Webhooks need one thing: POST a body, read the status, never 
 redirect. This does that over pooled asyncio connections (TLS through the standard
 library, certificates verified), reading and discarding the response body (Content-Length
 or chunked; without either, until the server closes).
+
+With a `guard`, every new connection resolves the host once, refuses it when any of its
+addresses is forbidden (`Refused`), and connects to the address it checked: a name that
+answers a public address to the check and a private one to the connection (DNS
+rebinding) cannot slip between the two, because there is no second lookup. TLS still
+verifies the certificate against the host name.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,13 +36,34 @@ class HttpError(Exception):
     """Connection, protocol or timeout failure (never an HTTP status)."""
 
 
+class Refused(HttpError):
+    """The host resolves to an address the guard forbids: no connection was attempted."""
+
+
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+Guard = Callable[[str], str | None]  # an IP address -> why it is forbidden, or None
+Resolve = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolve(host: str, port: int) -> list[str]:
+    """The host's addresses, from the system's resolver (the one seam tests replace)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
 
 
 class Client:
-    def __init__(self, *, timeout: float, per_host: int = 32) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        per_host: int = 32,
+        guard: Guard | None = None,
+        resolve: Resolve = system_resolve,
+    ) -> None:
         self.timeout = timeout
         self.per_host = per_host
+        self.guard = guard
+        self.resolve = resolve
         self.idle: dict[tuple[str, str, int], list[Conn]] = {}
         self.limits: dict[tuple[str, str, int], asyncio.Semaphore] = {}
         self._ssl: ssl.SSLContext | None = None
@@ -44,12 +73,29 @@ class Client:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
+    async def _address(self, host: str, port: int) -> str:
+        """The one address a new connection goes to: resolved once, checked by the guard."""
+        if self.guard is None:
+            return host  # open_connection resolves it
+        try:
+            addresses = await self.resolve(host, port)
+        except OSError as exc:
+            raise HttpError(f"cannot resolve {host}: {exc}") from None
+        if not addresses:
+            raise HttpError(f"cannot resolve {host}: no address")
+        for address in addresses:
+            why = self.guard(address)
+            if why:
+                raise Refused(f"{host} resolves to a {why} address ({address})")
+        return addresses[0]
+
     async def _connect(self, scheme: str, host: str, port: int) -> Conn:
+        address = await self._address(host, port)
         if scheme == "https":
             return await asyncio.open_connection(
-                host, port, ssl=self._context(), server_hostname=host
+                address, port, ssl=self._context(), server_hostname=host
             )
-        return await asyncio.open_connection(host, port)
+        return await asyncio.open_connection(address, port)
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
         parts = urlsplit(url)
