@@ -7,7 +7,8 @@ names over every TLD of the real root zone (operators from the directory, import
 root zone as `dnscc import` does) in <= 60 s and <= 1 GiB peak RSS, on SQLite and, with
 --pg (or DNSCC_BENCH_PG_URL), on PostgreSQL too: each database in its own child process, so
 each peak RSS is that run's own. `bench_verify` and `bench_rpz` (verification and export)
-live in this file too, as separate functions.
+live in this file too, as separate functions, and so does `bench_manifest` (downloads of a
+large slice's manifest, from the bytes kept at delivery against a rebuild, side by side).
 
 Prints a table, then `RESULT {json}` as the last line.
 """
@@ -270,6 +271,88 @@ def bench_rpz(*, names: int = 1_000_000, database_url: str | None = None) -> dic
     }
 
 
+def bench_manifest(*, names: int = 300_000, database_url: str | None = None) -> dict[str, Any]:
+    """One registry's slice of `names` (an Avalanche-sized share: the largest registry's),
+    delivered; then downloads of its CSV manifest served two ways side by side in this one
+    process: from the bytes kept at delivery (what the center does) and rebuilt from the
+    slice's targets (what it did before; still the path for a slice delivered before bytes
+    were kept). Memory: the peak Python allocation of one download of each (tracemalloc, in
+    an untimed run). Own process."""
+    tmp = Path(tempfile.mkdtemp(prefix="dnscc-bench-manifest-"))
+    (tmp / "data").mkdir()
+    campaign = _bench_campaign(tmp, database_url)
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dnscc.accounts import audit
+    from dnscc.campaigns import services
+    from dnscc.campaigns.models import Slice, SliceManifest, Target
+    from dnscc.core.tlp import Role, Viewer
+    from dnscc.directory.models import Organization
+
+    org = Organization.objects.create(
+        name="Bench Registry", slug="bench-registry", kind=Organization.TLD_REGISTRY
+    )
+    _bulk_targets(campaign, {"com": [f"n{i:07d}-dga.com" for i in range(names)]}, "block")
+    slice_ = Slice.objects.create(
+        campaign=campaign,
+        organization=org,
+        tlds=["com"],
+        names=names,
+        deadline=timezone.now() + dt.timedelta(days=2),
+    )
+    Target.objects.filter(campaign=campaign).update(slice=slice_)
+    staff = Viewer(user_id=0, role=Role.COORDINATOR)
+    actor = audit.Actor("bench")
+    t0 = time.perf_counter()
+    result = services.deliver(staff, actor, campaign)
+    deliver_s = time.perf_counter() - t0
+    slice_.refresh_from_db()
+    stored = SliceManifest.objects.get(slice=slice_)
+    compressed = len(stored.csv_gz) + len(stored.json_gz)
+    expected = slice_.manifest_sha256["csv"]
+
+    def timed(repeat: int) -> tuple[float, bool]:
+        import hashlib
+
+        best, same = float("inf"), True
+        for _ in range(repeat):
+            t = time.perf_counter()
+            content, _ = services.manifest(staff, actor, Slice.objects.get(pk=slice_.pk), "csv")
+            best = min(best, time.perf_counter() - t)
+            same &= hashlib.sha256(content).hexdigest() == expected
+        return best, same
+
+    def allocated_mib() -> float:
+        """Peak Python allocation of one download (tracemalloc; untimed)."""
+        import tracemalloc
+
+        tracemalloc.start()
+        services.manifest(staff, actor, Slice.objects.get(pk=slice_.pk), "csv")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / 2**20
+
+    kept_s, kept_same = timed(3)
+    kept_mib = allocated_mib()
+    SliceManifest.objects.filter(slice=slice_).delete()  # the rebuild path, as before
+    rebuilt_s, rebuilt_same = timed(3)
+    rebuilt_mib = allocated_mib()
+    return {
+        "names": names,
+        "deliver_seconds": round(deliver_s, 2),
+        "messages": result["messages"],
+        "kept_bytes_gzip": compressed,
+        "download_kept_seconds": round(kept_s, 3),
+        "download_rebuilt_seconds": round(rebuilt_s, 3),
+        "speedup": round(rebuilt_s / kept_s, 1),
+        "download_kept_alloc_mib": round(kept_mib, 1),
+        "download_rebuilt_alloc_mib": round(rebuilt_mib, 1),
+        "ok": kept_same and rebuilt_same and kept_s < rebuilt_s,
+    }
+
+
 def bench_verify(
     *, names: int = 100_000, tlds: int = 20, rate: float = 5000.0, lab_dir: str | None = None
 ) -> dict[str, Any]:
@@ -371,13 +454,14 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("ingest", "verify", "rpz"),
+        choices=("ingest", "verify", "rpz", "manifest"),
         action="append",
-        help="run only these parts (default: all three)",
+        help="run only these parts (default: all four)",
     )
     parser.add_argument("--verify-names", type=int, default=100_000)
+    parser.add_argument("--manifest-names", type=int, default=300_000)
     args = parser.parse_args()
-    parts = set(args.only or ("ingest", "verify", "rpz"))
+    parts = set(args.only or ("ingest", "verify", "rpz", "manifest"))
 
     runs = []
     if "ingest" in parts:
@@ -392,6 +476,11 @@ def main() -> int:
         _run_isolated({"names": args.verify_names}, "bench_verify") if "verify" in parts else None
     )
     rpz = _run_isolated({"names": args.names}, "bench_rpz") if "rpz" in parts else None
+    manifest = (
+        _run_isolated({"names": args.manifest_names}, "bench_manifest")
+        if "manifest" in parts
+        else None
+    )
 
     ok = True
     rows = []
@@ -463,6 +552,30 @@ def main() -> int:
                     f"<= {RPZ_SECONDS:.0f} s; {rpz['records']:,} records",
                 )
             )
+    if manifest is not None:
+        if "error" in manifest:
+            print(manifest["error"], file=sys.stderr)
+            ok = False
+        else:
+            ok &= bool(manifest["ok"])
+            rows += [
+                (
+                    f"deliver a slice of {manifest['names']:,} names (kept gzip)",
+                    f"{manifest['deliver_seconds']:.1f} s",
+                    f"{manifest['kept_bytes_gzip'] / 2**20:.1f} MiB kept",
+                ),
+                (
+                    "  CSV download from the kept bytes",
+                    f"{manifest['download_kept_seconds']:.2f} s",
+                    f"{manifest['download_kept_alloc_mib']:.0f} MiB allocated at peak",
+                ),
+                (
+                    "  CSV download rebuilt from targets (before)",
+                    f"{manifest['download_rebuilt_seconds']:.2f} s",
+                    f"{manifest['download_rebuilt_alloc_mib']:.0f} MiB allocated at peak;"
+                    f" kept is {manifest['speedup']}x faster",
+                ),
+            ]
     width = max((len(r[0]) for r in rows), default=10)
     for label, value, note in rows:
         print(f"{label:<{width}}  {value:>22}  {note}")
@@ -470,6 +583,7 @@ def main() -> int:
         "ingest": runs,
         "verify": verify,
         "rpz": rpz,
+        "manifest": manifest,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "ok": ok,
     }

@@ -19,7 +19,7 @@ from django.utils import timezone
 from dnscc.accounts import audit
 from dnscc.accounts.services import viewer_for
 from dnscc.campaigns import services
-from dnscc.campaigns.models import Campaign, NameList, Slice, Target
+from dnscc.campaigns.models import Campaign, NameList, Slice, SliceManifest, Target
 from dnscc.core.errors import (
     ConflictError,
     InputError,
@@ -519,6 +519,57 @@ def test_a_manifest_names_only_its_own_slices_legal_basis_and_stays_as_delivered
         content, _ = services.manifest(viewer, actor, slice_a, fmt)
         assert hashlib.sha256(content).hexdigest() == slice_a.manifest_sha256[fmt]
     assert b"Bravo court secret" not in services.manifest(viewer, actor, slice_a, "json")[0]
+
+
+def test_a_download_serves_the_delivered_bytes_kept_at_delivery(world: World) -> None:
+    campaign, _ = _delivered(world)
+    viewer, actor = staff(world)
+    slice_a = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    kept = SliceManifest.objects.get(slice=slice_a)
+    assert kept.rows == 2
+    assert (kept.csv_sha256, kept.json_sha256) == (
+        slice_a.manifest_sha256["csv"],
+        slice_a.manifest_sha256["json"],
+    )
+    # A target changed behind the services' back: a rebuild would differ, the download not.
+    Target.objects.filter(slice=slice_a, name="a.alpha").update(name="changed.alpha")
+    content, _ = services.manifest(viewer, actor, slice_a, "csv")
+    assert hashlib.sha256(content).hexdigest() == slice_a.manifest_sha256["csv"]
+    assert b"a.alpha" in content
+    assert b"changed.alpha" not in content
+    # The signature is made on the first request and kept: the same text every time.
+    first, _ = services.manifest(viewer, actor, slice_a, "csv.asc")
+    again, _ = services.manifest(viewer, actor, slice_a, "csv.asc")
+    assert first == again
+    assert SliceManifest.objects.get(slice=slice_a).csv_asc == first.decode()
+    cert = pysequoia.Cert.from_bytes(pgp.center_public_key().encode())
+    assert pgp.verify_detached(content, first, cert)
+
+
+def test_a_slice_delivered_before_bytes_were_kept_is_rebuilt_as_delivered(world: World) -> None:
+    campaign, _ = _delivered(world)
+    viewer, actor = staff(world)
+    slice_a = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    SliceManifest.objects.filter(slice=slice_a).delete()
+    for fmt in ("csv", "json"):
+        content, _ = services.manifest(viewer, actor, slice_a, fmt)
+        assert hashlib.sha256(content).hexdigest() == slice_a.manifest_sha256[fmt]
+
+
+def test_a_second_delivery_replaces_the_kept_bytes(world: World) -> None:
+    campaign, _ = _delivered(world)
+    viewer, actor = staff(world)
+    slice_a = Slice.objects.get(campaign=campaign, organization=world.org_a)
+    services.manifest(viewer, actor, slice_a, "json.asc")  # a kept signature, to be dropped
+    load(world, campaign, b"c.alpha\n")
+    services.deliver(viewer, actor, campaign)
+    slice_a.refresh_from_db()
+    kept = SliceManifest.objects.get(slice=slice_a)
+    assert kept.rows == 3
+    assert kept.json_asc == ""
+    assert kept.csv_sha256 == slice_a.manifest_sha256["csv"]
+    content, _ = services.manifest(viewer, actor, slice_a, "csv")
+    assert b"c.alpha" in content
 
 
 def test_a_sinkhole_list_needs_the_campaigns_sinkhole_set(world: World) -> None:

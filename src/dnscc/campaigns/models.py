@@ -165,6 +165,29 @@ class Slice(models.Model):
         return f"{self.organization} in {self.campaign}"
 
 
+class SliceManifest(models.Model):
+    """The manifest as delivered (gzip-compressed CSV and JSON), so that a download is the
+    delivered document byte for byte, served without rebuilding it from the slice's
+    targets (for a slice of a million names that rebuild costs seconds and hundreds of
+    MiB). The detached OpenPGP signatures are made on the first download that asks for one,
+    then kept. Replaced at each delivery of the slice."""
+
+    slice = models.OneToOneField(
+        Slice, on_delete=models.CASCADE, primary_key=True, related_name="delivered_manifest"
+    )
+    rows = models.PositiveIntegerField()
+    csv_sha256 = models.CharField(max_length=64)
+    json_sha256 = models.CharField(max_length=64)
+    csv_gz = models.BinaryField()
+    json_gz = models.BinaryField()
+    csv_asc = models.TextField(blank=True)
+    json_asc = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"manifest of {self.slice_id} ({self.rows} names)"
+
+
 class Target(models.Model):
     """One name of a campaign, its action, what the operator reported, what DNS shows."""
 

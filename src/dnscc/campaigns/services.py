@@ -17,6 +17,7 @@ set of names seen (about 100 bytes a name).
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -44,6 +45,7 @@ from dnscc.campaigns.models import (
     Campaign,
     NameList,
     Slice,
+    SliceManifest,
     Target,
 )
 from dnscc.core import manifest as manifests
@@ -914,6 +916,49 @@ def _center_fingerprint() -> str:
     return pgp.center_fingerprint()
 
 
+def _store_manifest(slice_: Slice, built: manifests.Manifest, now: datetime) -> None:
+    """Keep the delivered bytes (gzip), replacing an earlier delivery's: downloads serve
+    them (see SliceManifest)."""
+    SliceManifest.objects.update_or_create(
+        slice=slice_,
+        defaults={
+            "rows": built.digest.rows,
+            "csv_sha256": built.csv_sha256,
+            "json_sha256": built.json_sha256,
+            "csv_gz": gzip.compress(built.csv, mtime=0),
+            "json_gz": gzip.compress(built.json, mtime=0),
+            "csv_asc": "",
+            "json_asc": "",
+            "created_at": now,
+        },
+    )
+
+
+def _delivered_manifest(slice_: Slice) -> SliceManifest | None:
+    """The stored bytes of the slice's current delivery (None while pending, or for a slice
+    delivered before they were kept: those are rebuilt from the stored header)."""
+    if slice_.state == Slice.PENDING:
+        return None
+    # The compressed documents load on first access, one at a time (a sha256 needs neither).
+    stored = SliceManifest.objects.filter(slice=slice_).defer("csv_gz", "json_gz").first()
+    delivered = (slice_.manifest_sha256 or {}).get("csv")
+    if stored is None or stored.csv_sha256 != delivered:
+        return None
+    return stored
+
+
+def _stored_signature(stored: SliceManifest, fmt: str, data: bytes) -> str:
+    """The detached signature of a stored manifest: made once, on the first request."""
+    from dnscc.outreach import pgp
+
+    field = "csv_asc" if fmt == "csv.asc" else "json_asc"
+    signature = getattr(stored, field)
+    if not signature:
+        signature = pgp.sign_detached(data)[0]
+        SliceManifest.objects.filter(pk=stored.pk, **{field: ""}).update(**{field: signature})
+    return str(signature)
+
+
 def deliver(
     viewer: Viewer, actor: audit.Actor, campaign: Campaign, *, user: Any = None
 ) -> dict[str, Any]:
@@ -964,6 +1009,7 @@ def deliver(
             )
             if claimed != 1:
                 continue
+            _store_manifest(slice_, built, now)
             queued = outreach.notify(
                 viewer,
                 actor,
@@ -1033,32 +1079,44 @@ def manifest(viewer: Viewer, actor: audit.Actor, slice_: Slice, fmt: str) -> tup
             location=Location(field="fmt"),
             hint=f"use one of: {', '.join(MANIFEST_FORMATS)}",
         )
-    built, _meta = _slice_manifest(slice_)
-    delivered = slice_.manifest_sha256 or {}
-    if slice_.state != Slice.PENDING and delivered.get("csv") not in (None, built.csv_sha256):
-        # Should not happen (names added or changed put the slice back to pending): say so
-        # in the log rather than hide it.
-        log.warning(
-            "slice %s: the manifest no longer matches the delivered SHA-256 %s",
-            slice_.pk,
-            delivered.get("csv"),
-        )
-    if fmt == "csv":
-        content = built.csv
-    elif fmt == "json":
-        content = built.json
-    elif fmt == "sha256":
-        stem = f"{slice_.campaign.slug}-{slice_.organization.slug}"
-        content = (f"{built.csv_sha256}  {stem}.csv\n{built.json_sha256}  {stem}.json\n").encode()
+    stem = f"{slice_.campaign.slug}-{slice_.organization.slug}"
+    stored = _delivered_manifest(slice_)
+    if stored is not None:
+        rows = stored.rows
+        if fmt == "sha256":
+            content = (
+                f"{stored.csv_sha256}  {stem}.csv\n{stored.json_sha256}  {stem}.json\n".encode()
+            )
+        else:
+            data = gzip.decompress(stored.csv_gz if fmt.startswith("csv") else stored.json_gz)
+            content = data if "." not in fmt else _stored_signature(stored, fmt, data).encode()
     else:
-        content = pgp.sign_detached(built.csv if fmt == "csv.asc" else built.json)[0].encode()
+        built, _meta = _slice_manifest(slice_)
+        rows = built.digest.rows
+        delivered = slice_.manifest_sha256 or {}
+        if slice_.state != Slice.PENDING and delivered.get("csv") not in (None, built.csv_sha256):
+            # A slice delivered before the bytes were kept, whose rebuild no longer matches
+            # (names added or changed put a slice back to pending): say so in the log.
+            log.warning(
+                "slice %s: the manifest no longer matches the delivered SHA-256 %s",
+                slice_.pk,
+                delivered.get("csv"),
+            )
+        if fmt == "csv":
+            content = built.csv
+        elif fmt == "json":
+            content = built.json
+        elif fmt == "sha256":
+            content = f"{built.csv_sha256}  {stem}.csv\n{built.json_sha256}  {stem}.json\n".encode()
+        else:
+            content = pgp.sign_detached(built.csv if fmt == "csv.asc" else built.json)[0].encode()
     audit.disclosed(
         actor,
         "campaigns.slice",
         ids=[slice_.pk],
         how="export",
         format=fmt,
-        names=built.digest.rows,
+        names=rows,
     )
     return content, MANIFEST_FORMATS[fmt]
 
