@@ -106,6 +106,42 @@ def test_mail_to_a_contact_with_a_valid_key_is_encrypted_and_decrypts(
     )
     assert b"Open resolver abuse" in plain.bytes
     assert plain.valid_sigs, "the encrypted part is also signed by the center"
+    # Header protection (RFC 9788): the Subject travels inside; the outside shows "[...]".
+    assert parsed["Subject"] == "[...]"
+    assert message.subject not in outbox.received.messages[0]["data"].decode()
+    inner = email.message_from_bytes(plain.bytes, policy=email.policy.default)
+    assert inner.get_param("hp") == "cipher"
+    assert inner.get_param("protected-headers") == "v1"
+    assert inner["Subject"] == message.subject
+    assert inner["Message-ID"] == parsed["Message-ID"]
+    assert inner["X-Dnscc-Idempotency-Key"] == message.key
+    assert "Subject: [...]" in inner.get_all("HP-Outer")
+    text = inner.get_content()
+    # The Legacy Display Element (canonical CRLF, as signed).
+    assert text.startswith(f"Subject: {message.subject}\r\n\r\nHello ")
+
+
+@pytest.mark.django_db
+def test_header_protection_can_be_turned_off_for_clients_that_mishandle_it(
+    world: World, outbox: SmtpSink, settings: Any
+) -> None:
+    settings.OUTREACH_PGP_PROTECT_HEADERS = False
+    _tsk, public = recipient_key()
+    Contact.objects.filter(pk=world.contact_a.pk).update(pgp_key=public)
+    _notify(world, [world.org_a])
+    drain()
+    parsed = _parsed(outbox, "security@alpha.example")
+    assert parsed.get_content_type() == "multipart/encrypted"
+    assert parsed["Subject"] == Message.objects.get().subject
+
+
+@pytest.mark.django_db
+def test_a_signed_only_mail_keeps_its_subject_outside(world: World, outbox: SmtpSink) -> None:
+    _notify(world, [world.org_a])
+    drain()
+    parsed = _parsed(outbox, "security@alpha.example")
+    assert parsed.get_content_type() == "multipart/signed"
+    assert parsed["Subject"] == Message.objects.get().subject
 
 
 @pytest.mark.django_db

@@ -220,6 +220,7 @@ def _prepare_email(message: Message) -> bytes:
         domain=settings.OUTREACH_BOUNCE_DOMAIN,
         cert=cert,
         extra_headers={"X-Dnscc-Ack": services.ack_url(message.key)},
+        protect_headers=settings.OUTREACH_PGP_PROTECT_HEADERS,
     )
 
 
