@@ -182,6 +182,40 @@ def test_silence_brings_a_follow_up_in_the_recipients_language_and_acking_it_ack
 
 
 @pytest.mark.django_db
+def test_notices_with_their_own_ladder_get_no_generic_follow_up(
+    world: World, outbox: SmtpSink, settings: Any
+) -> None:
+    """An incident's parties and a campaign's slices are reminded by incidents.sla and
+    campaigns.escalation: the generic follow-up would remind them twice."""
+    coordinator = world.users["coordinator"]
+    for n, source in enumerate(services.OWN_LADDER_SOURCES):
+        services.notify(
+            viewer_for(coordinator),
+            audit.Actor.of(coordinator),
+            kind="notice",
+            context=CONTEXT,
+            organizations=[world.org_a],
+            source=(source, str(n + 1)),
+        )
+    drain()
+    assert Message.objects.filter(state=Message.ACCEPTED).count() == 2
+    later = timezone.now() + timedelta(hours=settings.OUTREACH_FOLLOWUP_HOURS + 1)
+    assert services.schedule_followups(audit.SYSTEM, now=later) == 0
+    _send(world)  # a plain notice is followed up
+    assert services.schedule_followups(audit.SYSTEM, now=later) == 1
+
+
+@pytest.mark.django_db
+def test_the_scheduler_enqueues_follow_ups_hourly(world: World) -> None:
+    from dnscc.outreach import tasks
+
+    now = timezone.now()
+    assert tasks.schedule(now=now) == [tasks.FOLLOWUP_SCHEDULE]
+    assert tasks.schedule(now=now + timedelta(minutes=59)) == []
+    assert tasks.schedule(now=now + timedelta(minutes=61)) == [tasks.FOLLOWUP_SCHEDULE]
+
+
+@pytest.mark.django_db
 def test_contact_verification_mail_goes_through_the_outbox(world: World, outbox: SmtpSink) -> None:
     response = world.api("coordinator").post(
         f"/api/v1/directory/contacts/{world.contact_a.pk}/verify"

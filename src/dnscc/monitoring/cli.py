@@ -72,6 +72,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from dnscc.monitoring.runner import hints_and_anchor
     from dnscc.monitoring.services import claim_due
     from dnscc.monitoring.tasks import sweep_task
+    from dnscc.outreach import tasks as outreach_tasks
 
     running = True
 
@@ -97,6 +98,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
                 sweep_task.enqueue(trigger="schedule")
         # Incident SLAs, the duty desks' shift changes, the purge of unconfirmed reports.
         incident_tasks.schedule()
+        # Follow-ups of silent recipients of other notices (advisories, plain notices).
+        outreach_tasks.schedule()
         # Campaigns: DNS verification of outcomes, escalation of late slices.
         campaign_tasks.schedule()
         if args.once:

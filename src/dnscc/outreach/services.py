@@ -688,22 +688,35 @@ def notice_status(notice: Notice) -> dict[str, Any]:
 # -- follow-ups for silence -------------------------------------------------------------
 
 
+# Notices whose silence their source follows up itself, with deadlines and a ladder: an
+# incident's parties (incidents.sla) and a campaign's slices (campaigns.escalation). The
+# generic follow-up leaves them alone, or a silent registry would be reminded twice.
+OWN_LADDER_SOURCES = ("incident", "campaign_slice")
+
+
 def silent_messages(*, now: datetime | None = None, hours: int | None = None) -> Any:
-    """Accepted mail of notices that need an acknowledgement, unanswered for `hours`."""
+    """Accepted mail of notices that need an acknowledgement, unanswered for `hours`
+    (except those of OWN_LADDER_SOURCES)."""
     cutoff = (now or timezone.now()) - timedelta(hours=hours or settings.OUTREACH_FOLLOWUP_HOURS)
-    return Message.objects.filter(
-        channel=Message.EMAIL,
-        parent__isnull=True,
-        notice__requires_ack=True,
-        state=Message.ACCEPTED,
-        acknowledged_at__isnull=True,
-        accepted_at__lt=cutoff,
-    ).select_related("organization", "contact", "notice")
+    return (
+        Message.objects.filter(
+            channel=Message.EMAIL,
+            parent__isnull=True,
+            notice__requires_ack=True,
+            state=Message.ACCEPTED,
+            acknowledged_at__isnull=True,
+            accepted_at__lt=cutoff,
+        )
+        .exclude(notice__source_type__in=OWN_LADDER_SOURCES)
+        .select_related("organization", "contact", "notice")
+    )
 
 
 def schedule_followups(actor: audit.Actor, *, now: datetime | None = None) -> int:
     """Queue a follow-up for each silent recipient (at most OUTREACH_FOLLOWUP_MAX each,
-    one per period). Incidents and campaigns call this, as does `dnscc outreach followups`."""
+    one per period). `dnscc scheduler` enqueues it hourly (outreach.tasks.schedule), and
+    `dnscc outreach followups` runs it by hand; incidents and campaigns remind through
+    their own ladders (OWN_LADDER_SOURCES)."""
     now = now or timezone.now()
     period = timedelta(hours=settings.OUTREACH_FOLLOWUP_HOURS)
     queued = 0

@@ -21,3 +21,17 @@ def schedule_followups() -> int:
     from dnscc.outreach import services
 
     return services.schedule_followups(audit.SYSTEM)
+
+
+FOLLOWUP_SCHEDULE = "outreach.followups"
+FOLLOWUP_CHECK_SECONDS = 3600  # the period between follow-ups is OUTREACH_FOLLOWUP_HOURS
+
+
+def schedule(*, now: Any = None) -> list[str]:
+    """Enqueue what is due (called by `dnscc scheduler` on every tick); the names enqueued."""
+    from dnscc.monitoring.services import claim_due
+
+    if claim_due(FOLLOWUP_SCHEDULE, FOLLOWUP_CHECK_SECONDS, now=now):
+        schedule_followups.enqueue()
+        return [FOLLOWUP_SCHEDULE]
+    return []
