@@ -129,7 +129,13 @@ class SmtpPool:
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await _close(client)
             client = None
-            return Outcome.temporary(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}")
+            why = f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+            if "CERTIFICATE_VERIFY_FAILED" in why:
+                why += (
+                    " (the relay's certificate: set DNSCC_SMTP_CA_FILE to its authority,"
+                    " or DNSCC_SMTP_TLS=off for a relay on loopback)"
+                )
+            return Outcome.temporary(why)
         finally:
             self.slots.put_nowait(client)
 
