@@ -340,6 +340,13 @@ API_ROWS += [
         setup=_no_objects,
         mutates=True,
     ),
+    Row(
+        "POST",
+        "/api/v1/outreach/advisories/{tracking_id}/revise",
+        api_statuses(404),
+        setup=_no_objects,
+        mutates=True,
+    ),
 ]
 
 
@@ -448,6 +455,12 @@ PAGE_ROWS = [
         page_statuses(404),
         setup=_no_objects,
         mutates=True,
+    ),
+    Row(
+        "GET",
+        "/outreach/advisories/{tracking_id}/edit/",
+        page_statuses(404),
+        setup=_no_objects,
     ),
     # The CSAF provider is public (CSAF 2.0 §7.1); TLP decides what each listing holds.
     Row("GET", "/.well-known/csaf/provider-metadata.json", statuses(200)),

@@ -1,5 +1,13 @@
 """Advisory services: draft, review, publish (validated CSAF 2.0, hashed and signed), serve
-as a CSAF provider, and distribute to a target audience through the outbox."""
+as a CSAF provider, and distribute to a target audience through the outbox.
+
+Revisions: a published advisory is revised by starting a revision (back to draft), editing,
+saying what changed (`revision_summary`), review and publication again. The document keeps
+its tracking id, URL and first release date; `tracking.version` counts up and the revision
+history grows by one entry. Until the revision is published the last published version is
+what everyone else sees and what the CSAF provider serves. The TLP does not change in a
+revision (the document's folder is its TLP): a wider or narrower audience is a new advisory.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +46,7 @@ EDITABLE = (
     "vulnerabilities",
     "references",
     "audience",
+    "revision_summary",
 )
 
 
@@ -132,8 +141,19 @@ def update(
 ) -> Advisory:
     _staff(viewer)
     if advisory.status == Advisory.PUBLISHED:
-        raise ConflictError("a published advisory is not edited", hint="publish a new revision")
+        raise ConflictError(
+            f"advisory {advisory.tracking_id} is published: it is not edited in place",
+            hint="start a revision (portal: Start a revision; API: POST .../revise), edit it, "
+            "then submit and publish it",
+        )
     clean = _clean(data)
+    if advisory.is_published and clean.get("tlp", advisory.tlp) != advisory.tlp:
+        raise InputError(
+            f"the TLP of published advisory {advisory.tracking_id} does not change",
+            location=Location(field="tlp"),
+            hint="a revision keeps its TLP (its folder on the CSAF provider); for another "
+            "audience publish a new advisory",
+        )
     with transaction.atomic():
         for name, value in clean.items():
             setattr(advisory, name, value)
@@ -150,8 +170,36 @@ def update(
     return advisory
 
 
+def revise(viewer: Viewer, actor: audit.Actor, advisory: Advisory) -> Advisory:
+    """Start a revision of a published advisory: it is a draft again, while its last
+    published version stays served."""
+    _staff(viewer)
+    with transaction.atomic():
+        if not Advisory.objects.filter(
+            pk=advisory.pk, status=Advisory.PUBLISHED, version=advisory.version
+        ).update(status=Advisory.DRAFT, revision_summary="", submitted_at=None):
+            raise ConflictError(
+                f"advisory {advisory.tracking_id} is {advisory.status}, not published",
+                hint="only a published advisory is revised; a draft is simply edited",
+            )
+        audit.record(
+            actor,
+            "advisory.revision_started",
+            obj=advisory,
+            summary=f"{advisory.tracking_id} revision {advisory.version + 1}",
+        )
+    advisory.refresh_from_db()
+    return advisory
+
+
 def submit(viewer: Viewer, actor: audit.Actor, advisory: Advisory) -> Advisory:
     _staff(viewer)
+    if advisory.is_published and not advisory.revision_summary:
+        raise InputError(
+            f"say what revision {advisory.version + 1} of {advisory.tracking_id} changes",
+            location=Location(field="revision_summary"),
+            hint="it goes into the document's revision history, which readers compare",
+        )
     with transaction.atomic():
         if not Advisory.objects.filter(pk=advisory.pk, status=Advisory.DRAFT).update(
             status=Advisory.REVIEW, submitted_at=timezone.now()
@@ -179,14 +227,21 @@ def advisory_data(advisory: Advisory, released: datetime) -> csaf.AdvisoryData:
         publisher_name=settings.OUTREACH_CSAF_PUBLISHER,
         publisher_namespace=settings.BASE_URL,
         released=released,
+        version=str(advisory.version + 1),
+        initial_released=advisory.published_at if advisory.is_published else None,
+        history=tuple(advisory.revision_history),
+        revision_summary=advisory.revision_summary.strip() or "Initial version."
+        if advisory.is_published
+        else "Initial version.",
     )
 
 
-def document(advisory: Advisory) -> dict[str, Any]:
-    """The published document, or a preview of what publishing would produce now."""
-    if advisory.document:
+def document(advisory: Advisory, *, draft: bool = False) -> dict[str, Any]:
+    """The last published document; with `draft` (staff), while a draft or revision is in
+    progress, a preview of what publishing it would produce now."""
+    if advisory.document and not (draft and advisory.status != Advisory.PUBLISHED):
         return json.loads(advisory.document)
-    return csaf.build(advisory_data(advisory, advisory.published_at or timezone.now()))
+    return csaf.build(advisory_data(advisory, timezone.now()))
 
 
 def validate(doc: dict[str, Any]) -> list[csaf.Problem]:
@@ -226,38 +281,49 @@ def publish(
     text = csaf.serialize(doc)
     sha256, sha512 = csaf.hashes(text)
     signature, _micalg = pgp.sign_detached(text.encode("utf-8"))
+    revision = advisory.is_published
+    tracking = doc["document"]["tracking"]
     queued = None
     with transaction.atomic():
-        if not Advisory.objects.filter(pk=advisory.pk, status=Advisory.REVIEW).update(
+        if not Advisory.objects.filter(
+            pk=advisory.pk, status=Advisory.REVIEW, version=advisory.version
+        ).update(
             status=Advisory.PUBLISHED,
             document=text,
             sha256=sha256,
             sha512=sha512,
             signature=signature,
-            published_at=now,
+            published_at=advisory.published_at if revision else now,
+            current_release_at=now,
+            version=advisory.version + 1,
+            revision_history=tracking["revision_history"],
+            revision_summary="",
             published_by=user if getattr(user, "is_authenticated", False) else None,
         ):
             raise ConflictError(f"advisory {advisory.tracking_id} changed meanwhile; reload")
         advisory.refresh_from_db()
         audit.record(
             actor,
-            "advisory.published",
+            "advisory.revised" if revision else "advisory.published",
             obj=advisory,
-            summary=advisory.tracking_id,
-            data={"sha256": sha256, "tlp": advisory.tlp},
+            summary=f"{advisory.tracking_id} version {advisory.version}",
+            data={"sha256": sha256, "tlp": advisory.tlp, "version": advisory.version},
         )
         orgs = audience_organizations(advisory.audience)
         if orgs:
+            change = tracking["revision_history"][-1]["summary"]
             queued = services.notify(
                 viewer,
                 actor,
-                kind="advisory",
+                kind="advisory_update" if revision else "advisory",
                 context={
                     "tracking_id": advisory.tracking_id,
                     "title": advisory.title,
                     "summary": advisory.summary,
                     "tlp": TLP(advisory.tlp).label,
                     "url": document_url(advisory),
+                    "version": str(advisory.version),
+                    "change": change,
                 },
                 organizations=orgs,
                 tlp=TLP(advisory.tlp),
@@ -322,15 +388,15 @@ def visible_advisories(viewer: Viewer) -> list[Advisory]:
     """Staff see drafts; everyone sees published advisories their TLP allows."""
     qs = Advisory.objects.order_by("-published_at", "-created_at")
     if not viewer.is_staff:
-        qs = qs.filter(status=Advisory.PUBLISHED)
-    return [a for a in qs if a.status != Advisory.PUBLISHED or can_see(viewer, a.labelled())]
+        qs = qs.filter(version__gt=0)
+    return [a for a in qs if not a.is_published or can_see(viewer, a.labelled())]
 
 
 def get_advisory(viewer: Viewer, tracking_id: str) -> Advisory:
     advisory = Advisory.objects.filter(tracking_id=tracking_id).first()
     if advisory is None:
         raise NotFoundError("no such advisory")
-    if advisory.status != Advisory.PUBLISHED:
+    if not advisory.is_published:
         if not viewer.is_staff:
             raise NotFoundError("no such advisory")
         return advisory
@@ -342,15 +408,15 @@ def get_advisory(viewer: Viewer, tracking_id: str) -> Advisory:
 def published_in(viewer: Viewer, folder_name: str) -> list[Advisory]:
     return [
         a
-        for a in Advisory.objects.filter(status=Advisory.PUBLISHED).order_by("-published_at")
+        for a in Advisory.objects.filter(version__gt=0).order_by("-current_release_at")
         if folder(a) == folder_name and can_see(viewer, a.labelled())
     ]
 
 
 def provider_metadata() -> dict[str, Any]:
     base = f"{settings.BASE_URL}/.well-known/csaf"
-    latest = Advisory.objects.filter(status=Advisory.PUBLISHED).order_by("-published_at").first()
-    updated = latest.published_at if latest and latest.published_at else timezone.now()
+    latest = Advisory.objects.filter(version__gt=0).order_by("-current_release_at").first()
+    updated = latest.current_release_at if latest and latest.current_release_at else timezone.now()
     fingerprint = pgp.center_fingerprint()
     return {
         "canonical_url": f"{base}/provider-metadata.json",
@@ -374,7 +440,7 @@ def provider_metadata() -> dict[str, Any]:
 
 
 def find_published(year: int, name: str, folder_name: str) -> Advisory | None:
-    for advisory in Advisory.objects.filter(status=Advisory.PUBLISHED, published_at__year=year):
+    for advisory in Advisory.objects.filter(version__gt=0, published_at__year=year):
         if csaf.file_name(advisory.tracking_id) == name and folder(advisory) == folder_name:
             return advisory
     return None
@@ -386,7 +452,7 @@ def index_txt(advisories: list[Advisory]) -> str:
 
 def changes_csv(advisories: list[Advisory]) -> str:
     return "".join(
-        f'"{document_path(a).split("/", 1)[1]}","{a.published_at:%Y-%m-%dT%H:%M:%SZ}"\n'
+        f'"{document_path(a).split("/", 1)[1]}","{a.current_release_at:%Y-%m-%dT%H:%M:%SZ}"\n'
         for a in advisories
-        if a.published_at
+        if a.current_release_at
     )

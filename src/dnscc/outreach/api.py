@@ -208,6 +208,7 @@ class AdvisoryIn(Schema):
     vulnerabilities: list[dict[str, Any]] | None = None
     references: list[dict[str, Any]] | None = None
     audience: dict[str, Any] | None = None
+    revision_summary: str | None = None
 
 
 class AdvisoryOut(Schema):
@@ -221,6 +222,9 @@ class AdvisoryOut(Schema):
     url: str | None
     sha256: str
     notice: int | None
+    version: int
+    current_release_at: datetime | None
+    revision_summary: str
 
 
 def _advisory_out(a: Advisory) -> dict[str, Any]:
@@ -232,9 +236,12 @@ def _advisory_out(a: Advisory) -> dict[str, Any]:
         "status": a.status,
         "summary": a.summary,
         "published_at": a.published_at,
-        "url": advisories.document_url(a) if a.status == Advisory.PUBLISHED else None,
+        "url": advisories.document_url(a) if a.is_published else None,
         "sha256": a.sha256,
         "notice": a.notice_id,
+        "version": a.version,
+        "current_release_at": a.current_release_at,
+        "revision_summary": a.revision_summary,
     }
 
 
@@ -265,7 +272,10 @@ def get_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
     viewer = require_role(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     audit.disclosed(audit.Actor.of(request.user), "outreach.advisory", ids=[tracking_id], how="api")
-    return {**_advisory_out(advisory), "csaf": advisories.document(advisory)}
+    out = {**_advisory_out(advisory), "csaf": advisories.document(advisory)}
+    if viewer.is_staff and advisory.is_published and advisory.status != Advisory.PUBLISHED:
+        out["draft_csaf"] = advisories.document(advisory, draft=True)  # the next revision
+    return out
 
 
 @router.patch("/advisories/{tracking_id}", response=AdvisoryOut)
@@ -285,11 +295,20 @@ def submit_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
     return _advisory_out(advisories.submit(viewer, audit.Actor.of(request.user), advisory))
 
 
+@router.post("/advisories/{tracking_id}/revise", response=AdvisoryOut)
+def revise_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
+    """Start a revision of a published advisory (a draft again; the published version stays
+    served until the revision is published)."""
+    viewer = require_staff(request.user)
+    advisory = advisories.get_advisory(viewer, tracking_id)
+    return _advisory_out(advisories.revise(viewer, audit.Actor.of(request.user), advisory))
+
+
 @router.post("/advisories/{tracking_id}/validate", response=dict[str, Any])
 def validate_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
     viewer = require_staff(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
-    problems = advisories.validate(advisories.document(advisory))
+    problems = advisories.validate(advisories.document(advisory, draft=True))
     return {"valid": not problems, "problems": [p.as_dict() for p in problems]}
 
 

@@ -83,6 +83,11 @@ class AdvisoryData:
     released: datetime
     version: str = "1"
     lang: str = "en"
+    # A revision: the first release's date, the versions published before, and what this
+    # one changes (CSAF 2.0 §3.2.1.12.6-7: the history ends with this version).
+    initial_released: datetime | None = None
+    history: tuple[dict[str, str], ...] = ()
+    revision_summary: str = "Initial version."
 
 
 def _iso(at: datetime) -> str:
@@ -143,9 +148,10 @@ def build(data: AdvisoryData) -> dict[str, Any]:
             "current_release_date": released,
             "generator": {"engine": {"name": "dnscc", "version": "0.1.0"}},
             "id": data.tracking_id,
-            "initial_release_date": released,
+            "initial_release_date": _iso(data.initial_released or data.released),
             "revision_history": [
-                {"date": released, "number": data.version, "summary": "Initial version."}
+                *data.history,
+                {"date": released, "number": data.version, "summary": data.revision_summary},
             ],
             "status": "final",
             "version": data.version,

@@ -194,12 +194,26 @@ class Advisory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="first publication (initial_release_date; the URL's year)"
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notice = models.ForeignKey(
         Notice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Revisions: `document` stays the last published version, served while the next one is
+    # drafted and reviewed (status draft/review with version >= 1).
+    version = models.PositiveIntegerField(default=0, help_text="published versions so far")
+    current_release_at = models.DateTimeField(
+        null=True, blank=True, help_text="the last publication (current_release_date)"
+    )
+    revision_history = models.JSONField(
+        default=list, blank=True, help_text='[{"number", "date", "summary"}] as published'
+    )
+    revision_summary = models.CharField(
+        max_length=300, blank=True, help_text="what the revision being drafted changes"
     )
 
     class Meta:
@@ -208,6 +222,11 @@ class Advisory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_id}: {self.title}"
+
+    @property
+    def is_published(self) -> bool:
+        """Published at least once: its last published version is served."""
+        return self.version > 0
 
     def labelled(self) -> Labelled:
         orgs: frozenset[int] = frozenset()

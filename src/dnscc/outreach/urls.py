@@ -15,6 +15,7 @@ urlpatterns = [
     path("advisories/", views.advisory_list, name="advisories"),
     path("advisories/new/", views.advisory_new, name="advisory_new"),
     path("advisories/<str:tracking_id>/", views.advisory, name="advisory"),
+    path("advisories/<str:tracking_id>/edit/", views.advisory_edit, name="advisory_edit"),
     path(
         "advisories/<str:tracking_id>/<str:action>", views.advisory_action, name="advisory_action"
     ),

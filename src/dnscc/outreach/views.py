@@ -248,7 +248,7 @@ def _advisory_form(p: Any) -> dict[str, Any]:
             }
         )
     references = [{"url": u, "summary": u} for u in lines("references")]
-    return {
+    form = {
         "title": p.get("title", ""),
         "category": p.get("category", ""),
         "tlp": p.get("tlp", "CLEAR"),
@@ -263,6 +263,70 @@ def _advisory_form(p: Any) -> dict[str, Any]:
             for k in ("regions", "kinds", "languages", "organizations")
         },
     }
+    if "revision_summary" in p:
+        form["revision_summary"] = p.get("revision_summary", "")
+    return form
+
+
+def _form_of(a: Advisory) -> dict[str, str]:
+    """An advisory as the edit form's fields (the inverse of _advisory_form)."""
+    return {
+        "title": a.title,
+        "category": a.category,
+        "tlp": a.tlp,
+        "summary": a.summary,
+        "details": a.details,
+        "recommendation": a.recommendation,
+        "products": "\n".join(
+            f"{p.get('vendor', '')} | {p.get('product', '')} | {', '.join(p.get('versions') or [])}"
+            for p in a.products
+        ),
+        "vulnerabilities": "\n".join(
+            f"{v.get('cve', '')} | {v.get('title', '')} | {v.get('description', '')}"
+            for v in a.vulnerabilities
+        ),
+        "references": "\n".join(r.get("url", "") for r in a.references),
+        **{
+            f"audience_{k}": ", ".join((a.audience or {}).get(k, []))
+            for k in ("regions", "kinds", "languages", "organizations")
+        },
+        "revision_summary": a.revision_summary,
+    }
+
+
+@role_required(staff=True)
+@require_http_methods(["GET", "POST"])
+def advisory_edit(request: HttpRequest, tracking_id: str) -> HttpResponse:
+    """Edit a draft, or the revision of a published advisory being drafted."""
+    viewer = request.viewer  # type: ignore[attr-defined]
+    try:
+        found = advisories.get_advisory(viewer, tracking_id)
+    except NotFoundError:
+        raise Http404 from None
+    form: Any = _form_of(found)
+    if request.method == "POST":
+        form = request.POST
+        try:
+            data = _advisory_form(request.POST)
+            # Reference summaries survive an edit that keeps the URL.
+            known = {r.get("url"): r.get("summary") for r in found.references}
+            for r in data["references"]:
+                r["summary"] = known.get(r["url"]) or r["url"]
+            advisories.update(viewer, audit.Actor.of(request.user), found, data)
+            messages.success(request, f"{found.tracking_id} saved.")
+            return redirect("outreach:advisory", tracking_id=found.tracking_id)
+        except DnsccError as exc:
+            _errors(request, exc)
+    return render(
+        request,
+        "outreach/advisory_new.html",
+        {
+            "form": form,
+            "tlps": TLP.choices(),
+            "categories": Advisory.CATEGORY_CHOICES,
+            "editing": found,
+        },
+    )
 
 
 @role_required(staff=True)
@@ -295,7 +359,8 @@ def advisory(request: HttpRequest, tracking_id: str) -> HttpResponse:
         found = advisories.get_advisory(viewer, tracking_id)
     except NotFoundError:
         raise Http404 from None
-    doc = advisories.document(found)
+    # Staff see the draft being prepared (a new advisory, or the next revision).
+    doc = advisories.document(found, draft=viewer.is_staff)
     if TLP(found.tlp) is not TLP.CLEAR:
         audit.disclosed(
             audit.Actor.of(request.user), "outreach.advisory", ids=[tracking_id], how="view"
@@ -329,8 +394,17 @@ def advisory_action(request: HttpRequest, tracking_id: str, action: str) -> Http
         if action == "submit":
             advisories.submit(viewer, actor, found)
             messages.success(request, "Submitted for review.")
+        elif action == "revise":
+            advisories.revise(viewer, actor, found)
+            messages.success(
+                request,
+                f"Revision {found.version + 1} started: edit it, say what it changes, then "
+                "submit it for review. Version "
+                f"{found.version} stays published until then.",
+            )
+            return redirect("outreach:advisory_edit", tracking_id=tracking_id)
         elif action == "validate":
-            problems = advisories.validate(advisories.document(found))
+            problems = advisories.validate(advisories.document(found, draft=True))
             if problems:
                 for p in problems[:20]:
                     messages.error(request, f"{p.test} {p.path}: {p.message}")
