@@ -51,6 +51,23 @@ sync_python() {
   (cd "$REPO" && uv sync --frozen --quiet "$@") || die "uv sync failed"
 }
 
+# ensure_csaf_validator: secvisogram's CSAF validator (Node.js, from the npm registry) in
+# tools/csaf-validator, which publishing an advisory needs. Installs Node.js and npm from
+# Debian when npm is missing (a Node.js from elsewhere brings its own npm and must not be
+# mixed with Debian's), then `npm ci` unless the installed tree is newer than the lock file.
+# Returns 1 when it cannot.
+ensure_csaf_validator() {
+  local dir="$REPO/tools/csaf-validator"
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm || return 1
+  fi
+  if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  say "installing the CSAF validator (npm registry)"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

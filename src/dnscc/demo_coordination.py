@@ -1,7 +1,8 @@
 """The demo's coordination work in progress: duty desks, two incidents with their parties at
 different stages, and a Conficker campaign with its slices delivered, some outcomes
 reported and (with the lab) verified by DNS, a few names still registered in the lab so
-that verification has something to catch.
+that verification has something to catch; and a CSAF advisory about it, published and
+revised.
 
 Idempotent: each piece is created once (found again by its title on the next run).
 """
@@ -41,7 +42,71 @@ def load_coordination(*, with_lab: bool) -> list[str]:
     incident, lines = _dga_incident(viewer, actor, user)
     done += lines
     done += _campaign(viewer, actor, user, incident, with_lab=with_lab)
+    done += _advisory(viewer, actor, user)
     return done
+
+
+ADVISORY_TITLE = "Conficker B: registries asked to block generated names (demo)"
+
+
+def _advisory(viewer: Any, actor: audit.Actor, user: Any) -> list[str]:
+    """A TLP:CLEAR threat notice for every TLD registry, published and then revised (the
+    CSAF validator is needed to publish: without it, it waits in review and says why)."""
+    from dnscc.outreach.models import Advisory
+
+    if Advisory.objects.filter(title=ADVISORY_TITLE).exists():
+        return []
+    with transaction.atomic():  # all or nothing: a failed run leaves no half-made advisory
+        return _publish_and_revise(viewer, actor, user)
+
+
+def _publish_and_revise(viewer: Any, actor: audit.Actor, user: Any) -> list[str]:
+    from dnscc.core.errors import UnavailableError
+    from dnscc.outreach import advisories
+    from dnscc.outreach.models import Advisory
+
+    advisory = advisories.create(
+        viewer,
+        actor,
+        {
+            "title": ADVISORY_TITLE,
+            "category": Advisory.INFORMATIONAL,
+            "tlp": "CLEAR",
+            "summary": "The center is coordinating the pre-emptive blocking of this week's"
+            " Conficker B rendezvous names with every affected registry.",
+            "recommendation": "Registries: act on your slice of the campaign and report"
+            " outcomes. Resolver operators: load the campaign's RPZ where a registry has not"
+            " acted.",
+            "references": [
+                {
+                    "url": "https://www.confickerworkinggroup.org/",
+                    "summary": "Conficker Working Group",
+                }
+            ],
+            "audience": {"kinds": ["tld_registry"]},
+        },
+        user=user,
+    )
+    advisories.submit(viewer, actor, advisory)
+    try:
+        advisories.publish(viewer, actor, advisory, user=user)
+    except UnavailableError as exc:
+        return [f"advisory {advisory.tracking_id}: in review ({exc.message})"]
+    advisory.refresh_from_db()
+    advisories.revise(viewer, actor, advisory)
+    advisories.update(
+        viewer,
+        actor,
+        advisory,
+        {
+            "details": "Slices were delivered to each registry with a deadline in its time"
+            " zone; DNS verification runs every few minutes.",
+            "revision_summary": "Details of the delivery and verification added.",
+        },
+    )
+    advisories.submit(viewer, actor, advisory)
+    advisories.publish(viewer, actor, advisory, user=user)
+    return [f"advisory {advisory.tracking_id}: published, then revised (version 2)"]
 
 
 def _hijack_incident(viewer: Any, actor: audit.Actor, user: Any) -> list[str]:
