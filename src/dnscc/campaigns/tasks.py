@@ -44,17 +44,15 @@ def schedule(*, now: Any = None) -> list[str]:
     """Enqueue what is due (called by `dnscc scheduler` on every tick); the names enqueued."""
     from django.conf import settings
 
-    from dnscc.monitoring.services import claim_due
+    from dnscc.monitoring.services import enqueue_due
 
-    queued = []
     verify_every = settings.CAMPAIGN_VERIFY_INTERVAL_SECONDS
-    # The verifier itself skips campaigns verified recently: a short claim keeps new
-    # campaigns from waiting a whole interval.
-    if verify_every and claim_due(VERIFY_SCHEDULE, min(verify_every, 900), now=now):
-        verify_task.enqueue()
-        queued.append(VERIFY_SCHEDULE)
-    escalate_every = settings.CAMPAIGN_ESCALATE_INTERVAL_SECONDS
-    if escalate_every and claim_due(ESCALATE_SCHEDULE, escalate_every, now=now):
-        escalate_task.enqueue()
-        queued.append(ESCALATE_SCHEDULE)
-    return queued
+    return enqueue_due(
+        [
+            # The verifier itself skips campaigns verified recently: a short claim keeps new
+            # campaigns from waiting a whole interval.
+            (VERIFY_SCHEDULE, min(verify_every, 900), verify_task),
+            (ESCALATE_SCHEDULE, settings.CAMPAIGN_ESCALATE_INTERVAL_SECONDS, escalate_task),
+        ],
+        now=now,
+    )

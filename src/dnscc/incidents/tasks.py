@@ -44,16 +44,13 @@ def purge_reports_task() -> int:
 
 def schedule(*, now: Any = None) -> list[str]:
     """Enqueue what is due (called by `dnscc scheduler` on every tick); the names enqueued."""
-    from dnscc.monitoring.services import claim_due
+    from dnscc.monitoring.services import enqueue_due
 
-    jobs = (
-        (SLA_SCHEDULE, SLA_CHECK_SECONDS, sla_check_task),
-        (SHIFT_SCHEDULE, SHIFT_CHECK_SECONDS, shift_change_task),
-        (PURGE_SCHEDULE, PURGE_SECONDS, purge_reports_task),
+    return enqueue_due(
+        [
+            (SLA_SCHEDULE, SLA_CHECK_SECONDS, sla_check_task),
+            (SHIFT_SCHEDULE, SHIFT_CHECK_SECONDS, shift_change_task),
+            (PURGE_SCHEDULE, PURGE_SECONDS, purge_reports_task),
+        ],
+        now=now,
     )
-    queued = []
-    for name, every, job in jobs:
-        if claim_due(name, every, now=now):
-            job.enqueue()
-            queued.append(name)
-    return queued

@@ -239,6 +239,18 @@ def status_counts() -> dict[str, int]:
 # --- schedule -----------------------------------------------------------------------------
 
 
+def enqueue_due(jobs: Iterable[tuple[str, int, Any]], *, now: datetime | None = None) -> list[str]:
+    """Enqueue each (name, interval in seconds, task) whose run is due and claimed (an
+    interval of 0 turns a job off); the names enqueued. What every app's `schedule()` does
+    on each tick of `dnscc scheduler`."""
+    queued = []
+    for name, every, job in jobs:
+        if every and claim_due(name, every, now=now):
+            job.enqueue()
+            queued.append(name)
+    return queued
+
+
 def claim_due(name: str, interval_seconds: int, *, now: datetime | None = None) -> bool:
     """True for exactly one caller per due run, across processes and machines."""
     now = now or timezone.now()

@@ -29,9 +29,6 @@ FOLLOWUP_CHECK_SECONDS = 3600  # the period between follow-ups is OUTREACH_FOLLO
 
 def schedule(*, now: Any = None) -> list[str]:
     """Enqueue what is due (called by `dnscc scheduler` on every tick); the names enqueued."""
-    from dnscc.monitoring.services import claim_due
+    from dnscc.monitoring.services import enqueue_due
 
-    if claim_due(FOLLOWUP_SCHEDULE, FOLLOWUP_CHECK_SECONDS, now=now):
-        schedule_followups.enqueue()
-        return [FOLLOWUP_SCHEDULE]
-    return []
+    return enqueue_due([(FOLLOWUP_SCHEDULE, FOLLOWUP_CHECK_SECONDS, schedule_followups)], now=now)
