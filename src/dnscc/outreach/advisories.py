@@ -230,9 +230,8 @@ def advisory_data(advisory: Advisory, released: datetime) -> csaf.AdvisoryData:
         version=str(advisory.version + 1),
         initial_released=advisory.published_at if advisory.is_published else None,
         history=tuple(advisory.revision_history),
-        revision_summary=advisory.revision_summary.strip() or "Initial version."
-        if advisory.is_published
-        else "Initial version.",
+        revision_summary=(advisory.revision_summary.strip() if advisory.is_published else "")
+        or "Initial version.",
     )
 
 
