@@ -62,6 +62,25 @@ def _point_at(settings: Any, outbox: SmtpSink, sink: SmtpSink, tls: str, ca_file
     settings.OUTREACH_SMTP_CA_FILE = ca_file
 
 
+def _sockets_to(port: int) -> int:
+    """How many of this process's sockets are connected to 127.0.0.1:`port` (from /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote, state, inode = fields[2], fields[3], fields[9]
+        if int(remote.split(":")[1], 16) == port and state != "0A":  # 0A: listening
+            inodes.add(inode)
+    mine = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            mine += 1
+    return mine
+
+
 def _notify_and_drain(world: World) -> Message:
     coordinator = world.users["coordinator"]
     services.notify(
@@ -86,6 +105,9 @@ def test_a_relay_offering_starttls_gets_the_mail_encrypted(
     [received] = starttls_sink.received.messages
     assert received["tls"] is True
     assert outbox.received.total == 0
+    # The sender waited for its TLS connection to close (close_notify both ways) before
+    # closing its loop: no socket to the relay is left open behind it.
+    assert _sockets_to(starttls_sink.port) == 0
 
 
 @pytest.mark.django_db

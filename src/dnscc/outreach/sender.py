@@ -103,8 +103,9 @@ class SmtpPool:
         )
         try:
             await client.connect()
-        except aiosmtplib.SMTPException as exc:
-            await _close(client)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # connect() closed the transport itself; one turn of the loop closes its socket.
+            await asyncio.sleep(0)
             if self.tls == "required" and "STARTTLS" in str(exc):
                 raise aiosmtplib.SMTPException(
                     "the relay does not offer STARTTLS and DNSCC_SMTP_TLS=required"
@@ -163,12 +164,22 @@ async def _transaction(
 
 
 async def _close(client: aiosmtplib.SMTP | None) -> None:
-    if client is not None:
-        try:
-            if client.is_connected:
-                await asyncio.wait_for(client.quit(), 2)
-        except Exception:  # noqa: BLE001 - closing a broken connection: nothing to report
-            client.close()
+    """QUIT (or just close) a connection, and wait until its socket is closed: closing a
+    TLS connection takes a few turns of the loop (close_notify both ways), and a loop
+    closed before then would leave the socket open behind it."""
+    if client is None:
+        return
+    protocol = client.protocol
+    # Closing a broken connection: nothing to report.
+    with contextlib.suppress(Exception):
+        if client.is_connected:
+            await asyncio.wait_for(client.quit(), 2)
+    client.close()  # no-op after a QUIT that closed it
+    # aiosmtplib's protocol drops its transport in connection_lost, which for TLS comes
+    # after the raw socket is closed. Bounded: a peer that never answers close_notify.
+    deadline = time.monotonic() + 2
+    while getattr(protocol, "transport", None) is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 class WebhookClient:
