@@ -45,6 +45,7 @@ from pathlib import Path
 
 from dnscc.lab.lab import Lab
 from dnscc.lab.plan import Plan
+from dnscc.lab.procs import wait_idle
 from dnscc.probe.transport import TransportConfig, UdpTransport
 from dnscc.probe.verify import (
     DELEGATED,
@@ -119,30 +120,6 @@ def dnsperf(plan: Plan, names: list[tuple[int, str, str]], workdir: Path) -> dic
     return {"seconds": wall, "completed": completed, "lost": lost, "processes": len(procs)}
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def settle(pids: list[int], limit_s: float = 60.0) -> float:
-    """Wait until Knot is idle: it keeps working (journal) after a reload has returned."""
-    t0 = time.monotonic()
-    last = cpu_seconds(pids)
-    while time.monotonic() - t0 < limit_s:
-        time.sleep(1)
-        now = cpu_seconds(pids)
-        if now - last < 0.05:
-            break
-        last = now
-    return time.monotonic() - t0
-
-
 def check(verdicts: list[Verdict], names: list[tuple[int, str, str]]) -> list[str]:
     bad = []
     for (i, name, tld), v in zip(names, verdicts, strict=True):
@@ -207,7 +184,7 @@ def main() -> int:
         result["registration_s"] = timings
 
         pids = [p["pid"] for p in lab.status()["processes"]]
-        timings["settle after the changes"] = round(settle(pids), 1)
+        timings["settle after the changes"] = round(wait_idle(pids, 60.0), 1)
         log(f"  Knot idle again after {timings['settle after the changes']} s")
 
         servers = {t: [plan.hosts[h] for h in plan.tlds[t]] for t in tlds}

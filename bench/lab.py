@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dnscc.lab.lab import Lab
 from dnscc.lab.plan import Plan
+from dnscc.lab.procs import wait_idle
 
 DURATION_S = 10  # per dnsperf run
 TARGET_UP_S = 60.0
@@ -59,30 +60,6 @@ def dnsperf(address: str, queries: list[str], workdir: Path) -> float:
     return float(m.group(1))
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def settle(pids: list[int], limit_s: float = 30.0) -> float:
-    """Wait until the lab's processes are idle (Knot flushes journals after signing)."""
-    t0 = time.monotonic()
-    last = cpu_seconds(pids)
-    while time.monotonic() - t0 < limit_s:
-        time.sleep(1)
-        now = cpu_seconds(pids)
-        if now - last < 0.05:
-            break
-        last = now
-    return time.monotonic() - t0
-
-
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="dnscc-bench-lab-", dir="/var/tmp"))
     lab = Lab(workdir / "lab")
@@ -90,7 +67,7 @@ def main() -> int:
     try:
         status = lab.up(timeout=300)
         up_s = time.monotonic() - t0
-        settle_s = settle([p["pid"] for p in status["processes"]])
+        settle_s = wait_idle([p["pid"] for p in status["processes"]])
         plan: Plan = lab.plan()
         root = plan.instances["root"]
         tld_inst = plan.instances["tld0"]

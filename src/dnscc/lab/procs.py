@@ -122,3 +122,29 @@ def tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return "(no log)"
     return "\n".join("    " + ln for ln in text.splitlines()[-lines:])
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far; gone ones count nothing."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pids: list[int], limit_s: float = 30.0) -> float:
+    """Wait until the processes are idle (under 0.05 CPU s in a second: Knot keeps signing
+    and flushing journals after a reload has returned), at most `limit_s`; seconds waited."""
+    t0 = time.monotonic()
+    last = cpu_seconds(pids)
+    while time.monotonic() - t0 < limit_s:
+        time.sleep(1)
+        now = cpu_seconds(pids)
+        if now - last < 0.05:
+            break
+        last = now
+    return time.monotonic() - t0
