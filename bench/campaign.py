@@ -444,6 +444,89 @@ def _drop_pg_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+Rows = list[tuple[str, str, str]]
+
+
+def _ingest_rows(run: dict[str, Any]) -> tuple[bool, Rows]:
+    db = run["database"]
+    passed = run["seconds"] <= INGEST_SECONDS and run["peak_rss_mib"] <= INGEST_RSS_MIB
+    return passed, [
+        (
+            f"[{db}] ingest {run['names']:,} names over {run['tlds']:,} TLDs",
+            f"{run['seconds']:.1f} s",
+            f"<= {INGEST_SECONDS:.0f} s",
+        ),
+        (f"[{db}]   names per second", f"{run['names_per_second']:,}", ""),
+        (
+            f"[{db}]   CPU time of this process",
+            f"{run['cpu_seconds']:.1f} s",
+            f"load average {run['load_average']}",
+        ),
+        (
+            f"[{db}]   peak RSS",
+            f"{run['peak_rss_mib']:.0f} MiB",
+            f"<= {INGEST_RSS_MIB:.0f} MiB",
+        ),
+        (
+            f"[{db}]   added / duplicates / invalid",
+            f"{run['added']:,} / {run['duplicates']:,} / {run['invalid']:,}",
+            "",
+        ),
+        (f"[{db}]   slices (registries)", f"{run['slices']:,}", ""),
+        (
+            f"[{db}]   same file again (all duplicates)",
+            f"{run['reload_seconds']:.1f} s",
+            f"added {run['reload_added']}",
+        ),
+    ]
+
+
+def _verify_rows(verify: dict[str, Any]) -> tuple[bool, Rows]:
+    return bool(verify["passed"]), [
+        (
+            f"verify {verify['names']:,} names at {verify['tlds']} lab TLDs' servers",
+            f"{verify['seconds']:.1f} s",
+            f"<= {VERIFY_SECONDS:.0f} s; {verify['rate_per_server']:.0f} q/s per server",
+        ),
+        (
+            "  verdicts right (suspended found not delegated)",
+            str(verify["correct"]),
+            f"ok {verify['ok']:,} / bad {verify['bad']:,} / errors {verify['errors']}",
+        ),
+    ]
+
+
+def _rpz_rows(rpz: dict[str, Any]) -> tuple[bool, Rows]:
+    return bool(rpz["ok"]), [
+        (
+            f"RPZ export of {rpz['names']:,} names",
+            f"{rpz['seconds']:.1f} s",
+            f"<= {RPZ_SECONDS:.0f} s; {rpz['records']:,} records",
+        )
+    ]
+
+
+def _manifest_rows(manifest: dict[str, Any]) -> tuple[bool, Rows]:
+    return bool(manifest["ok"]), [
+        (
+            f"deliver a slice of {manifest['names']:,} names (kept gzip)",
+            f"{manifest['deliver_seconds']:.1f} s",
+            f"{manifest['kept_bytes_gzip'] / 2**20:.1f} MiB kept",
+        ),
+        (
+            "  CSV download from the kept bytes",
+            f"{manifest['download_kept_seconds']:.2f} s",
+            f"{manifest['download_kept_alloc_mib']:.0f} MiB allocated at peak",
+        ),
+        (
+            "  CSV download rebuilt from targets (before)",
+            f"{manifest['download_rebuilt_seconds']:.2f} s",
+            f"{manifest['download_rebuilt_alloc_mib']:.0f} MiB allocated at peak;"
+            f" kept is {manifest['speedup']}x faster",
+        ),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--names", type=int, default=1_000_000)
@@ -483,99 +566,19 @@ def main() -> int:
     )
 
     ok = True
-    rows = []
-    for run in runs:
-        if "error" in run:
-            print(run["error"], file=sys.stderr)
+    rows: list[tuple[str, str, str]] = []
+    parts_run = [(run, _ingest_rows) for run in runs]
+    parts_run += [(verify, _verify_rows), (rpz, _rpz_rows), (manifest, _manifest_rows)]
+    for part, table in parts_run:
+        if part is None:
+            continue
+        if "error" in part:
+            print(part["error"], file=sys.stderr)
             ok = False
             continue
-        db = run["database"]
-        passed = run["seconds"] <= INGEST_SECONDS and run["peak_rss_mib"] <= INGEST_RSS_MIB
+        passed, part_rows = table(part)
         ok &= passed
-        rows += [
-            (
-                f"[{db}] ingest {run['names']:,} names over {run['tlds']:,} TLDs",
-                f"{run['seconds']:.1f} s",
-                f"<= {INGEST_SECONDS:.0f} s",
-            ),
-            (f"[{db}]   names per second", f"{run['names_per_second']:,}", ""),
-            (
-                f"[{db}]   CPU time of this process",
-                f"{run['cpu_seconds']:.1f} s",
-                f"load average {run['load_average']}",
-            ),
-            (
-                f"[{db}]   peak RSS",
-                f"{run['peak_rss_mib']:.0f} MiB",
-                f"<= {INGEST_RSS_MIB:.0f} MiB",
-            ),
-            (
-                f"[{db}]   added / duplicates / invalid",
-                f"{run['added']:,} / {run['duplicates']:,} / {run['invalid']:,}",
-                "",
-            ),
-            (f"[{db}]   slices (registries)", f"{run['slices']:,}", ""),
-            (
-                f"[{db}]   same file again (all duplicates)",
-                f"{run['reload_seconds']:.1f} s",
-                f"added {run['reload_added']}",
-            ),
-        ]
-    if verify is not None:
-        if "error" in verify:
-            print(verify["error"], file=sys.stderr)
-            ok = False
-        else:
-            ok &= bool(verify["passed"])
-            rows += [
-                (
-                    f"verify {verify['names']:,} names at {verify['tlds']} lab TLDs' servers",
-                    f"{verify['seconds']:.1f} s",
-                    f"<= {VERIFY_SECONDS:.0f} s; {verify['rate_per_server']:.0f} q/s per server",
-                ),
-                (
-                    "  verdicts right (suspended found not delegated)",
-                    str(verify["correct"]),
-                    f"ok {verify['ok']:,} / bad {verify['bad']:,} / errors {verify['errors']}",
-                ),
-            ]
-    if rpz is not None:
-        if "error" in rpz:
-            print(rpz["error"], file=sys.stderr)
-            ok = False
-        else:
-            ok &= bool(rpz["ok"])
-            rows.append(
-                (
-                    f"RPZ export of {rpz['names']:,} names",
-                    f"{rpz['seconds']:.1f} s",
-                    f"<= {RPZ_SECONDS:.0f} s; {rpz['records']:,} records",
-                )
-            )
-    if manifest is not None:
-        if "error" in manifest:
-            print(manifest["error"], file=sys.stderr)
-            ok = False
-        else:
-            ok &= bool(manifest["ok"])
-            rows += [
-                (
-                    f"deliver a slice of {manifest['names']:,} names (kept gzip)",
-                    f"{manifest['deliver_seconds']:.1f} s",
-                    f"{manifest['kept_bytes_gzip'] / 2**20:.1f} MiB kept",
-                ),
-                (
-                    "  CSV download from the kept bytes",
-                    f"{manifest['download_kept_seconds']:.2f} s",
-                    f"{manifest['download_kept_alloc_mib']:.0f} MiB allocated at peak",
-                ),
-                (
-                    "  CSV download rebuilt from targets (before)",
-                    f"{manifest['download_rebuilt_seconds']:.2f} s",
-                    f"{manifest['download_rebuilt_alloc_mib']:.0f} MiB allocated at peak;"
-                    f" kept is {manifest['speedup']}x faster",
-                ),
-            ]
+        rows += part_rows
     width = max((len(r[0]) for r in rows), default=10)
     for label, value, note in rows:
         print(f"{label:<{width}}  {value:>22}  {note}")
