@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=check)
 
     p = sub.add_parser("demo", help="load the demo: directory from the root zone, users, contacts")
-    p.add_argument("--root-zone", help="root zone file (default: the shared real root zone)")
+    p.add_argument("--root-zone", help="root zone file (default: the shipped snapshot)")
     p.add_argument("--password", help="password for the demo users (default: generated)")
     p.add_argument(
         "--lab",

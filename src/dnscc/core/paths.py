@@ -1,9 +1,13 @@
-"""Where dnscc keeps its state. Pure: reads the environment only."""
+"""Where dnscc keeps its state and finds its shipped data. Pure: reads the environment only."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+# The package's own data (src/dnscc/data/, described by its README.md). It ships in the wheel
+# and in the repository, so a clone alone has everything the demo, tests and benchmarks read.
+SHIPPED_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def data_dir() -> Path:
@@ -15,12 +19,19 @@ def data_dir() -> Path:
     return (Path(base) / "dnscc").resolve()
 
 
+def shipped(name: str) -> Path:
+    """A file of the package's shipped data (src/dnscc/data/NAME)."""
+    return SHIPPED_DATA / name
+
+
 def default_root_zone() -> Path:
-    """The real root zone shipped beside the project (../shared/data/root-zone/root.zone)."""
+    """The root zone to import or serve by default: DNSCC_ROOT_ZONE, else the shipped snapshot."""
     explicit = os.environ.get("DNSCC_ROOT_ZONE")
     if explicit:
         return Path(explicit).expanduser().resolve()
-    here = Path(__file__).resolve()
-    # src/dnscc/core/paths.py -> repository root is parents[3]; shared/ sits beside it.
-    repo = here.parents[3]
-    return (repo.parent / "shared" / "data" / "root-zone" / "root.zone").resolve()
+    return shipped("root.zone")
+
+
+def default_iana_rootdb() -> Path:
+    """The IANA Root Zone Database snapshot shipped with the package (CSV)."""
+    return shipped("iana-root-db.csv")

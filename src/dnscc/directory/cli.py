@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
     r = isub.add_parser(
         "rootzone", help="TLDs, NS, glue, DS and inferred operators from a root zone"
     )
-    r.add_argument("file", nargs="?", help="root zone file (default: the shared real root zone)")
+    r.add_argument("file", nargs="?", help="root zone file (default: the shipped snapshot)")
     r.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=import_rootzone)
