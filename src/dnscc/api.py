@@ -99,10 +99,12 @@ def _add_routers() -> None:
     from dnscc.incidents.api_reports import router as reports
     from dnscc.monitoring.api import router as monitoring
     from dnscc.outreach.api import router as outreach
+    from dnscc.rootinfo.api import router as rootinfo
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)
     api.add_router("/monitoring/", monitoring)
+    api.add_router("/rootinfo/", rootinfo)
     api.add_router("/outreach/", outreach)
     api.add_router("/incidents/", incidents)
     api.add_router("/reports/", reports)

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "dnscc.directory.cli",
     "dnscc.outreach.cli",
     "dnscc.monitoring.cli",
+    "dnscc.rootinfo.cli",
     "dnscc.incidents.cli",
     "dnscc.incidents.cli_reports",
     "dnscc.incidents.cli_desks",

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "dnscc.directory",
     "dnscc.outreach",
     "dnscc.monitoring",
+    "dnscc.rootinfo",
     "dnscc.incidents",
     "dnscc.campaigns",
     "dnscc.web",
@@ -245,6 +246,14 @@ SLA_PROFILE = env_str("DNSCC_SLA_PROFILE")  # empty: the shipped incidents/sla.t
 ALERT_MIN_SEVERITY = env_choice(
     "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
 )
+
+# Root server information: RSSAC002 ingestion and RSSAC047 measurements (docs/rootinfo.md).
+RSSAC002_MAX_DOWNLOAD_BYTES = env_int("DNSCC_RSSAC002_MAX_DOWNLOAD_BYTES", 1 << 30, minimum=1 << 20)
+RSSAC002_FETCH_TIMEOUT = env_int("DNSCC_RSSAC002_FETCH_TIMEOUT_SECONDS", 60, minimum=1)
+RSSAC002_CA_FILE = env_str("DNSCC_RSSAC002_CA_FILE")  # empty: the system's certificates
+RSSAC002_URL = env_str("DNSCC_RSSAC002_URL")  # fetched daily when set; empty: off
+ROOTINFO_PROFILE = env_str("DNSCC_ROOTINFO_PROFILE")  # empty: the shipped rootinfo/profile.toml
+RSSAC047_INTERVAL_SECONDS = env_int("DNSCC_RSSAC047_INTERVAL_SECONDS", 300, minimum=0)  # 0: off
 
 # Intake: reports from the public form, the API and mail (see docs/incidents.md).
 REPORT_MAX_BYTES = env_int("DNSCC_REPORT_MAX_BYTES", 64 * 1024, minimum=1024)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("outreach/", include("dnscc.outreach.urls")),
     path(".well-known/csaf/", include((csaf_urlpatterns, "csaf"))),
     path("health/", include("dnscc.monitoring.urls")),
+    path("rootinfo/", include("dnscc.rootinfo.urls")),
     path("incidents/", include("dnscc.incidents.urls")),
     path("report/", include("dnscc.incidents.public_urls")),
     path("campaigns/", include("dnscc.campaigns.urls")),

@@ -944,3 +944,23 @@ def parse_bytes(data: bytes, *, name: str, source: str = "") -> Rssac002File:
     import io
 
     return parse(io.BytesIO(data), name=name, source=source)
+
+
+def parse_many(
+    items: Iterable[tuple[str, str, bytes | str]],
+) -> list[Rssac002File | InputError]:
+    """Read each (name, source, bytes or file path): the file read, or the InputError that
+    refused it. What an ingestion's worker processes run on their share of the files."""
+    out: list[Rssac002File | InputError] = []
+    for name, source, data in items:
+        try:
+            if isinstance(data, bytes):
+                out.append(parse_bytes(data, name=name, source=source))
+            else:
+                with open(data, "rb") as fh:
+                    out.append(parse(fh, name=name, source=source))
+        except InputError as exc:
+            out.append(exc)
+        except OSError as exc:
+            out.append(InputError(f"cannot read: {exc.strerror}", location=Location(file=name)))
+    return out

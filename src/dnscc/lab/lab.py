@@ -75,6 +75,12 @@ class Lab:
         return self.dir / "root-anchor.ds"
 
     @property
+    def root_zone_file(self) -> Path:
+        """The root zone the lab serves (unsigned; Knot signs it): what the center compares
+        the root servers' answers with when it measures the lab (RSSAC047 correctness)."""
+        return self._zone_path(".")
+
+    @property
     def tools(self) -> dict[str, str]:
         if self._tools is None:
             self._tools = procs.require(*TOOLS)

@@ -73,6 +73,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from dnscc.monitoring.services import claim_due
     from dnscc.monitoring.tasks import sweep_task
     from dnscc.outreach import tasks as outreach_tasks
+    from dnscc.rootinfo import tasks as rootinfo_tasks
 
     running = True
 
@@ -102,6 +103,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         outreach_tasks.schedule()
         # Campaigns: DNS verification of outcomes, escalation of late slices.
         campaign_tasks.schedule()
+        # Root servers: RSSAC047 rounds, the daily RSSAC002 fetch when configured.
+        rootinfo_tasks.schedule()
         if args.once:
             break
         for _ in range(50):  # check every 5 s, wake promptly on a signal

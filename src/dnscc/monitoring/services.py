@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -267,3 +267,101 @@ def claim_due(name: str, interval_seconds: int, *, now: datetime | None = None) 
         )
         == 1
     )
+
+
+# --- findings of other apps ------------------------------------------------------------------
+# Apps on this floor (rootinfo) report what they find as monitoring findings and alerts, so
+# that the duty desk sees one list. Their zones are outside the swept namespace (e.g.
+# "a.root-servers.net"), so a sweep never resolves them; the app that opened one resolves it.
+
+DETAIL_PAGES: dict[str, Callable[[Finding], str | None]] = {}
+
+
+def register_detail_page(code_prefix: str, url_of: Callable[[Finding], str | None]) -> None:
+    """Findings whose code starts with `code_prefix` have a page of their own (a plot)."""
+    DETAIL_PAGES[code_prefix] = url_of
+
+
+def detail_page(finding: Finding) -> str | None:
+    for prefix, url_of in DETAIL_PAGES.items():
+        if finding.code.startswith(prefix):
+            return url_of(finding)
+    return None
+
+
+def report_finding(
+    *,
+    zone: str,
+    code: str,
+    severity: str,
+    message: str,
+    title: str,
+    evidence: Iterable[Any] = (),
+    organization: Any = None,
+    desk: str = "",
+    server: str = "",
+    now: datetime | None = None,
+) -> Alert | None:
+    """Open (or refresh) a finding from another app, with an alert to `desk` when its
+    severity reaches the alert threshold; the alert, if any."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            Finding.objects.select_for_update()
+            .filter(zone=zone, code=code, server=server, resolved_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            row = Finding.objects.create(
+                zone=zone,
+                code=code,
+                severity=severity,
+                server=server,
+                message=message,
+                evidence=evidence_json(evidence),
+                first_seen=now,
+                last_seen=now,
+            )
+        else:
+            row.severity, row.message, row.last_seen = severity, message, now
+            row.evidence = evidence_json(evidence)
+            row.save(update_fields=["severity", "message", "evidence", "last_seen"])
+        alert = Alert.objects.filter(finding=row).first()
+        if alert is None and severity_rank(severity) >= severity_rank(alert_threshold()):
+            alert = Alert.objects.create(
+                finding=row,
+                organization=organization,
+                desk=desk,
+                severity=severity,
+                title=title[:300],
+                opened_at=now,
+            )
+            audit.record(
+                audit.SYSTEM,
+                "alert.open",
+                obj=alert,
+                summary=alert.title,
+                data={"desk": desk, "organization": getattr(organization, "slug", None)},
+            )
+    return alert
+
+
+def resolve_finding(
+    *, zone: str, code: str, why: str, server: str = "", now: datetime | None = None
+) -> bool:
+    """Resolve another app's open finding and its alert; whether there was one."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            Finding.objects.select_for_update()
+            .filter(zone=zone, code=code, server=server, resolved_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        row.resolved_at = now
+        row.save(update_fields=["resolved_at"])
+        Alert.objects.filter(finding=row).exclude(state=Alert.RESOLVED).update(
+            state=Alert.RESOLVED, resolved_at=now, resolution=why[:300]
+        )
+    return True

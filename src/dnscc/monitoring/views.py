@@ -105,6 +105,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
     elif desk not in ("mine", "all", ""):
         qs = qs.filter(desk=desk)
     page = Paginator(qs, 50).get_page(g.get("page"))
+    for a in page:
+        # Findings of other apps (root server anomalies) link to a page of their own.
+        a.detail_url = services.detail_page(a.finding)
     return render(
         request,
         "monitoring/alerts.html",

@@ -15,4 +15,12 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "is_staff_viewer": viewer.is_staff,
         "role": viewer.role.value if viewer.role else None,
         "dev_mode": settings.DEV,
+        # Asked only when a template reads it (the navigation of operators' members).
+        "is_root_operator": lambda: _root_operator(viewer),
     }
+
+
+def _root_operator(viewer: Any) -> bool:
+    from dnscc.rootinfo.access import is_root_operator
+
+    return is_root_operator(viewer)

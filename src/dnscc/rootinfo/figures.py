@@ -1,0 +1,239 @@
+"""The figures of each letter and day (LetterDay) from the files read, and what the portal,
+the API and the exports read back: the latest day per letter, series over a date range
+(summed in SQL, a point per day, week or month by the range's length)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Avg, Max, Min, Q, Sum
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+
+from dnscc.core.rssac002 import LETTERS
+from dnscc.rootinfo.models import DailyFile, LetterDay
+
+QUERY_COLUMNS = ("queries_udp4", "queries_udp6", "queries_tcp4", "queries_tcp6")
+RESPONSE_COLUMNS = ("responses_udp4", "responses_udp6", "responses_tcp4", "responses_tcp6")
+RCODE_COLUMNS = ("rcode_noerror", "rcode_servfail", "rcode_nxdomain", "rcode_refused")
+SOURCE_COLUMNS = ("sources_ipv4", "sources_ipv6", "sources_ipv6_aggregate")
+LOAD_COLUMNS = ("load_time_median", "load_time_max")
+
+# Which LetterDay columns each metric fills (a file sets all of its metric's columns).
+COLUMNS = {
+    "traffic-volume": QUERY_COLUMNS + RESPONSE_COLUMNS,
+    "rcode-volume": (*RCODE_COLUMNS, "rcode_total"),
+    "unique-sources": SOURCE_COLUMNS,
+    "load-time": LOAD_COLUMNS,
+}
+_VOLUME_KEYS = {
+    "queries_udp4": "dns-udp-queries-received-ipv4",
+    "queries_udp6": "dns-udp-queries-received-ipv6",
+    "queries_tcp4": "dns-tcp-queries-received-ipv4",
+    "queries_tcp6": "dns-tcp-queries-received-ipv6",
+    "responses_udp4": "dns-udp-responses-sent-ipv4",
+    "responses_udp6": "dns-udp-responses-sent-ipv6",
+    "responses_tcp4": "dns-tcp-responses-sent-ipv4",
+    "responses_tcp6": "dns-tcp-responses-sent-ipv6",
+}
+_RCODES = {"rcode_noerror": "0", "rcode_servfail": "2", "rcode_nxdomain": "3", "rcode_refused": "5"}
+_SOURCES = {
+    "sources_ipv4": "num-sources-ipv4",
+    "sources_ipv6": "num-sources-ipv6",
+    "sources_ipv6_aggregate": "num-sources-ipv6-aggregate",
+}
+
+
+def columns_of(metric: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The LetterDay columns one file of `metric` sets (None where it had no value)."""
+    if metric == "traffic-volume":
+        return {col: values.get(key) for col, key in _VOLUME_KEYS.items()}
+    if metric == "rcode-volume":
+        out: dict[str, Any] = {col: values.get(code) for col, code in _RCODES.items()}
+        out["rcode_total"] = sum(values.values()) if values else None
+        return out
+    if metric == "unique-sources":
+        return {col: values.get(key) for col, key in _SOURCES.items()}
+    if metric == "load-time":
+        times = [float(v) for v in values.values()]
+        return {
+            "load_time_median": statistics.median(times) if times else None,
+            "load_time_max": max(times) if times else None,
+        }
+    return {}
+
+
+def store_letter_days(rows: Iterable[DailyFile]) -> None:
+    """Upsert the LetterDay columns of these files (one statement per metric)."""
+    by_metric: dict[str, dict[tuple[str, date], LetterDay]] = {}
+    for row in rows:
+        if not row.letter or row.metric not in COLUMNS:
+            continue
+        day = LetterDay(letter=row.letter, day=row.day, **columns_of(row.metric, row.values))
+        by_metric.setdefault(row.metric, {})[(row.letter, row.day)] = day
+    for metric, days in by_metric.items():
+        LetterDay.objects.bulk_create(
+            list(days.values()),
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["letter", "day"],
+            update_fields=list(COLUMNS[metric]),
+        )
+
+
+# --- reading back ---------------------------------------------------------------------------
+
+
+def total(row: Any, columns: Iterable[str]) -> int | None:
+    """The sum of columns that have a value; None when none has."""
+    values = [getattr(row, c) for c in columns if getattr(row, c) is not None]
+    return sum(values) if values else None
+
+
+def data_range() -> tuple[date, date] | None:
+    agg = LetterDay.objects.aggregate(first=Min("day"), last=Max("day"))
+    if agg["first"] is None:
+        return None
+    return agg["first"], agg["last"]
+
+
+def latest_per_letter() -> dict[str, dict[str, Any]]:
+    """For each letter, its latest day with traffic figures and that day's figures."""
+    out: dict[str, dict[str, Any]] = {}
+    latest = dict(
+        LetterDay.objects.filter(queries_udp4__isnull=False)
+        .values("letter")
+        .annotate(last=Max("day"))
+        .values_list("letter", "last")
+    )
+    if not latest:
+        return out
+    q = Q()
+    for letter, day in latest.items():
+        q |= Q(letter=letter, day=day)
+    for row in LetterDay.objects.filter(q):
+        # Sources and load time may be published for another (earlier) day: the latest.
+        extra = (
+            LetterDay.objects.filter(letter=row.letter, sources_ipv4__isnull=False)
+            .order_by("-day")
+            .values("day", "sources_ipv4", "sources_ipv6")
+            .first()
+        )
+        load = (
+            LetterDay.objects.filter(letter=row.letter, load_time_max__isnull=False)
+            .order_by("-day")
+            .values("day", "load_time_median", "load_time_max")
+            .first()
+        )
+        out[row.letter] = {
+            "day": row.day,
+            "row": row,
+            "queries": total(row, QUERY_COLUMNS),
+            "responses": total(row, RESPONSE_COLUMNS),
+            "rcodes": rcode_mix(row),
+            "sources": extra,
+            "load": load,
+        }
+    return out
+
+
+def rcode_mix(row: Any) -> list[tuple[str, float]]:
+    """The RCODE shares of one LetterDay: [(label, share)] summing to 1 (or empty)."""
+    if not row.rcode_total:
+        return []
+    parts = [
+        ("NOERROR", row.rcode_noerror or 0),
+        ("NXDOMAIN", row.rcode_nxdomain or 0),
+        ("REFUSED", row.rcode_refused or 0),
+        ("SERVFAIL", row.rcode_servfail or 0),
+    ]
+    other = row.rcode_total - sum(v for _, v in parts)
+    parts.append(("other", max(other, 0)))
+    return [(label, v / row.rcode_total) for label, v in parts]
+
+
+def step_for(first: date, last: date) -> str:
+    """A point per day up to four months, per week up to three years, else per month."""
+    days = (last - first).days
+    if days <= 124:
+        return "day"
+    if days <= 3 * 366:
+        return "week"
+    return "month"
+
+
+def _bucket(step: str) -> Any:
+    return {"week": TruncWeek("day"), "month": TruncMonth("day")}.get(step)
+
+
+def series(
+    columns: Iterable[str], first: date, last: date, *, letters: Iterable[str] = LETTERS
+) -> tuple[str, list[date], dict[str, list[float | None]]]:
+    """Per letter, the mean per day of the sum of `columns`, a point per step (day, week
+    or month): (step, x, {letter: values}). Computed in SQL."""
+    step = step_for(first, last)
+    cols = list(columns)
+    expr = sum((Coalesce(c, 0) for c in cols[1:]), Coalesce(cols[0], 0))
+    has_any = Q()
+    for c in cols:
+        has_any |= Q(**{f"{c}__isnull": False})
+    qs = LetterDay.objects.filter(has_any, day__gte=first, day__lte=last, letter__in=list(letters))
+    bucket = _bucket(step)
+    if bucket is None:
+        rows = qs.annotate(v=expr).values_list("day", "letter", "v")
+    else:
+        rows = (
+            qs.annotate(b=bucket)
+            .values("b", "letter")
+            .annotate(v=Avg(expr))
+            .values_list("b", "letter", "v")
+        )
+    points: dict[date, dict[str, float]] = {}
+    for x, letter, v in rows:
+        x = x.date() if hasattr(x, "date") else x
+        points.setdefault(x, {})[letter] = float(v) if v is not None else 0.0
+    xs = sorted(points)
+    wanted = [letter for letter in letters]
+    out = {letter: [points[x].get(letter) for x in xs] for letter in wanted}
+    return step, xs, {k: v for k, v in out.items() if any(x is not None for x in v)}
+
+
+def system_sums(
+    columns: Iterable[str], first: date, last: date
+) -> tuple[str, list[date], dict[str, list[float]]]:
+    """Per column, the sum over letters (a mean per day per step): (step, x, {col: values})."""
+    step = step_for(first, last)
+    cols = list(columns)
+    qs = LetterDay.objects.filter(day__gte=first, day__lte=last)
+    bucket = _bucket(step)
+    if bucket is None:
+        rows = list(qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"))
+        xs = [r["day"] for r in rows]
+        return step, xs, {c: [float(r[c] or 0) for r in rows] for c in cols}
+    # Sum over letters per day first, then the mean of those days per step: two levels,
+    # done here over at most one row per day (3,650 for ten years).
+    per_day = list(qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"))
+    groups: dict[date, list[dict[str, Any]]] = {}
+    for r in per_day:
+        d = r["day"]
+        key = d - timedelta(days=d.weekday()) if step == "week" else d.replace(day=1)
+        groups.setdefault(key, []).append(r)
+    xs = sorted(groups)
+    return (
+        step,
+        xs,
+        {c: [sum(float(r[c] or 0) for r in groups[x]) / len(groups[x]) for x in xs] for c in cols},
+    )
+
+
+def zone_sizes(first: date, last: date) -> list[tuple[date, int]]:
+    """The root zone's size per day (the Root Zone Maintainer's zone-size, largest serial)."""
+    out = []
+    for day, values in DailyFile.objects.filter(
+        letter="", metric="zone-size", day__gte=first, day__lte=last
+    ).values_list("day", "values"):
+        if values:
+            out.append((day, int(values[max(values, key=int)])))
+    return sorted(out)
