@@ -498,6 +498,7 @@ ROW_MODULES = [
         "tests.incidents.authz_desks",
         "tests.incidents.authz_pages",
         "tests.campaigns.authz_rows",
+        "tests.rootinfo.authz_rows",
     )
 ]
 for _module in ROW_MODULES:
@@ -573,9 +574,12 @@ def _run_row(world: World, row: Row, roles: list[str], *, session: bool) -> None
     with (
         mock.patch("dnscc.monitoring.tasks.sweep_task") as sweep_task,
         mock.patch("dnscc.campaigns.tasks.verify_campaign_task") as verify_task,
+        mock.patch("dnscc.rootinfo.tasks.measure_task") as measure_task,
+        mock.patch("dnscc.rootinfo.tasks.ingest_url_task") as fetch_task,
     ):
         enqueue = mock.Mock()
         sweep_task.enqueue = verify_task.enqueue = enqueue
+        measure_task.enqueue = fetch_task.enqueue = enqueue
         enqueue.return_value.id = "stub"
         for role in random.sample(roles, len(roles)):  # pytest-randomly seeds `random`
             lookup.invalidate()  # the in-memory index must not outlive a rolled-back change

@@ -217,7 +217,7 @@ def rssac047_report(request: HttpRequest, month: str) -> dict[str, Any]:
     }
 
 
-@router.post("/rssac047/rounds", response={202: dict[str, Any]})
+@router.post("/rounds", response={202: dict[str, Any]})
 def measure(request: HttpRequest) -> Status[dict[str, Any]]:
     require_staff(request.user)
     from dnscc.rootinfo.tasks import measure_task
