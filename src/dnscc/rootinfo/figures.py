@@ -201,12 +201,12 @@ def series(
 
 
 def system_sums(
-    columns: Iterable[str], first: date, last: date
+    columns: Iterable[str], first: date, last: date, *, letters: Iterable[str] = LETTERS
 ) -> tuple[str, list[date], dict[str, list[float]]]:
     """Per column, the sum over letters (a mean per day per step): (step, x, {col: values})."""
     step = step_for(first, last)
     cols = list(columns)
-    qs = LetterDay.objects.filter(day__gte=first, day__lte=last)
+    qs = LetterDay.objects.filter(day__gte=first, day__lte=last, letter__in=list(letters))
     bucket = _bucket(step)
     if bucket is None:
         rows = list(qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"))
