@@ -88,14 +88,22 @@ def load_reference(path: Path) -> Any:
 
 
 def run_round(
-    *, at: datetime | None = None, timeout: float | None = None, port: int = 53
+    *,
+    at: datetime | None = None,
+    timeout: float | None = None,
+    port: int = 53,
+    hints_path: Path | None = None,
+    anchor_path: Path | None = None,
+    reference_path: Path | None = None,
 ) -> list[Measurement]:
-    """Measure every letter once and store the round (`at`: the round's time, default now)."""
+    """Measure every letter once and store the round (`at`: the round's time, default now).
+    Hints, trust anchor and reference zone default to the configured ones (or the lab's)."""
     from dnscc.monitoring.runner import hints_and_anchor
     from dnscc.probe import rssac047 as probe
     from dnscc.probe.zone import read_hints, read_trust_anchor
 
-    hints_path, anchor_path = hints_and_anchor()
+    if hints_path is None:
+        hints_path, anchor_path = hints_and_anchor()
     if anchor_path is None:
         raise UnavailableError(
             "no trust anchor: correctness cannot be validated",
@@ -105,7 +113,7 @@ def run_round(
     if not targets:
         raise UnavailableError(f"no root server letters in {hints_path}")
     try:
-        reference = load_reference(reference_zone())
+        reference = load_reference(reference_path or reference_zone())
     except InputError:
         reference = None  # correctness then rests on DNSSEC alone
     rounds = asyncio.run(
@@ -219,11 +227,14 @@ def _family(address: str) -> str:
 def publication_latencies(start: datetime, end: datetime) -> dict[str, list[float]]:
     """letter -> minutes from each serial's first sighting (in [start, end)) to the letter
     serving it or a newer one; up to `end` when it never did."""
-    firsts = list(
-        SerialSeen.objects.filter(letter="", first_seen__gte=start, first_seen__lt=end).values_list(
-            "serial", "first_seen"
-        )
-    )
+    # A serial counts when it was new: no newer one had been seen by its first sighting (an
+    # old serial first met at a lagging letter is that letter's lag, not a publication).
+    every = list(SerialSeen.objects.filter(letter="").values_list("serial", "first_seen"))
+    firsts = [
+        (serial, first)
+        for serial, first in every
+        if start <= first < end and not any(s > serial and f <= first for s, f in every)
+    ]
     seen: dict[str, list[tuple[int, datetime]]] = {}
     for serial, letter, when in SerialSeen.objects.exclude(letter="").values_list(
         "serial", "letter", "first_seen"
