@@ -100,6 +100,7 @@ def _add_routers() -> None:
     from dnscc.monitoring.api import router as monitoring
     from dnscc.outreach.api import router as outreach
     from dnscc.rootinfo.api import router as rootinfo
+    from dnscc.sharing.api import router as sharing
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)
@@ -110,6 +111,7 @@ def _add_routers() -> None:
     api.add_router("/reports/", reports)
     api.add_router("/desks/", desks)
     api.add_router("/campaigns/", campaigns)
+    api.add_router("/sharing/", sharing)
 
 
 _add_routers()

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "dnscc.incidents.cli_reports",
     "dnscc.incidents.cli_desks",
     "dnscc.campaigns.cli",
+    "dnscc.sharing.cli",
     "dnscc.probe.cli",
     "dnscc.lab.cli",
 ]

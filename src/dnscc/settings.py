@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dnscc.rootinfo",
     "dnscc.incidents",
     "dnscc.campaigns",
+    "dnscc.sharing",
     "dnscc.web",
 ]
 
@@ -175,6 +176,13 @@ CAMPAIGN_VERIFY_INTERVAL_SECONDS = env_int(
 CAMPAIGN_ESCALATE_INTERVAL_SECONDS = env_int(
     "DNSCC_CAMPAIGN_ESCALATE_INTERVAL_SECONDS", 900, minimum=0
 )
+
+# Sharing (docs/sharing.md): partner bundles and MISP documents are streamed, never held
+# whole: their own limit, counted as read. Feeds are polled every SHARING_POLL_SECONDS (0: off).
+SHARING_IMPORT_MAX_BYTES = env_int(
+    "DNSCC_SHARING_IMPORT_MAX_BYTES", 512 * 1024 * 1024, minimum=1024
+)
+SHARING_POLL_SECONDS = env_int("DNSCC_SHARING_POLL_SECONDS", 3600, minimum=0)
 
 # Directory
 CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from dnscc.api import api
 from dnscc.outreach.urls import csaf_urlpatterns
+from dnscc.sharing.urls import taxii_urlpatterns
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("incidents/", include("dnscc.incidents.urls")),
     path("report/", include("dnscc.incidents.public_urls")),
     path("campaigns/", include("dnscc.campaigns.urls")),
+    path("sharing/", include("dnscc.sharing.urls")),
+    path("taxii2/", include((taxii_urlpatterns, "taxii"))),
     path("", include("dnscc.web.urls")),
 ]
 

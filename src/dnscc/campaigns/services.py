@@ -1369,6 +1369,21 @@ def name_list_report(name_list: NameList) -> dict[str, Any]:
     }
 
 
+def campaigns_naming(names: Any) -> list[dict[str, Any]]:
+    """Campaigns (not RED) that name any of `names` (a list, or a values() query of names),
+    with how many of them: partner intelligence matched against the center's campaigns."""
+    rows = (
+        Target.objects.filter(name__in=names)
+        .exclude(campaign__tlp=TLP.RED.value)
+        .values("campaign__slug", "campaign__title")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:50]
+    )
+    return [
+        {"slug": r["campaign__slug"], "title": r["campaign__title"], "names": r["n"]} for r in rows
+    ]
+
+
 def json_bytes(data: Any) -> bytes:
     return json.dumps(data, default=str).encode()
 

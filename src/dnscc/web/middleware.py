@@ -28,6 +28,7 @@ class SecurityHeadersMiddleware:
 
 
 _CAMPAIGN_UPLOAD = re.compile(r"^(/api/v1)?/campaigns/[-\w]+/(names|slices/\d+/outcomes)/?$")
+_SHARING_IMPORT = re.compile(r"^(/api/v1)?/sharing/imports/(stix|misp)/?$")
 
 
 class UploadLimitMiddleware:
@@ -50,6 +51,9 @@ class UploadLimitMiddleware:
         if _CAMPAIGN_UPLOAD.match(request.path):
             # Campaign name lists are streamed (never held whole): their own, larger limit.
             allowed, setting = settings.CAMPAIGN_UPLOAD_MAX_BYTES, "DNSCC_CAMPAIGN_UPLOAD_MAX_BYTES"
+        elif _SHARING_IMPORT.match(request.path):
+            # Partner bundles are streamed too (sharing.imports).
+            allowed, setting = settings.SHARING_IMPORT_MAX_BYTES, "DNSCC_SHARING_IMPORT_MAX_BYTES"
         limit = allowed + 64 * 1024  # room for the form's other fields
         if length > limit:
             text = f"The request is {length} bytes, over the limit of {allowed} bytes ({setting})."
