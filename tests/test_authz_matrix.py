@@ -499,6 +499,7 @@ ROW_MODULES = [
         "tests.incidents.authz_pages",
         "tests.campaigns.authz_rows",
         "tests.rootinfo.authz_rows",
+        "tests.sharing.authz_rows",
     )
 ]
 for _module in ROW_MODULES:

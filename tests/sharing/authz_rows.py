@@ -1,0 +1,296 @@
+"""Authorization matrix rows of sharing (collected by tests/test_authz_matrix.py): the API
+under /api/v1/sharing/, the portal pages, the MISP feed and the TAXII server. The world's
+partner (Example CERT) is the active member of the group; the operators are not members."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.authz import Row, api_statuses, page_statuses, statuses
+from tests.conftest import World
+
+API_ROWS: list[Row] = []
+PAGE_ROWS: list[Row] = []
+
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+BUNDLE = json.dumps(
+    {
+        "type": "bundle",
+        "id": "bundle--0e1b7c6e-0c57-4f0a-9b1e-3c1d2b5f6a7e",
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--5d3b1d2c-6f43-4a44-9a1e-1c0a0b2b3c4d",
+                "created": "2026-01-01T00:00:00.000Z",
+                "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": "[domain-name:value = 'evil.alpha']",
+                "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z",
+                "object_marking_refs": [AMBER],
+            }
+        ],
+    }
+)
+MISP = json.dumps(
+    {
+        "Event": {
+            "info": "matrix",
+            "Tag": [{"name": "tlp:amber"}],
+            "Attribute": [
+                {
+                    "type": "domain",
+                    "value": "evil2.alpha",
+                    "uuid": "8a0c3c9e-3c7b-4c55-9d7e-0a1b2c3d4e5f",
+                }
+            ],
+        }
+    }
+)
+MEMBER = {
+    "admin": 200,
+    "coordinator": 200,
+    "partner": 200,
+    "operator": 404,
+    "outsider": 404,
+    "norole": 403,
+    "anonymous": 401,
+}
+
+
+def _group(world: World) -> dict[str, Any]:
+    from dnscc.accounts import audit
+    from dnscc.accounts.services import viewer_for
+    from dnscc.core import stix
+    from dnscc.directory.models import Organization
+    from dnscc.incidents.models import Incident
+    from dnscc.sharing import groups, imports, publish
+    from dnscc.sharing.models import TaxiiStatus
+
+    user = world.users["coordinator"]
+    viewer, actor = viewer_for(user), audit.Actor.of(user)
+    Organization.objects.filter(pk__in=[world.csirt.pk, world.org_b.pk]).update(vetting="vetted")
+    world.csirt.refresh_from_db()
+    group = groups.create_group(viewer, actor, name="Matrix Group", agreement="Keep it in.")
+    groups.add_member(viewer, actor, group, world.csirt, accept_version=1)
+    incident = Incident.objects.create(
+        ref="DNSCC-2026-0950",
+        title="matrix",
+        created_at=timezone.now(),
+        scope={"names": ["evil.alpha"], "tlds": [], "ips": [], "resolvers": []},
+    )
+    pub = publish.publish_incident(viewer, actor, group, incident)
+    imp = imports.import_stix(
+        viewer, actor, io.BytesIO(BUNDLE.encode()), name="b.json", provenance="matrix", user=user
+    )
+    status = TaxiiStatus.objects.create(
+        group=group,
+        username="partner1",
+        organization=world.csirt,
+        request_timestamp=timezone.now(),
+        total=0,
+    )
+    return {
+        "slug": group.slug,
+        "root": group.slug,
+        "uid": str(group.collections.get(kind="incidents").uid),
+        "object_id": stix.stix_id("incident", incident.ref),
+        "status_uid": str(status.uid),
+        "event_uid": str(pub.uid),
+        "import_id": imp.pk,
+        "incident": incident.ref,
+    }
+
+
+def _campaign(world: World) -> dict[str, Any]:
+    from tests.campaigns.authz_rows import make_results_campaign
+
+    return {"slug": make_results_campaign(world, slug="shared").slug}
+
+
+def snapshot() -> dict[str, Any]:
+    from dnscc.sharing.models import Import, Membership, Publication, TrustGroup
+
+    return {
+        "groups": TrustGroup.objects.count(),
+        "members": sorted(Membership.objects.values_list("pk", "accepted_version")),
+        "publications": Publication.objects.count(),
+        "imports": sorted(Import.objects.values_list("pk", "incident_ref", "campaign_slug")),
+    }
+
+
+_S = "/api/v1/sharing"
+_G = _S + "/groups/{slug}"
+API_ROWS += [
+    Row("GET", _S + "/groups", api_statuses(200, members=200), setup=_group),
+    Row(
+        "POST",
+        _S + "/groups",
+        api_statuses(201),
+        mutates=True,
+        body=lambda w: {"name": "Root operators", "agreement": "Text."},
+    ),
+    Row("GET", _G, api_statuses(200), setup=_group),
+    Row(
+        "POST",
+        _G + "/members",
+        api_statuses(201),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {"organization": "bravo-registry"},
+    ),
+    Row(
+        "POST",
+        _G + "/agreement",
+        api_statuses(201),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {"text": "Version two."},
+    ),
+    Row(
+        "POST",
+        _G + "/accept",
+        api_statuses(200, members=404, partner=200),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {"version": 1, "organization": "example-cert"},
+    ),
+    Row(
+        "POST",
+        _G + "/publish",
+        api_statuses(201),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {"kind": "incident", "ref": "DNSCC-2026-0950"},
+    ),
+    Row("GET", _G + "/publications", api_statuses(200), setup=_group),
+    Row("GET", _G + "/pulls", api_statuses(200), setup=_group),
+    Row("GET", _S + "/imports", api_statuses(200), setup=_group, secrets=("evil.alpha",)),
+    Row(
+        "POST",
+        _S + "/imports/stix",
+        api_statuses(201),
+        mutates=True,
+        json_body=False,
+        body=lambda w: {"file": SimpleUploadedFile("b.json", BUNDLE.encode()), "provenance": "x"},
+    ),
+    Row(
+        "POST",
+        _S + "/imports/misp",
+        api_statuses(201),
+        mutates=True,
+        json_body=False,
+        body=lambda w: {"file": SimpleUploadedFile("e.json", MISP.encode()), "provenance": "x"},
+    ),
+    Row(
+        "GET",
+        _S + "/imports/{import_id}",
+        api_statuses(200),
+        setup=_group,
+        secrets=("evil.alpha",),
+    ),
+    Row(
+        "POST",
+        _S + "/imports/{import_id}/incident",
+        api_statuses(201),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {"title": "From a partner"},
+    ),
+    Row(
+        "POST",
+        _S + "/imports/{import_id}/campaign",
+        api_statuses(201),
+        setup=_group,
+        mutates=True,
+        body=lambda w: {
+            "title": "Partner takedown",
+            "due_date": "2026-12-31",
+            "action": "suspend",
+            "legal_basis": "other",
+            "legal_reference": "Partner request",
+        },
+    ),
+    Row(
+        "GET",
+        _S + "/campaigns/{slug}/stix",
+        api_statuses(200),
+        setup=_campaign,
+        secrets=("dga0.alpha",),
+    ),
+]
+
+PAGE_ROWS += [
+    Row("GET", "/sharing/", page_statuses(200, members=200), setup=_group),
+    Row("GET", "/sharing/groups/{slug}/", page_statuses(200), setup=_group),
+    Row("POST", "/sharing/groups/{slug}/members", page_statuses(302), setup=_group, mutates=True),
+    Row(
+        "POST",
+        "/sharing/groups/{slug}/accept",
+        page_statuses(302, members=404, partner=302),
+        setup=_group,
+        mutates=True,
+    ),
+    Row(
+        "GET",
+        "/sharing/imports/{import_id}/",
+        page_statuses(200),
+        setup=_group,
+        secrets=("evil.alpha",),
+    ),
+    Row(
+        "POST",
+        "/sharing/imports/{import_id}/incident",
+        page_statuses(302),
+        setup=_group,
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        "/sharing/imports/{import_id}/campaign",
+        page_statuses(302),
+        setup=_group,
+        mutates=True,
+    ),
+    Row("GET", "/sharing/feeds/{slug}/misp/manifest.json", MEMBER, setup=_group),
+    Row("GET", "/sharing/feeds/{slug}/misp/hashes.csv", MEMBER, setup=_group),
+    Row(
+        "GET",
+        "/sharing/feeds/{slug}/misp/{event_uid}.json",
+        MEMBER,
+        setup=_group,
+        secrets=("evil.alpha",),
+    ),
+    Row("GET", "/taxii2/", statuses(200, norole=403, anonymous=401)),
+    Row("GET", "/taxii2/{root}/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/status/{status_uid}/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/collections/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/collections/{uid}/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/collections/{uid}/manifest/", MEMBER, setup=_group),
+    Row(
+        "GET",
+        "/taxii2/{root}/collections/{uid}/objects/",
+        MEMBER,
+        setup=_group,
+        secrets=("evil.alpha",),
+    ),
+    Row(
+        "POST",
+        "/taxii2/{root}/collections/{uid}/objects/",
+        statuses(401),
+        setup=_group,
+        mutates=True,
+    ),
+    Row("GET", "/taxii2/{root}/collections/{uid}/objects/{object_id}/", MEMBER, setup=_group),
+    Row(
+        "GET",
+        "/taxii2/{root}/collections/{uid}/objects/{object_id}/versions/",
+        MEMBER,
+        setup=_group,
+    ),
+]
