@@ -6,6 +6,9 @@ import tempfile
 os.environ.setdefault("DNSCC_DEV", "1")
 os.environ.setdefault("DNSCC_DATA_DIR", tempfile.mkdtemp(prefix="dnscc-test-"))
 os.environ.setdefault("DNSCC_TASKS", "immediate")
+# The scheduler writes no audit checkpoints into the shared test data directory; the
+# anchor tests write theirs to their own files.
+os.environ.setdefault("DNSCC_AUDIT_ANCHOR_INTERVAL_SECONDS", "0")
 
 from dnscc.settings import *  # noqa: F403
 

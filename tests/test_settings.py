@@ -14,7 +14,7 @@ from django.test import override_settings
 from dnscc import checks
 from dnscc.envsettings import database_from_url, env_bool, env_int, env_list, env_secret
 
-GOOD_KEY = "k" * 50
+GOOD_KEY = "q3XvN8-pL0wZr5Kt_Hc7yBd2Mf9Gs4Jx6Ae1Uo0Wi8Rn"  # what secrets.token_urlsafe gives
 
 
 def test_env_bool_accepts_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,6 +89,7 @@ def test_a_bad_database_url_is_refused(url: str, message: str) -> None:
 
 
 def _ids(**overrides: object) -> set[str]:
+    overrides.setdefault("AUDIT_KEY", GOOD_KEY)
     with override_settings(**overrides):
         return {m.id for m in checks.check_production()}
 
@@ -103,6 +104,23 @@ def test_production_with_the_development_key_is_E001() -> None:
 
 def test_production_with_a_short_key_is_E001() -> None:
     assert "dnscc.E001" in _ids(DEV=False, SECRET_KEY="short", ALLOWED_HOSTS=["x"])
+
+
+@pytest.mark.parametrize("key", ["a" * 32, "k" * 50, "abababababababababababababababab"])
+def test_a_long_but_predictable_secret_key_is_E001(key: str) -> None:
+    assert "dnscc.E001" in _ids(DEV=False, SECRET_KEY=key, ALLOWED_HOSTS=["x"], HTTPS=True)
+
+
+def test_a_random_hex_key_of_32_characters_passes() -> None:
+    key = "9f86d081884c7d659a2feaa0c55ad015"
+    assert checks.secret_weakness(key) is None
+
+
+@pytest.mark.parametrize("key", ["", "short", "a" * 40])
+def test_production_without_a_usable_audit_key_is_E005(key: str) -> None:
+    assert _ids(DEV=False, SECRET_KEY=GOOD_KEY, AUDIT_KEY=key, ALLOWED_HOSTS=["x"], HTTPS=True) == {
+        "dnscc.E005"
+    }
 
 
 def test_production_without_allowed_hosts_is_E002() -> None:
@@ -151,6 +169,7 @@ def test_the_center_refuses_to_start_in_production_without_configuration(tmp_pat
     assert result.returncode == 78
     assert "dnscc.E001" in result.stderr
     assert "dnscc.E002" in result.stderr
+    assert "dnscc.E005" in result.stderr
     assert "Traceback" not in result.stderr
 
 

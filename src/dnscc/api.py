@@ -11,16 +11,21 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from dnscc.accounts.services import authenticate_token
+from dnscc.core import inputguard
 from dnscc.core.errors import (
     ConflictError,
     DnsccError,
     InputError,
+    Location,
     NotFoundError,
     PermissionDenied,
     ValidationErrors,
@@ -37,13 +42,93 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class CenterSessionAuth(SessionAuth):
+    """The portal session. An anonymous caller is told to authenticate (401) before any
+    CSRF check: "CSRF check Failed" answered a question nobody asked."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+# Integers beyond 64 bits reach no query (PostgreSQL refuses them: a 500); the schema says so.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def _check_ints(value: Any, field: str) -> None:
+    """InputError naming the field when a number in `value` is outside 64 bits."""
+    stack: list[tuple[str, Any]] = [(field, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not INT_MIN <= item <= INT_MAX:
+                raise InputError(
+                    f"{path or 'the number'} is out of range (at most {INT_MAX})",
+                    location=Location(field=path or None),
+                )
+        elif isinstance(item, str):
+            digits = item.strip().lstrip("+-")
+            if digits.isdigit() and len(digits) > 18 and not INT_MIN <= int(item) <= INT_MAX:
+                raise InputError(
+                    f"{path} is out of range (at most {INT_MAX})", location=Location(field=path)
+                )
+        elif isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((path, v) for v in item)
+
+
+class GuardedParser(Parser):
+    """Request bodies and query strings through the one input guard (dnscc.core.inputguard):
+    JSON depth, NUL characters, 64-bit integers; each refusal names the field (422)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = inputguard.load_json(request.body, field="")
+        _check_ints(data, "")
+        return data  # type: ignore[no-any-return]
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        inputguard.check_params(
+            ((k, v) for k, values in data.lists() for v in values if isinstance(v, str)),
+            where="form" if data is not request.GET else "query",
+        )
+        result = super().parse_querydict(data, list_fields, request)
+        for key, value in result.items():
+            _check_ints(value, key)
+        return result
+
+
+class CenterAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        _bound_integers(schema)
+        return schema
+
+
+def _bound_integers(node: Any) -> None:
+    """Every integer in the schema says what the server accepts: 64 bits."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node.setdefault("minimum", INT_MIN)
+            node.setdefault("maximum", INT_MAX)
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
+
+
+api = CenterAPI(
     title="dnscc API",
     version="1",
     description="DNS security coordination center. Authenticate with `Authorization: Bearer`.",
     urls_namespace="api",
-    auth=[TokenAuth(), SessionAuth(csrf=True)],
+    auth=[TokenAuth(), CenterSessionAuth(csrf=True)],
     docs_url=None,
+    parser=GuardedParser(),
 )
 
 _STATUS = {
@@ -81,7 +166,21 @@ def invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DnsccError):
+        # Ninja wraps what the body parser raised as "Cannot parse request body": the guard's
+        # own message says what and where.
+        return dnscc_error(request, exc.__cause__)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # e.g. multipart/form-data without a boundary: the client's mistake, not ours.
+    return api.create_response(
+        request,
+        {"detail": f"the multipart body cannot be read: {exc}"[:300]},
+        status=400,
+    )
 
 
 @api.exception_handler(Exception)

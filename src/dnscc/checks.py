@@ -3,6 +3,7 @@ before `dnscc serve` starts). Each id is documented in docs/configuration.md and
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -11,6 +12,27 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 DEV_KEY = "dnscc-development-only-not-secret"
+# A secret must be long and look random: "a" * 32 is 32 characters and no secret at all.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 100
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why `value` is not a usable secret (too short, too little entropy), or None.
+
+    The entropy is estimated from the value's own character frequencies (length times the
+    Shannon entropy per character): a random 32-character URL-safe token scores about 150
+    bits, a repeated character 0, an English phrase well under 100 per 32 characters."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    counts: dict[str, int] = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    total = len(value)
+    bits = -sum(n * math.log2(n / total) for n in counts.values())
+    if bits < MIN_SECRET_BITS:
+        return f"too predictable (about {bits:.0f} bits of entropy, {MIN_SECRET_BITS} needed)"
+    return None
 
 
 def _secret_key() -> str:
@@ -26,14 +48,29 @@ def check_production(app_configs: object = None, **kwargs: object) -> list[Error
     if settings.DEV:
         return problems
     key = _secret_key()
-    if not key or key == DEV_KEY or len(key) < 32:
+    weakness = "missing" if not key else secret_weakness(key)
+    if key == DEV_KEY:
+        weakness = "the development key"
+    if weakness:
         problems.append(
             Error(
-                "No usable secret key in production mode.",
+                f"No usable secret key in production mode ({weakness}).",
                 hint="Set DNSCC_SECRET_KEY (or DNSCC_SECRET_KEY_FILE) to at least 32 random "
                 "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`,"
                 " or set DNSCC_DEV=1 for development.",
                 id="dnscc.E001",
+            )
+        )
+    audit_key = str(getattr(settings, "AUDIT_KEY", "") or "")
+    audit_weakness = "missing" if not audit_key else secret_weakness(audit_key)
+    if audit_weakness:
+        problems.append(
+            Error(
+                f"No usable audit key in production mode ({audit_weakness}).",
+                hint="Set DNSCC_AUDIT_KEY (or DNSCC_AUDIT_KEY_FILE) to at least 32 random "
+                "characters, kept outside the database and apart from its backups: the audit "
+                "log's hash chain is keyed with it (docs/security.md).",
+                id="dnscc.E005",
             )
         )
     if not settings.ALLOWED_HOSTS:

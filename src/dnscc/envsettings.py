@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +58,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[Any]:
+    """IP networks (addresses or CIDR prefixes, comma-separated), e.g. trusted proxies."""
+    from dnscc.core.clientaddr import parse_networks
+
+    try:
+        return parse_networks(env_list(name, []))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

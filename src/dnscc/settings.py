@@ -18,6 +18,7 @@ from dnscc.envsettings import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
 )
@@ -31,6 +32,13 @@ SECRET_KEY = env_secret("DNSCC_SECRET_KEY")
 if not SECRET_KEY and DEV:
     # Development only: a fixed per-checkout key is acceptable; production refuses (dnscc.E001).
     SECRET_KEY = "dnscc-development-only-not-secret"  # noqa: S105
+
+# The audit chain's HMAC key, kept outside the database (accounts.audit). Development mode
+# generates one under the data directory when unset; production refuses to start without
+# it (dnscc.E005). Checkpoints of the chain go to a file outside the database, appended.
+AUDIT_KEY = env_secret("DNSCC_AUDIT_KEY")
+AUDIT_ANCHOR_FILE = Path(env_str("DNSCC_AUDIT_ANCHOR_FILE") or DATA_DIR / "audit-anchors.jsonl")
+AUDIT_ANCHOR_INTERVAL_SECONDS = env_int("DNSCC_AUDIT_ANCHOR_INTERVAL_SECONDS", 3600, minimum=0)
 
 ALLOWED_HOSTS = env_list("DNSCC_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEV else [])
 BASE_URL = env_str("DNSCC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -57,11 +65,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dnscc.web.middleware.ClientAddressMiddleware",  # first: everything after sees the client
     "django.middleware.security.SecurityMiddleware",
     "dnscc.web.middleware.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "dnscc.web.middleware.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -154,6 +164,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DNSCC_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies whose X-Forwarded-For names the client (addresses or CIDR prefixes);
+# from any other peer the header is ignored (dnscc.core.clientaddr).
+TRUSTED_PROXIES = env_networks("DNSCC_TRUSTED_PROXIES")
 
 # Uploads (directory imports): bounded. Larger bodies are refused with a clear message.
 MAX_UPLOAD_BYTES = env_int("DNSCC_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1024)

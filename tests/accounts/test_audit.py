@@ -1,4 +1,5 @@
-"""The hash-chained audit log: entries are recorded, verified, and tampering is detected."""
+"""The keyed, hash-chained audit log: entries are recorded, verified, and tampering is
+detected: by the chain, by the database's triggers, and by signed checkpoints outside it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from dnscc import cli
-from dnscc.accounts import audit
+from dnscc.accounts import audit, dbguard
 from dnscc.accounts.models import AuditEvent, AuditHead
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +27,9 @@ def _record(n: int) -> list[AuditEvent]:
 
 
 def _drop_trigger() -> None:
-    """Let the test play the attacker who edits rows behind the application's back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "ALTER TABLE accounts_auditevent DISABLE TRIGGER accounts_auditevent_no_update"
-            )
-        else:
-            cursor.execute("DROP TRIGGER accounts_auditevent_no_update")
+    """Let the test play the attacker who drops the triggers and edits rows behind the
+    application's back (rolled back with the test's transaction)."""
+    dbguard.remove(connection)
 
 
 def _sql(statement: str, *params: Any) -> None:
@@ -101,6 +97,7 @@ def test_an_edit_that_also_recomputes_the_hash_breaks_the_next_link() -> None:
 
 def test_a_deleted_middle_entry_is_reported_missing() -> None:
     _record(5)
+    _drop_trigger()
     _sql("DELETE FROM accounts_auditevent WHERE seq = 3")
     result = audit.verify()
     assert not result.ok
@@ -111,6 +108,7 @@ def test_a_deleted_middle_entry_is_reported_missing() -> None:
 
 def test_a_cut_tail_is_caught_by_the_chain_head() -> None:
     _record(5)
+    _drop_trigger()
     _sql("DELETE FROM accounts_auditevent WHERE seq >= 4")
     result = audit.verify()
     assert not result.ok

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from dnscc.accounts import audit, services
+from dnscc.accounts import anchor, services
 from dnscc.accounts.models import ApiToken, AuditEvent
 
 router = Router(tags=["accounts"])
@@ -49,6 +49,7 @@ class VerifyOut(Schema):
     ok: bool
     checked: int
     problems: list[dict[str, object]]
+    checkpoint: dict[str, object] | None = None
 
 
 @router.get("/me", response=MeOut)
@@ -90,4 +91,4 @@ def audit_events(request: HttpRequest, after: int = 0, limit: int = 100) -> list
 @router.get("/audit/verify", response=VerifyOut)
 def audit_verify(request: HttpRequest) -> dict[str, object]:
     services.require_staff(request.user)
-    return audit.verify().as_dict()
+    return anchor.verify_with_anchor().as_dict()

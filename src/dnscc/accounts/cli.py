@@ -1,4 +1,4 @@
-"""`dnscc createuser`, `dnscc token ...`, `dnscc audit verify`."""
+"""`dnscc createuser`, `dnscc token ...`, `dnscc audit verify|anchor`."""
 
 from __future__ import annotations
 
@@ -48,9 +48,24 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("audit", help="the audit log")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    a = asub.add_parser("verify", help="check the hash chain; exit 1 when it is broken")
+    a = asub.add_parser(
+        "verify",
+        help="check the keyed chain, and against the latest signed checkpoint; exit 1 when "
+        "it does not hold",
+    )
+    a.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="anchor file to check against (default: the configured one)",
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=audit_verify)
+    a = asub.add_parser("anchor", help="append a signed checkpoint of the chain to the anchor file")
+    a.add_argument(
+        "--output", metavar="FILE", help="another file to append to, or - for standard output"
+    )
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=audit_anchor)
 
 
 def _user(username: str) -> Any:
@@ -152,18 +167,43 @@ def token_revoke(args: argparse.Namespace) -> int:
 
 def audit_verify(args: argparse.Namespace) -> int:
     django_setup()
-    from dnscc.accounts import audit
+    from dnscc.accounts import anchor
 
-    result = audit.verify()
+    path = anchor.read_checkpoint_file(args.checkpoint) if args.checkpoint else None
+    result = anchor.verify_with_anchor(path)
     if args.json:
         print_json(result.as_dict())
     elif result.ok:
-        print(f"audit chain intact: {result.checked} entries verified")
+        against = (
+            f"; matches the checkpoint of {result.checkpoint['at']} (entry "
+            f"{result.checkpoint['seq']})"
+            if result.checkpoint
+            else "; no checkpoint yet (`dnscc audit anchor`)"
+        )
+        print(f"audit chain intact: {result.checked} entries verified{against}")
     else:
         print(f"audit chain BROKEN ({result.checked} entries read):")
         for p in result.problems:
             print(f"  entry {p['seq']}: {p['problem']}")
     return 0 if result.ok else 1
+
+
+def audit_anchor(args: argparse.Namespace) -> int:
+    django_setup()
+    from pathlib import Path
+
+    from dnscc.accounts import anchor
+
+    if args.output == "-":
+        checkpoint = anchor.write_checkpoint(stream=sys.stdout)
+        return 0
+    path = Path(args.output) if args.output else anchor.anchor_path()
+    checkpoint = anchor.write_checkpoint(path)
+    if args.json:
+        print_json({**checkpoint, "file": str(path)})
+    else:
+        print(f"checkpoint of entry {checkpoint['seq']} appended to {path}")
+    return 0
 
 
 def ping(args: argparse.Namespace) -> int:

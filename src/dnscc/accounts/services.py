@@ -16,6 +16,7 @@ from django.utils import timezone
 from dnscc.accounts import audit
 from dnscc.accounts.models import REGION_CHOICES, Account, ApiToken
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
+from dnscc.core.text import check_text
 from dnscc.core.tlp import Labelled, Role, Viewer, can_see
 
 TOKEN_PREFIX = "dnscc_"  # noqa: S105 - a label, not a secret
@@ -130,7 +131,7 @@ def _digest(token: str) -> str:
 
 def create_token(user: Any, name: str, *, actor: audit.Actor | None = None) -> tuple[ApiToken, str]:
     """Create a token; returns (row, secret). The secret is never stored and shown once."""
-    name = name.strip() or "API token"
+    name = check_text(name, field="name", max_length=100, one_line=True) or "API token"
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():

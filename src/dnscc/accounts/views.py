@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dnscc.accounts import audit, services
+from dnscc.accounts import anchor, services
 from dnscc.accounts.models import ApiToken, AuditEvent
 from dnscc.core.errors import DnsccError
 from dnscc.web.access import role_required
@@ -61,9 +61,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if not name:
             messages.error(request, "Give the token a name (what will use it).")
         else:
-            token, secret = services.create_token(request.user, name)
-            context["new_secret"] = secret
-            context["new_token"] = token
+            try:
+                token, secret = services.create_token(request.user, name)
+            except DnsccError as exc:
+                messages.error(request, exc.message)
+            else:
+                context["new_secret"] = secret
+                context["new_token"] = token
     return render(request, "accounts/tokens.html", context)
 
 
@@ -89,7 +93,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if actor:
         events = events.filter(actor=actor)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    result = audit.verify() if request.GET.get("verify") else None
+    result = anchor.verify_with_anchor() if request.GET.get("verify") else None
     return render(
         request,
         "accounts/audit.html",

@@ -12,7 +12,6 @@ says not), `unchecked` (not verified yet, or the verification failed).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -24,6 +23,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from dnscc.campaigns.models import RELEASE, Campaign, Slice, Snapshot, Target
+from dnscc.core import csvout
 from dnscc.core.rpz import RpzSummary, write_rpz
 from dnscc.core.tlp import Viewer, can_see
 
@@ -286,23 +286,18 @@ def _report_rows(
         )
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def report_csv(campaign: Campaign, *, viewer: Viewer | None = None) -> Iterator[str]:
     """The campaign report as CSV text chunks (header, then one row per name)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
+    writer = csvout.writer(buffer)
+    writer.writeheader(REPORT_COLUMNS)
     rows = _report_rows(campaign, viewer=viewer)
     for n, (name, tld, org, action, outcome, observed, ok, mismatch, at) in enumerate(rows, 1):
         writer.writerow(
             (
                 name,
                 tld,
-                _cell(org),
+                org,
                 action,
                 outcome,
                 observed,

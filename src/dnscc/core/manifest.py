@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dnscc.core import csvout
 from dnscc.core.errors import InputError, Location
 from dnscc.core.namelist import IngestSummary, read_text_lines
 from dnscc.core.names import normalize_name, tld_of
@@ -60,7 +61,6 @@ MANIFEST_VERSION = 1
 COLUMNS = ("name", "tld", "action", "legal_basis", "expires")
 OUTCOMES = ("done", "not_registered", "refused", "pending")
 MAX_NOTE = 500
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _error(message: str, field_name: str, hint: str | None = None) -> InputError:
@@ -163,10 +163,6 @@ class Manifest:
     digest: ManifestDigest
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def build_manifest(meta: CampaignMeta, rows: Iterable[ManifestRow]) -> Manifest:
     """The CSV and JSON manifest of one slice, byte-for-byte reproducible, with SHA-256s.
 
@@ -192,10 +188,11 @@ def build_manifest(meta: CampaignMeta, rows: Iterable[ManifestRow]) -> Manifest:
     ordered = [records[name] for name in sorted(records)]
 
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(COLUMNS)
+    writer = csvout.writer(text, lineterminator="\r\n")  # RFC 4180
+    writer.writeheader(COLUMNS)
     for name, tld, action, basis, expires in ordered:
-        writer.writerow((name, tld, _cell(action), _cell(basis), expires))
+        # Names are validated DNS names, written as they are (operators match them).
+        writer.writerow((csvout.Verbatim(name), csvout.Verbatim(tld), action, basis, expires))
     csv_bytes = text.getvalue().encode("utf-8")
 
     document = {

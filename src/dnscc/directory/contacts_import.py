@@ -14,8 +14,6 @@ work and rolls back, so its diff is exactly what a real run would do. An existin
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from dnscc.accounts import audit
+from dnscc.core import csvout, inputguard
 from dnscc.core.errors import InputError, Location
 from dnscc.core.names import normalize_name
 from dnscc.directory import lookup, validation
@@ -69,42 +68,40 @@ class ContactReport:
 
 
 def _records_csv(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None) or []
+    # The one input guard reads the CSV: a field over its size limit is an error with its
+    # line, not a crash. A quoted value may span lines (an OpenPGP key does): a record is
+    # reported by the line where it starts.
+    reader = inputguard.csv_rows(text, source=source, refuse_nul=False)
+    first = next(reader, None)
+    header = first[1] if first else []
     if not header:
         raise InputError("the file is empty", location=Location(source, 1))
     unknown = [h for h in header if h not in KNOWN_FIELDS]
     if unknown:
         # A misspelt column would silently drop its values from every row; refuse the file.
         raise InputError(
-            f"unknown column(s): {', '.join(repr(u) for u in unknown)}",
-            location=Location(source, 1, unknown[0]),
+            f"unknown column(s): {', '.join(inputguard.excerpt(u) for u in unknown[:10])}",
+            location=Location(source, 1, unknown[0][:80]),
             hint=f"known columns: {', '.join(sorted(KNOWN_FIELDS))}",
         )
     rows: list[tuple[int, dict[str, Any]]] = []
-    # A quoted value may span lines (an OpenPGP key does): a record is reported by the line
-    # where it starts, which is one past where the reader stood after the previous record.
-    start = reader.line_num + 1
-    for values in reader:
-        line, start = start, reader.line_num + 1
+    for line, values in reader:
         if len(values) > len(header):
             rows.append((line, {"__extra__": values[len(header) :]}))
             continue
         if not any(v.strip() for v in values):
             continue
         record: dict[str, Any] = dict.fromkeys(header)  # missing trailing values are None
-        record.update(zip(header, values, strict=False))
+        # An export escapes cells a spreadsheet would run as formulas; read them back.
+        record.update(zip(header, map(csvout.unescape_cell, values), strict=False))
         rows.append((line, record))
     return rows
 
 
 def _records_json(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", location=Location(source, exc.lineno)
-        ) from None
+    # Depth-limited (the guard): a deeply nested file is refused, not a RecursionError.
+    # NUL characters are checked per record below, so one bad record does not stop the rest.
+    data = inputguard.load_json(text, source=source, allow_nul=True)
     if isinstance(data, dict) and isinstance(data.get("contacts"), list):
         items = data["contacts"]
         start = text.find("[", text.find('"contacts"'))
@@ -152,6 +149,7 @@ def import_contacts(
     with transaction.atomic():
         for line, record in records:
             try:
+                inputguard.refuse_nul(record, field="")
                 with transaction.atomic():
                     _import_one(record, report)
             except InputError as exc:

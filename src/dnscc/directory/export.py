@@ -3,12 +3,12 @@ like every disclosure of labelled data, is written to the audit log."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
 from dnscc.accounts import audit
+from dnscc.core import csvout
 from dnscc.core.errors import InputError, Location, PermissionDenied
 from dnscc.core.tlp import Viewer, can_see
 from dnscc.directory import validation
@@ -117,24 +117,21 @@ def render(columns: list[str], data: list[dict[str, Any]], fmt: str) -> str:
             f"unknown format {fmt!r}", location=Location(field="format"), hint="use csv or json"
         )
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    writer = csvout.writer(out)
+    writer.writeheader(columns)
     for row in data:
-        writer.writerow(
-            {
-                k: (
-                    " ".join(map(str, v))
-                    if isinstance(v, list) and k in ("tlds", "ns")
-                    else ",".join(v)
-                    if isinstance(v, list) and k == "languages"
-                    else json.dumps(v)
-                    if isinstance(v, list)
-                    else v
-                )
-                for k, v in row.items()
-            }
-        )
+        writer.writerow(_csv_cell(k, row.get(k, "")) for k in columns)
     return out.getvalue()
+
+
+def _csv_cell(column: str, value: Any) -> Any:
+    if isinstance(value, list):
+        if column in ("tlds", "ns"):
+            return " ".join(map(str, value))
+        if column == "languages":
+            return ",".join(value)
+        return json.dumps(value)
+    return value
 
 
 def export(kind: str, fmt: str, viewer: Viewer, actor: audit.Actor) -> str:

@@ -44,6 +44,8 @@ def text(value: Any, field: str, *, max_length: int, required: bool = False) -> 
     if not isinstance(value, str):
         raise _err(field, f"must be text, not {type(value).__name__}")
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL cannot store it (a 500 before)
+        raise _err(field, "contains a NUL character", "remove it")
     if required and not value:
         raise _err(field, "is required")
     if len(value) > max_length:

@@ -27,7 +27,8 @@ PUBLIC_TLPS = [t for t in TLP if t is not TLP.RED]
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # gunicorn behind the reverse proxy sets REMOTE_ADDR from the trusted forwarder.
+    # The client's address: ClientAddressMiddleware took it from X-Forwarded-For when the
+    # peer is a trusted proxy (DNSCC_TRUSTED_PROXIES); gunicorn itself does not.
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 

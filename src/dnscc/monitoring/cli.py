@@ -66,11 +66,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.db import close_old_connections
 
+    from dnscc.accounts import tasks as account_tasks
     from dnscc.campaigns import tasks as campaign_tasks
     from dnscc.core.errors import UnavailableError
     from dnscc.incidents import tasks as incident_tasks
     from dnscc.monitoring.runner import hints_and_anchor
-    from dnscc.monitoring.services import claim_due
+    from dnscc.monitoring.services import claim_due, enqueue_due
     from dnscc.monitoring.tasks import sweep_task
     from dnscc.outreach import tasks as outreach_tasks
     from dnscc.rootinfo import tasks as rootinfo_tasks
@@ -105,6 +106,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         campaign_tasks.schedule()
         # Root servers: RSSAC047 rounds, the daily RSSAC002 fetch when configured.
         rootinfo_tasks.schedule()
+        # The audit chain's signed checkpoint, outside the database.
+        enqueue_due(account_tasks.jobs())
         if args.once:
             break
         for _ in range(50):  # check every 5 s, wake promptly on a signal

@@ -30,6 +30,7 @@ from dnscc.core.errors import (
     ValidationErrors,
 )
 from dnscc.core.regions import Region
+from dnscc.core.text import check_text
 from dnscc.core.tlp import TLP, Viewer, can_see
 from dnscc.directory.models import Organization
 from dnscc.outreach import csaf, pgp, services
@@ -75,7 +76,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         elif name == "audience":
             value = _clean_audience(value)
         elif isinstance(value, str):
-            value = value.strip()
+            value = check_text(value, field=name, one_line=name == "title")
         clean[name] = value
     for required in ("title", "summary"):
         if required in clean and not clean[required]:
