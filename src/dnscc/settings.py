@@ -242,6 +242,12 @@ OUTREACH_PGP_PROTECT_HEADERS = env_bool("DNSCC_PGP_PROTECT_HEADERS", True)
 OUTREACH_UNUSABLE_KEY_POLICY = env_choice(
     "DNSCC_PGP_UNUSABLE_KEY_POLICY", "signed", ("signed", "hold")
 )
+# The scheduler drains the outbox whenever a message is due (retries at their due time),
+# checking every OUTBOX_DRAIN_CHECK_SECONDS; 0 turns the periodic drain off.
+OUTREACH_DRAIN_CHECK_SECONDS = env_int("DNSCC_OUTBOX_DRAIN_CHECK_SECONDS", 5, minimum=0)
+# A channel (the SMTP relay, a webhook host) failing for longer than this shows a banner on
+# every staff page and makes `dnscc outreach status` exit 69.
+OUTREACH_HEALTH_ALERT_SECONDS = env_int("DNSCC_OUTBOX_ALERT_SECONDS", 300, minimum=0)
 OUTREACH_FOLLOWUP_HOURS = env_int("DNSCC_FOLLOWUP_HOURS", 24, minimum=1)
 OUTREACH_FOLLOWUP_MAX = env_int("DNSCC_FOLLOWUP_MAX", 2, minimum=0)
 OUTREACH_CSAF_VALIDATOR = env_str("DNSCC_CSAF_VALIDATOR")  # validate.js; default: tools/ checkout

@@ -32,6 +32,7 @@ from dnscc.incidents.models import Incident, TimelineEntry
 from dnscc.outreach import pgp
 from dnscc.outreach import services as outreach
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.conftest import World
 
 LEGAL = {"action": "block", "legal_basis": "court_order", "legal_reference": "Case 42/2026"}
@@ -272,8 +273,14 @@ def test_deliver_queues_one_message_per_slice_contact_with_verifiable_manifests(
     campaign.refresh_from_db()
     assert campaign.status == Campaign.ACTIVE
     viewer, actor = staff(world)
+    # Sent is not delivered: a slice is delivered once its mail server accepts a message.
+    assert set(Slice.objects.filter(campaign=campaign).values_list("state", flat=True)) == {
+        Slice.QUEUED
+    }
+    delivery.accept(kind="campaign_slice")
     for slice_ in Slice.objects.filter(campaign=campaign):
         assert slice_.state == Slice.DELIVERED
+        assert slice_.accepted_at is not None
         csv_bytes, ctype = services.manifest(viewer, actor, slice_, "csv")
         json_bytes, _ = services.manifest(viewer, actor, slice_, "json")
         assert ctype.startswith("text/csv")
@@ -612,7 +619,7 @@ def test_a_redelivery_restarts_the_escalation_and_the_deadline(world: World) -> 
     services.deliver(viewer, actor, campaign)
     slice_ = Slice.objects.get(campaign=campaign, organization=world.org_a)
     assert (slice_.state, slice_.escalation_level, slice_.escalated_at) == (
-        Slice.DELIVERED,
+        Slice.QUEUED,
         0,
         None,
     )

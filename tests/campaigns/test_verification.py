@@ -149,7 +149,9 @@ def test_a_complete_slice_whose_names_are_no_longer_all_verified_goes_back(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     campaign = make_results_campaign(world)
-    Slice.objects.filter(organization=world.org_a).update(state=Slice.COMPLETE)
+    Slice.objects.filter(organization=world.org_a).update(
+        state=Slice.COMPLETE, accepted_at=timezone.now()
+    )
     Slice.objects.filter(organization=world.org_b).update(
         state=Slice.COMPLETE, acknowledged_at=timezone.now()
     )

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dnscc.campaigns.models import Campaign, Slice, Target
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.campaigns.test_services import LEGAL, MESSY, load, make_campaign, make_incident
 from tests.conftest import World
 
@@ -32,6 +33,9 @@ def test_a_coordinator_creates_loads_and_delivers_from_the_portal(world: World) 
     response = client.post(f"/campaigns/{campaign.slug}/deliver/")
     assert response.status_code == 302
     assert Message.objects.filter(kind="campaign_slice").count() == 2
+    page = client.get(f"/campaigns/{campaign.slug}/", follow=True).content.decode()
+    assert "Sent, not yet accepted" in page
+    delivery.accept(kind="campaign_slice")
     page = client.get(f"/campaigns/{campaign.slug}/", follow=True).content.decode()
     assert "Delivered" in page
 

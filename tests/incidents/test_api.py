@@ -14,6 +14,7 @@ from dnscc.accounts.models import AuditEvent
 from dnscc.accounts.services import create_token, create_user
 from dnscc.incidents.models import Incident, Party
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.conftest import PASSWORD, World
 
 BASE = "/api/v1/incidents"
@@ -116,6 +117,9 @@ def test_notify_queues_the_notice_and_the_party_detail_lists_its_messages(world:
     assert response.status_code == 202
     assert response.json()["parties"] == 2
     assert response.json()["messages"] == 2
+    detail = client.get(f"{BASE}/{data['ref']}/parties/{party_id(data, 'alpha-registry')}")
+    assert detail.json()["status"] == "queued"  # notified only once the relay accepts it
+    delivery.accept(organization__slug="alpha-registry")
     detail = client.get(f"{BASE}/{data['ref']}/parties/{party_id(data, 'alpha-registry')}")
     assert detail.json()["status"] == "notified"
     assert [m["address"] for m in detail.json()["messages"]] == ["security@alpha.example"]

@@ -16,9 +16,10 @@ from dnscc.core.errors import ConflictError, InputError, NotFoundError, Validati
 from dnscc.core.tlp import Viewer
 from dnscc.directory.models import Contact, Organization, Tld
 from dnscc.incidents import services
-from dnscc.incidents.models import Incident, Party, TimelineEntry
+from dnscc.incidents.models import Incident, Party, SlaBreach, TimelineEntry
 from dnscc.outreach import services as outreach
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.conftest import PASSWORD, World
 
 
@@ -151,7 +152,18 @@ def test_110_tlds_in_scope_give_110_parties_and_the_notice_reaches_each_org_with
     ) == set(
         Contact.objects.filter(email__startswith="noc@").values_list("organization", flat=True)
     )
-    assert incident.parties.filter(status=Party.NOTIFIED).count() == 110
+    # Queued is not notified: the ten without a contact are unreachable at once, each with
+    # a breach of its notification deadline; the others turn notified on acceptance.
+    assert incident.parties.filter(status=Party.QUEUED).count() == 100
+    assert incident.parties.filter(status=Party.UNREACHABLE).count() == 10
+    assert (
+        SlaBreach.objects.filter(incident=incident, kind="notify", party__isnull=False).count()
+        == 10
+    )
+    assert incident.parties.filter(status=Party.NOTIFIED).count() == 0
+    assert delivery.accept(kind="incident_notice") == 100
+    assert incident.parties.filter(status=Party.NOTIFIED).count() == 100
+    assert incident.parties.filter(status=Party.UNREACHABLE).count() == 10
 
 
 def test_a_scope_change_recomputes_computed_parties_and_keeps_manual_ones(world: World) -> None:
@@ -331,10 +343,18 @@ def test_the_notice_carries_the_ref_the_ask_both_deadlines_and_a_threading_reply
     assert message.notice.source_type == "incident"
     assert message.notice.source_id == str(incident.pk)
     incident.refresh_from_db()
-    assert incident.first_notified_at is not None
+    party = party_of(incident, world.org_a)
+    assert (party.status, party.notified_at, incident.first_notified_at) == (
+        Party.QUEUED,
+        None,
+        None,
+    )
+    delivery.accept(organization=world.org_a)
+    incident.refresh_from_db()
     party = party_of(incident, world.org_a)
     assert party.status == Party.NOTIFIED
-    assert party.notified_at is not None
+    assert party.notified_at == Message.objects.get(pk=message.pk).accepted_at
+    assert incident.first_notified_at == party.notified_at
     assert incident.timeline.filter(kind="message").count() == 1
 
 
@@ -372,7 +392,7 @@ def test_acknowledging_the_notice_by_its_link_marks_the_party_acknowledged(world
     assert party.status_changed_via == "link"
     assert party.acknowledged_at is not None
     assert incident.timeline.filter(kind="ack", party=party).count() == 1
-    assert party_of(incident, world.org_b).status == Party.NOTIFIED
+    assert party_of(incident, world.org_b).status == Party.QUEUED
 
 
 def test_acknowledging_the_notice_in_the_portal_marks_the_party_acknowledged(

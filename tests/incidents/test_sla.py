@@ -17,6 +17,7 @@ from dnscc.incidents import desks, services, sla
 from dnscc.incidents.models import Incident, Party, SlaBreach, TimelineEntry
 from dnscc.outreach import services as outreach
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.conftest import World
 
 STAFF = Viewer(user_id=0, role=Role.COORDINATOR)
@@ -42,6 +43,9 @@ def _notified(world: World, incident: Incident) -> Party:
     """org_a notified through the real notice path; returns the party as notified."""
     party = Party.objects.create(incident=incident, organization=world.org_a, source=Party.MANUAL)
     services.notify_parties(STAFF, ACTOR, incident, party_ids=[party.pk])
+    party.refresh_from_db()
+    assert party.status == Party.QUEUED  # notified only once the relay accepts it
+    assert delivery.accept(organization=world.org_a) == 1
     party.refresh_from_db()
     assert party.status == Party.NOTIFIED
     assert party.notified_at

@@ -19,6 +19,7 @@ from dnscc.directory.models import Organization
 from dnscc.incidents import services
 from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, SavedView, Task
 from dnscc.outreach.models import Message
+from tests import delivery
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -259,12 +260,14 @@ def test_notify_queues_messages_to_the_parties_not_yet_contacted(world: World) -
     response = client.post(f"/incidents/{incident.ref}/notify", follow=True)
     assert any("Queued" in m for m in messages_of(response))
     party = party_of(incident, world.org_a)
-    assert party.status == Party.NOTIFIED
+    assert party.status == Party.QUEUED
+    delivery.accept(organization=world.org_a)
+    assert party_of(incident, world.org_a).status == Party.NOTIFIED
     sent = Message.objects.filter(organization=world.org_a)
     assert sent.count() >= 1
     text = page(world, "coordinator", incident)
     assert "security@alpha.example" in text  # the message table names its recipient
-    assert "Notify parties not yet contacted (0)" in text
+    assert "Notify parties not yet reached (0)" in text
     # nobody is left to notify: a second press queues nothing more
     client.post(f"/incidents/{incident.ref}/notify")
     assert Message.objects.filter(organization=world.org_a).count() == sent.count()
@@ -276,6 +279,7 @@ def test_the_acknowledgement_deadline_is_shown_in_utc_and_in_the_partys_time_zon
     Organization.objects.filter(pk=world.org_a.pk).update(time_zone="Africa/Nairobi")
     incident = create(world)
     world.client("coordinator").post(f"/incidents/{incident.ref}/notify")
+    delivery.accept()
     text = page(world, "coordinator", incident)
     row = re.search(r'<tr id="party-\d+".*?</tr>', text, re.S)
     assert row is not None

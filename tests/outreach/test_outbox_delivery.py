@@ -480,11 +480,11 @@ def test_no_more_than_concurrency_messages_are_ever_sent_and_unrecorded(
     worst = 0
     record = services.record_accepted
 
-    def counting(items: list[tuple[int, str, str]]) -> set[int]:
+    def counting(items: list[tuple[int, str, str]], **kwargs: Any) -> set[int]:
         nonlocal worst
         # Everything the server has accepted so far, minus what is already recorded.
         worst = max(worst, outbox.received.total - len(recorded))
-        done = record(items)
+        done = record(items, **kwargs)
         recorded.extend(done)
         return done
 

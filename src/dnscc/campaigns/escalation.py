@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dnscc.accounts import audit
@@ -110,13 +111,18 @@ def _used(slice_: Slice) -> set[tuple[int | None, str]]:
     )
 
 
-def _climb(slice_: Slice, level: int, now: datetime) -> dict[str, Any] | None:
-    """Take rung `level` of one slice, once: None when another run took it first."""
+def _climb(
+    slice_: Slice, level: int, now: datetime, *, after: int | None = None
+) -> dict[str, Any] | None:
+    """Take rung `level` of one slice (from rung `after`, by default the one below), once:
+    None when another run took it first."""
     org = slice_.organization
     campaign = slice_.campaign
     with transaction.atomic():
         taken = Slice.objects.filter(
-            pk=slice_.pk, escalation_level=level - 1, acknowledged_at__isnull=True
+            pk=slice_.pk,
+            escalation_level=level - 1 if after is None else after,
+            acknowledged_at__isnull=True,
         ).update(escalation_level=level, escalated_at=now)
         if taken != 1:
             return None
@@ -143,10 +149,17 @@ def _climb(slice_: Slice, level: int, now: datetime) -> dict[str, Any] | None:
         elif level == DESK:
             desk = _desk(org.region, now)
             data["desk"] = desk
-            summary = (
-                f"Campaign {campaign.title}: {org.name} has not acknowledged its slice;"
-                f" handed to the {desk or 'default'} duty desk"
-            )
+            if slice_.state in Slice.NOT_REACHED:
+                summary = (
+                    f"Campaign {campaign.title}: no message reaches {org.name}"
+                    f" ({slice_.get_state_display().lower()});"
+                    f" handed to the {desk or 'default'} duty desk"
+                )
+            else:
+                summary = (
+                    f"Campaign {campaign.title}: {org.name} has not acknowledged its slice;"
+                    f" handed to the {desk or 'default'} duty desk"
+                )
         else:
             summary, extra = _alternatives(slice_, campaign)
             data.update(extra)
@@ -206,16 +219,17 @@ def _alternatives(slice_: Slice, campaign: Campaign) -> tuple[str, dict[str, Any
 
 
 def late_slices(now: datetime) -> Any:
-    """Slices past their deadline, delivered and not acknowledged, of active campaigns,
+    """Slices past their deadline, sent and not acknowledged, of active campaigns,
     whatever DNS shows: a pre-emptive block looks done (the name is not delegated) whether
-    or not the registry read its slice, and only the acknowledgement says it did."""
+    or not the registry read its slice, and only the acknowledgement says it did. And,
+    whatever their deadline, slices no message reaches (unreachable, delivery failed)."""
     return (
         Slice.objects.filter(
+            Q(state__in=Slice.NOT_REACHED)
+            | Q(state__in=(Slice.QUEUED, Slice.DELIVERED, Slice.COMPLETE), deadline__lt=now),
             campaign__status=Campaign.ACTIVE,
-            state__in=(Slice.DELIVERED, Slice.COMPLETE),
             delivered_at__isnull=False,
             acknowledged_at__isnull=True,
-            deadline__lt=now,
             escalation_level__lt=ALTERNATIVES,
         )
         .select_related("campaign", "campaign__incident", "organization")
@@ -235,9 +249,16 @@ def escalate(now: datetime | None = None) -> dict[str, Any]:
     for slice_ in late_slices(now):
         result["checked"] += 1
         level = slice_.escalation_level + 1
-        if now < slice_.deadline + steps.delay(level):
+        start = slice_.deadline
+        if slice_.state in Slice.NOT_REACHED:
+            # No message reaches it: a reminder would not either; the desk takes it at once
+            # and the alternatives follow, counted from the delivery.
+            level = max(level, DESK)
+            assert slice_.delivered_at is not None
+            start = slice_.delivered_at - steps.desk
+        if now < start + steps.delay(level):
             continue
-        step = _climb(slice_, level, now)
+        step = _climb(slice_, level, now, after=slice_.escalation_level)
         if step is None:
             continue
         result[("reminders", "desk", "alternatives")[level - 1]] += 1

@@ -115,9 +115,15 @@ class Slice(models.Model):
     """One organisation's share of a campaign."""
 
     PENDING, DELIVERED, ACKNOWLEDGED, COMPLETE = "pending", "delivered", "acknowledged", "complete"
+    # Sent (delivered_at: handed to the outbox) but not delivered: nothing accepted yet; no
+    # usable contact or channel; every message dead, held or bounced (outreach.tracking).
+    QUEUED, UNREACHABLE, DELIVERY_FAILED = "queued", "unreachable", "delivery_failed"
     STATE_CHOICES = [
         (PENDING, "Not delivered yet"),
-        (DELIVERED, "Delivered"),
+        (QUEUED, "Sent, not yet accepted"),
+        (UNREACHABLE, "Unreachable (no usable contact)"),
+        (DELIVERY_FAILED, "Delivery failed"),
+        (DELIVERED, "Delivered (accepted by its mail server or webhook)"),
         (ACKNOWLEDGED, "Acknowledged"),
         (COMPLETE, "Complete (every name verified)"),
     ]
@@ -129,7 +135,7 @@ class Slice(models.Model):
     tlds = models.JSONField(default=list)
     names = models.PositiveIntegerField(default=0)
     deadline = models.DateTimeField(help_text="UTC; shown in the organisation's time zone too")
-    state = models.CharField(max_length=12, choices=STATE_CHOICES, default=PENDING)
+    state = models.CharField(max_length=16, choices=STATE_CHOICES, default=PENDING)
     manifest_sha256 = models.JSONField(default=dict, blank=True, help_text='{"csv":…, "json":…}')
     # The header as delivered: a download rebuilds the delivered bytes (the SHA-256s above)
     # even when the directory's organisation name or the campaign changed since.
@@ -139,7 +145,10 @@ class Slice(models.Model):
     notice = models.ForeignKey(
         "outreach.Notice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the slice was handed to the outbox (its clock starts; its operator sees it);
+    # `accepted_at`: when a message of that delivery was first accepted (state delivered).
     delivered_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
     acknowledged_via = models.CharField(max_length=16, blank=True)
@@ -160,6 +169,10 @@ class Slice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "organization"], name="slice_once")
         ]
+
+    # Handed to the outbox, not acknowledged: the states the outbox's answers move between.
+    SENT_STATES = (QUEUED, UNREACHABLE, DELIVERY_FAILED, DELIVERED)
+    NOT_REACHED = (UNREACHABLE, DELIVERY_FAILED)
 
     def __str__(self) -> str:
         return f"{self.organization} in {self.campaign}"

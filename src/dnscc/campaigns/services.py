@@ -996,8 +996,9 @@ def deliver(
             claimed = Slice.objects.filter(
                 pk=slice_.pk, state=Slice.PENDING, version=slice_.version
             ).update(
-                state=Slice.DELIVERED,
+                state=Slice.QUEUED,
                 delivered_at=now,
+                accepted_at=None,
                 deadline=slice_.deadline,
                 manifest_sha256={"csv": built.csv_sha256, "json": built.json_sha256},
                 manifest_meta=_meta_dict(meta),
@@ -1020,7 +1021,10 @@ def deliver(
                 source=(SLICE_KIND, str(slice_.pk)),
                 user=user,
             )
-            Slice.objects.filter(pk=slice_.pk).update(notice=queued.notice)
+            Slice.objects.filter(pk=slice_.pk).update(
+                notice=queued.notice,
+                state=Slice.UNREACHABLE if queued.unreachable else Slice.QUEUED,
+            )
             messages += queued.messages
             unreachable += queued.unreachable
             delivered.append(
@@ -1134,7 +1138,7 @@ def _mark_acknowledged(slice_: Slice, *, via: str, by: str, actor: audit.Actor) 
     )
     # Compare-and-set on the state: a pending slice (names added since delivery) is not
     # acknowledged (its new names must be delivered first), a complete one stays complete.
-    changed = unacknowledged.filter(state=Slice.DELIVERED).update(
+    changed = unacknowledged.filter(state__in=Slice.SENT_STATES).update(
         **fields, state=Slice.ACKNOWLEDGED
     ) or unacknowledged.filter(state=Slice.COMPLETE).update(**fields)
     if changed:
@@ -1170,6 +1174,59 @@ def acknowledge_slice(viewer: Viewer, actor: audit.Actor, slice_: Slice, *, via:
                 hint="acknowledge the slice once the new manifest has arrived",
             )
     return slice_
+
+
+_DELIVERY_STATE = {
+    "accepted": Slice.DELIVERED,
+    "pending": Slice.QUEUED,
+    "failed": Slice.DELIVERY_FAILED,
+    "none": Slice.UNREACHABLE,
+}
+
+
+def refresh_delivery(slice_ids: list[int]) -> list[Slice]:
+    """Receiver of outreach.signals.delivery_changed for campaign_slice notices: a slice
+    is `delivered` (accepted_at) once a message of its current delivery was accepted,
+    `delivery_failed` when every one is dead, held or bounced, `queued` while one is on its
+    way. Only slices sent and not acknowledged move. The slices changed."""
+    from dnscc.incidents import timeline
+    from dnscc.outreach import tracking
+
+    changed = []
+    for slice_ in Slice.objects.filter(
+        pk__in=slice_ids, state__in=Slice.SENT_STATES, notice__isnull=False
+    ).select_related("campaign", "organization"):
+        delivery = tracking.for_notice(slice_.notice_id, slice_.organization_id)
+        new = _DELIVERY_STATE[delivery.outcome]
+        if new == slice_.state:
+            continue
+        fields: dict[str, Any] = {"state": new}
+        if new == Slice.DELIVERED and slice_.accepted_at is None:
+            fields["accepted_at"] = delivery.first_accepted_at or timezone.now()
+        if not Slice.objects.filter(pk=slice_.pk, state=slice_.state).update(**fields):
+            continue
+        old = slice_.state
+        slice_.refresh_from_db()
+        timeline.add(
+            slice_.campaign.incident_id,
+            "campaign",
+            f"{slice_.campaign.title}: slice of {slice_.organization} {old} -> {new}"
+            f" ({delivery.summary()})",
+            actor="outbox",
+            data={"campaign": slice_.campaign.slug, "slice": slice_.pk, "event": new},
+        )
+        changed.append(slice_)
+    return changed
+
+
+def slice_deliveries(slices: list[Slice]) -> dict[int, Any]:
+    """{slice id: outreach.tracking.Delivery} of each slice's current delivery."""
+    from dnscc.outreach import tracking
+
+    found = tracking.by_organization(notice_ids=[s.notice_id for s in slices if s.notice_id])
+    return {
+        s.pk: found.get((str(s.notice_id), s.organization_id), tracking.Delivery()) for s in slices
+    }
 
 
 def acknowledge_from_message(message: Any, *, via: str, by: str) -> Slice | None:

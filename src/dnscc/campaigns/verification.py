@@ -305,7 +305,13 @@ def _update_slices(campaign: Campaign, now: datetime) -> None:
         else:
             complete = Slice.objects.filter(pk=row["slice"], state=Slice.COMPLETE)
             complete.filter(acknowledged_at__isnull=False).update(state=Slice.ACKNOWLEDGED)
-            complete.filter(acknowledged_at__isnull=True).update(state=Slice.DELIVERED)
+            # Not acknowledged: back to what its delivery says (accepted or not).
+            complete.filter(acknowledged_at__isnull=True, accepted_at__isnull=False).update(
+                state=Slice.DELIVERED
+            )
+            complete.filter(acknowledged_at__isnull=True, accepted_at__isnull=True).update(
+                state=Slice.QUEUED
+            )
 
 
 def verify_due(*, now: datetime | None = None) -> dict[str, Any]:

@@ -116,7 +116,9 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = request.viewer  # type: ignore[attr-defined]
     campaign = _campaign(request, slug)
     slices = []
-    for s in services.visible_slices(viewer, campaign):
+    visible = list(services.visible_slices(viewer, campaign))
+    deliveries = services.slice_deliveries(visible) if viewer.is_staff else {}
+    for s in visible:
         # A TLP:RED organisation stays unnamed to whoever may not see it.
         shown = viewer.organization_id == s.organization_id or can_see(
             viewer, s.organization.labelled()
@@ -125,6 +127,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             {
                 "slice": s,
                 "deadline_local": services.local_deadline(s),
+                "delivery": deliveries.get(s.pk) if s.state != Slice.PENDING else None,
                 "organization": s.organization.name if shown else RESTRICTED,
                 "region": s.organization.region if shown else "",
             }
@@ -242,6 +245,9 @@ def slice_detail(request: HttpRequest, slug: str, slice_id: int) -> HttpResponse
             "campaign": campaign,
             "slice": slice_,
             "deadline_local": services.local_deadline(slice_),
+            "delivery": services.slice_deliveries([slice_])[slice_.pk]
+            if viewer.is_staff and slice_.delivered_at
+            else None,
             "page": page,
             "query": query.urlencode(),
             "f": request.GET,

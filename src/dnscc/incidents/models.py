@@ -99,7 +99,13 @@ class Party(models.Model):
     """One organisation affected by (or helping with) an incident, with its own status."""
 
     NOT_CONTACTED = "not_contacted"
+    # Delivery states (set from the outbox's answers, outreach.tracking): a notice was
+    # queued and nothing accepted yet; at least one message accepted (`notified`); no usable
+    # contact or channel at all; every message dead, held or bounced.
+    QUEUED = "queued"
     NOTIFIED = "notified"
+    UNREACHABLE = "unreachable"
+    DELIVERY_FAILED = "delivery_failed"
     ACKNOWLEDGED = "acknowledged"
     MITIGATING = "mitigating"
     MITIGATED = "mitigated"
@@ -107,13 +113,18 @@ class Party(models.Model):
     UNRESPONSIVE = "unresponsive"
     STATUS_CHOICES = [
         (NOT_CONTACTED, "Not contacted"),
-        (NOTIFIED, "Notified"),
+        (QUEUED, "Notice queued, not yet accepted"),
+        (NOTIFIED, "Notified (accepted by its mail server or webhook)"),
+        (UNREACHABLE, "Unreachable (no usable contact)"),
+        (DELIVERY_FAILED, "Delivery failed"),
         (ACKNOWLEDGED, "Acknowledged"),
         (MITIGATING, "Mitigating"),
         (MITIGATED, "Mitigated"),
         (NOT_AFFECTED, "Not affected"),
         (UNRESPONSIVE, "Unresponsive"),
     ]
+    # The states the outbox's answers move a party between (see refresh_delivery).
+    DELIVERY_STATES = (QUEUED, NOTIFIED, UNREACHABLE, DELIVERY_FAILED)
     # What an operator may set on its own party (the rest are the center's to set).
     OPERATOR_STATUSES = (ACKNOWLEDGED, MITIGATING, MITIGATED, NOT_AFFECTED)
 

@@ -77,6 +77,8 @@ _ACKNOWLEDGED_OR_LATER = (
     Party.NOT_AFFECTED,
 )
 _DONE = (Party.MITIGATED, Party.NOT_AFFECTED)
+# Parties a notice has not reached: notify_parties takes them by default.
+NOT_REACHED = _NOT_REACHED = (Party.NOT_CONTACTED, Party.UNREACHABLE, Party.DELIVERY_FAILED)
 _VIA = {"signed-reply": "mail", "reply": "mail"}
 
 
@@ -1045,9 +1047,12 @@ def notify_parties(
     user: Any = None,
 ) -> dict[str, Any]:
     """Queue the incident notice (outreach.services.notify, kind "incident_notice", source
-    ("incident", incident.pk)) to the parties (default: those not contacted yet), in the
-    same transaction as their status change to `notified` (notified_at). Sets the
-    incident's first_notified_at. Returns the outbox's Queued.as_dict() plus
+    ("incident", incident.pk)) to the parties (default: those not contacted yet, or
+    unreachable, or whose delivery failed), in the same transaction as their status
+    change to `queued`, or `unreachable` for a party with no usable contact or channel
+    (which opens an SLA breach at once: incidents.sla.open_unreachable). A party turns
+    `notified` (notified_at, and the incident's first_notified_at) only when a message
+    to it is accepted (refresh_delivery). Returns the outbox's Queued.as_dict() plus
     {"parties": n}. Timeline: message."""
     from dnscc.outreach import services as outreach
 
@@ -1055,7 +1060,7 @@ def notify_parties(
     message = _text(message, field="message", max_length=20000)
     qs = incident.parties.select_related("organization")
     if party_ids is None:
-        qs = qs.filter(status=Party.NOT_CONTACTED)
+        qs = qs.filter(status__in=_NOT_REACHED)
     else:
         wanted = {int(p) for p in party_ids}
         qs = qs.filter(pk__in=wanted)
@@ -1077,14 +1082,6 @@ def notify_parties(
     kind = taxonomy.DNS_TYPES.get(incident.dns_type)
     with transaction.atomic():
         ids = [p.pk for p in parties]
-        Party.objects.filter(pk__in=ids, status=Party.NOT_CONTACTED).update(
-            status=Party.NOTIFIED,
-            status_changed_at=now,
-            status_changed_by=actor.name[:150],
-            status_changed_via="notice",
-            version=F("version") + 1,
-        )
-        Party.objects.filter(pk__in=ids, notified_at__isnull=True).update(notified_at=now)
         parties = list(Party.objects.filter(pk__in=ids).select_related("organization"))
         per_org: dict[int, dict[str, Any]] = {}
         for party in parties:
@@ -1116,9 +1113,7 @@ def notify_parties(
             user=user,
             per_organization=per_org,
         )
-        Incident.objects.filter(pk=incident.pk, first_notified_at__isnull=True).update(
-            first_notified_at=now
-        )
+        _mark_queued(incident, parties, queued.unreachable, actor, now)
         incident.refresh_from_db()
         result = {**queued.as_dict(), "parties": len(parties)}
         timeline.add(
@@ -1137,6 +1132,170 @@ def notify_parties(
             data=result,
         )
     return result
+
+
+def _mark_queued(
+    incident: Incident,
+    parties: list[Party],
+    unreachable_slugs: list[str],
+    actor: audit.Actor,
+    now: datetime,
+) -> None:
+    """After a notice was queued: each party not reached yet is `queued`, or `unreachable`
+    when the outbox found no contact or channel for it (an SLA breach opens at once)."""
+    from dnscc.incidents import sla
+
+    unreachable = set(unreachable_slugs)
+    for party in parties:
+        new = Party.UNREACHABLE if party.organization.slug in unreachable else Party.QUEUED
+        if party.status not in (*_NOT_REACHED, Party.QUEUED) or party.status == new:
+            if new == Party.UNREACHABLE and party.status == Party.UNREACHABLE:
+                sla.open_unreachable(party, now, actor)
+            continue
+        changed = Party.objects.filter(pk=party.pk, status=party.status).update(
+            status=new,
+            status_changed_at=now,
+            status_changed_by=actor.name[:150],
+            status_changed_via="notice",
+            version=F("version") + 1,
+        )
+        if not changed:
+            continue
+        old, party.status = party.status, new
+        if new == Party.UNREACHABLE:
+            timeline.add(
+                incident,
+                "party",
+                f"{party.organization.name}: {old} -> {new} (no usable contact or channel)",
+                actor=actor.name,
+                party=party,
+                data={"from": old, "to": new, "via": "notice"},
+                at=now,
+            )
+            sla.open_unreachable(party, now, actor)
+
+
+# What the outbox's outcome for a party's messages (outreach.tracking) makes its status.
+_DELIVERY_STATUS = {
+    "accepted": Party.NOTIFIED,
+    "pending": Party.QUEUED,
+    "failed": Party.DELIVERY_FAILED,
+    "none": Party.UNREACHABLE,
+}
+
+
+def refresh_delivery(incident_id: int, organization_ids: list[int]) -> list[Party]:
+    """Receiver of outreach.signals.delivery_changed for incident notices: set each
+    party's delivery status from what the outbox says of the messages to its organisation
+    (inside the transaction that recorded the outcome). A party turns `notified` (and gets
+    notified_at, the incident its first_notified_at) when its first message is accepted;
+    `delivery_failed` when every message is dead, held or bounced (an SLA breach opens);
+    back to `queued` when one is retried. Only parties in a delivery state move: an
+    acknowledgement, or a status set by hand, is never overwritten by the outbox. The
+    parties changed."""
+    from dnscc.incidents import sla
+    from dnscc.outreach import tracking
+
+    parties = list(
+        Party.objects.filter(
+            incident_id=incident_id,
+            organization_id__in=organization_ids,
+            status__in=Party.DELIVERY_STATES,
+        ).select_related("organization", "incident")
+    )
+    if not parties:
+        return []
+    deliveries = tracking.by_organization(
+        source_type="incident",
+        source_ids=[incident_id],
+        organization_ids=[p.organization_id for p in parties],
+    )
+    now = timezone.now()
+    changed_parties = []
+    for party in parties:
+        delivery = deliveries.get((str(incident_id), party.organization_id))
+        if delivery is None:
+            continue  # no message at all: what notify_parties said stands
+        new = _DELIVERY_STATUS[delivery.outcome]
+        if new == party.status:
+            continue
+        if party.status == Party.NOTIFIED and party.status_changed_via not in ("notice", "outbox"):
+            continue  # notified by hand (a phone call): the outbox does not undo it
+        changes: dict[str, Any] = {
+            "status": new,
+            "status_changed_at": now,
+            "status_changed_by": "outbox",
+            "status_changed_via": "outbox",
+        }
+        accepted_at = delivery.first_accepted_at or now
+        if new == Party.NOTIFIED and party.notified_at is None:
+            changes["notified_at"] = accepted_at
+        if not Party.objects.filter(pk=party.pk, status=party.status).update(
+            **changes, version=F("version") + 1
+        ):
+            continue
+        old = party.status
+        party.refresh_from_db()
+        incident = party.incident
+        if new == Party.NOTIFIED and Incident.objects.filter(
+            pk=incident.pk, first_notified_at__isnull=True
+        ).update(first_notified_at=accepted_at):
+            incident.first_notified_at = accepted_at
+        why = {
+            Party.NOTIFIED: "a message was accepted",
+            Party.QUEUED: "a message is on its way again",
+            Party.DELIVERY_FAILED: "every message failed or bounced",
+            Party.UNREACHABLE: "no message could be sent",
+        }[new]
+        timeline.add(
+            incident,
+            "party",
+            f"{party.organization.name}: {old} -> {new} ({why})",
+            actor="outbox",
+            party=party,
+            data={"from": old, "to": new, "via": "outbox", **_counts(delivery)},
+            at=now,
+        )
+        if new in (Party.UNREACHABLE, Party.DELIVERY_FAILED):
+            sla.open_unreachable(party, now, audit.SYSTEM)
+        changed_parties.append(party)
+    return changed_parties
+
+
+def _counts(delivery: Any) -> dict[str, int]:
+    return {
+        k: getattr(delivery, k) for k in ("queued", "accepted", "bounced", "failed", "acknowledged")
+    }
+
+
+def party_deliveries(incident: Incident, parties: list[Party]) -> dict[int, Any]:
+    """{party id: outreach.tracking.Delivery}: what became of the messages to each party
+    (queued / accepted / bounced / acknowledged counts, the contact each went to)."""
+    from dnscc.outreach import tracking
+
+    found = tracking.by_organization(
+        source_type="incident",
+        source_ids=[incident.pk],
+        organization_ids=[p.organization_id for p in parties],
+    )
+    return {
+        p.pk: found.get((str(incident.pk), p.organization_id), tracking.Delivery()) for p in parties
+    }
+
+
+def unreachable_parties(viewer: Viewer) -> list[Party]:
+    """Parties of open incidents the viewer may see that no notice reaches: `unreachable`
+    (no usable contact or channel) or `delivery_failed`, oldest first (the duty console)."""
+    if not viewer.is_staff:
+        return []
+    return list(
+        Party.objects.filter(
+            status__in=(Party.UNREACHABLE, Party.DELIVERY_FAILED),
+            incident__in=visible_incidents(viewer).exclude(status=Incident.CLOSED),
+        )
+        .select_related("incident", "organization")
+        .order_by("status_changed_at", "id")
+    )
 
 
 def acknowledge_from_message(message: Any, *, via: str, by: str) -> Party | None:

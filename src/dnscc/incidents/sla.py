@@ -7,6 +7,8 @@ it), never in code. Deadlines count from:
 
     triage       incident.created_at      met at incident.triaged_at
     notify       incident.created_at      met at incident.first_notified_at
+                 (per party: breached at once when the party is unreachable or its
+                 delivery failed; met when a message to it is accepted)
     acknowledge  party.notified_at        met at party.acknowledged_at (or a later status)
     mitigate     incident.triaged_at      met at incident.mitigated_at
 
@@ -357,7 +359,14 @@ def _resolve(now: datetime, actor: audit.Actor) -> int:
     ):
         incident, party = breach.incident, breach.party
         at: datetime | None = None
-        if breach.kind == SlaBreach.ACKNOWLEDGE and party is not None:
+        if breach.kind == SlaBreach.NOTIFY and party is not None:
+            # An unreachable party: met once a message to it is accepted (notified_at), or
+            # it answered some other way, or it is no longer waiting for a notice.
+            if party.notified_at is not None:
+                at = party.notified_at
+            elif party.status not in (Party.UNREACHABLE, Party.DELIVERY_FAILED, Party.QUEUED):
+                at = party.status_changed_at or now
+        elif breach.kind == SlaBreach.ACKNOWLEDGE and party is not None:
             if party.acknowledged_at or party.status in ANSWERED:
                 at = party.acknowledged_at or party.status_changed_at or now
         elif breach.kind == SlaBreach.TRIAGE:
@@ -429,12 +438,50 @@ def _record(
     return True
 
 
+def open_unreachable(party: Party, now: datetime, actor: audit.Actor) -> bool:
+    """A party no notice can reach (`unreachable`: no usable contact or channel, or
+    `delivery_failed`): a per-party "time to first notification" breach, due now, which
+    goes up the ladder from the duty desk (a reminder cannot reach it either). Once per
+    open breach per party (the unique constraint): one resolved earlier (the party was
+    reached, then its mail bounced) opens again. True when this call opened one."""
+    reopened = SlaBreach.objects.filter(
+        incident_id=party.incident_id,
+        party=party,
+        kind=SlaBreach.NOTIFY,
+        resolved_at__isnull=False,
+    ).update(resolved_at=None, due_at=now, breached_at=now, level=0, escalated_at=None)
+    if reopened:
+        timeline.add(
+            party.incident,
+            "sla",
+            f"Time to first notification for {party.organization}: breached again ({party.status})",
+            actor=actor.name,
+            party=party,
+            data={"kind": SlaBreach.NOTIFY, "reopened": True},
+            at=now,
+        )
+        return True
+    return _record(party.incident, SlaBreach.NOTIFY, now, now, actor, party=party)
+
+
 def _remind(breach: SlaBreach, now: datetime, actor: audit.Actor) -> int:
     """Level 1: a reminder to the party through the one outbox. Returns messages queued."""
     from dnscc.outreach import services as outreach
 
     party = breach.party
     if party is None:
+        return 0
+    if breach.kind == SlaBreach.NOTIFY:
+        # The party is unreachable: a reminder would reach nobody; the desk acts next.
+        timeline.add(
+            breach.incident,
+            "sla",
+            f"No reminder to {party.organization}: no notice reaches it ({party.status})",
+            actor=actor.name,
+            party=party,
+            data={"breach": breach.pk, "level": 1, "status": party.status},
+            at=now,
+        )
         return 0
     incident = breach.incident
     org = party.organization
@@ -592,6 +639,9 @@ def _escalate(now: datetime, actor: audit.Actor, counts: dict[str, int]) -> None
     ):
         late = now - breach.due_at
         target = sum(1 for t in thresholds if late >= t)
+        if breach.party_id and breach.kind == SlaBreach.NOTIFY:
+            # An unreachable party goes to the duty desk at once: nobody can remind it.
+            target = max(target, 2)
         level = breach.level
         while level < target:
             with transaction.atomic():

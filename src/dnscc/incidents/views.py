@@ -124,7 +124,7 @@ def _party_deadline(party: Party) -> tuple[datetime | None, bool]:
         return None, False
 
 
-def _party_row(party: Party) -> dict[str, Any]:
+def _party_row(party: Party, delivery: Any = None) -> dict[str, Any]:
     due, known = _party_deadline(party)
     shown = sla.format_deadline(due, party.organization.time_zone or "")
     return {
@@ -134,6 +134,8 @@ def _party_row(party: Party) -> dict[str, Any]:
         # The organisation's own clock, with its zone's name (UTC organisations: once).
         "deadline_local": f"{shown['local']} ({shown['tz']})" if shown["tz"] != "UTC" else "",
         "overdue": bool(due and due < timezone.now()),
+        # Queued / accepted / bounced / acknowledged, and the contact each message went to.
+        "delivery": delivery,
     }
 
 
@@ -390,10 +392,12 @@ def _staff_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     party_messages.sort(key=lambda row: (row["m"].created_at, row["m"].pk))
     figures = _sla_figures(incident)
     timeline = services.replay(viewer, incident)
+    deliveries = services.party_deliveries(incident, parties)
     return {
-        "parties": [_party_row(p) for p in parties],
+        "parties": [_party_row(p, deliveries.get(p.pk)) for p in parties],
         "party_statuses": Party.STATUS_CHOICES,
-        "not_contacted": sum(1 for p in parties if p.status == Party.NOT_CONTACTED),
+        # What "Notify" takes by default: parties no notice has reached.
+        "not_contacted": sum(1 for p in parties if p.status in services.NOT_REACHED),
         "unknown_scope": services.unknown_scope(incident),
         "tasks": list(incident.tasks.select_related("owner")),
         "notes": [e for e in timeline if e.get("kind") == "note"],

@@ -26,8 +26,13 @@ def register(sub: Any) -> None:
     i.set_defaults(func=inbound)
     k = osub.add_parser("key", help="print the center's OpenPGP public key")
     k.set_defaults(func=key)
-    n = osub.add_parser("status", help="per-recipient status of a notice")
-    n.add_argument("notice", type=int)
+    n = osub.add_parser(
+        "status",
+        help="the outbox's health (exit 69 when a channel has been failing past the"
+        " threshold), or with NOTICE the per-recipient status of that notice",
+    )
+    n.add_argument("notice", type=int, nargs="?")
+    n.add_argument("--json", action="store_true")
     n.set_defaults(func=status)
 
 
@@ -74,8 +79,48 @@ def status(args: argparse.Namespace) -> int:
     from dnscc.outreach import services
     from dnscc.outreach.models import Notice
 
+    if args.notice is None:
+        return _health(args)
     notice = Notice.objects.filter(pk=args.notice).first()
     if notice is None:
         raise NotFoundError(f"no notice {args.notice}")
     print_json(services.notice_status(notice))
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    """What the staff banner and the outbox page say; exit 69 (unavailable) when a channel
+    has been failing for DNSCC_OUTBOX_ALERT_SECONDS or more, so a monitor can page."""
+    from dnscc.core.errors import UnavailableError
+    from dnscc.outreach import health
+
+    status = health.status()
+    if args.json:
+        print_json(status)
+    else:
+        print(
+            f"outbox: {status['waiting']} waiting ({status['due']} due now),"
+            f" {status['dead']} dead letter(s)"
+        )
+        for c in status["channels"]:
+            if c["failing"]:
+                state = "FAILING" if c["alert"] else "failing (under the threshold)"
+                print(
+                    f"{c['label']}: {state} since {c['failing_since']:%Y-%m-%d %H:%M:%S} UTC,"
+                    f" {c['failures']} failed attempt(s), {c['waiting']} waiting;"
+                    f" last error: {c['last_error']}"
+                )
+            else:
+                ok = (
+                    f" (last success {c['last_ok_at']:%Y-%m-%d %H:%M:%S} UTC)"
+                    if c["last_ok_at"]
+                    else ""
+                )
+                print(f"{c['label']}: working{ok}")
+    if not status["ok"]:
+        names = ", ".join(a["label"] for a in status["alerts"])
+        raise UnavailableError(
+            f"{names} failing for {status['threshold_seconds']} s or more",
+            hint="see the last error above; messages wait in the outbox and are retried",
+        )
     return 0

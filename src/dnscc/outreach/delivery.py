@@ -13,19 +13,23 @@ from dnscc.core.ratelimit import TokenBucket
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt gave. `permanent` failures are not retried."""
+    """What one attempt gave. `permanent` failures are not retried. `channel_down`: the
+    channel itself failed (the relay refused the connection or timed out, a webhook host
+    did not answer or answered 5xx), not this recipient: it counts against the channel's
+    health (models.ChannelHealth)."""
 
     ok: bool
     reply: str = ""
     permanent: bool = False
+    channel_down: bool = False
 
     @classmethod
     def accepted(cls, reply: str) -> Outcome:
         return cls(True, reply[:500])
 
     @classmethod
-    def temporary(cls, reply: str) -> Outcome:
-        return cls(False, reply[:500])
+    def temporary(cls, reply: str, *, channel_down: bool = False) -> Outcome:
+        return cls(False, reply[:500], channel_down=channel_down)
 
     @classmethod
     def refused(cls, reply: str) -> Outcome:
@@ -46,7 +50,8 @@ def smtp_outcome(code: int, text: str) -> Outcome:
     if 200 <= code < 300:
         return Outcome.accepted(reply)
     if 400 <= code < 500:
-        return Outcome.temporary(reply)
+        # 421: the relay is closing the connection (shutting down, overloaded).
+        return Outcome.temporary(reply, channel_down=code == 421)
     return Outcome.refused(reply)
 
 
@@ -57,7 +62,7 @@ def http_outcome(status: int, reason: str = "") -> Outcome:
     if 300 <= status < 400:
         return Outcome.refused(f"{reply}: redirects are not followed; register the final URL")
     if status in (408, 425, 429) or status >= 500:
-        return Outcome.temporary(reply)
+        return Outcome.temporary(reply, channel_down=status >= 500)
     return Outcome.refused(reply)
 
 

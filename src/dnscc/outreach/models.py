@@ -243,3 +243,25 @@ class Advisory(models.Model):
             author_user_id=self.created_by_id,
             recipient_organization_ids=orgs,
         )
+
+
+class ChannelHealth(models.Model):
+    """How a channel has been answering: the SMTP relay ("smtp"), or one webhook host
+    ("webhook:HOST"). Written by the sender when a connection fails or succeeds (not on a
+    recipient's own refusal): the banner on staff pages and `dnscc outreach status` read it."""
+
+    channel = models.CharField(max_length=300, unique=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="first failure since the last success; empty: healthy"
+    )
+    failures = models.PositiveIntegerField(default=0, help_text="failures since the last success")
+    last_error = models.CharField(max_length=500, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name_plural = "channel health"
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {'failing' if self.failing_since else 'ok'}"

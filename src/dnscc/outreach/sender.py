@@ -23,7 +23,7 @@ from typing import Any
 import aiosmtplib
 from django.conf import settings
 
-from dnscc.outreach import compose, httpclient, pgp, services, webhooks
+from dnscc.outreach import compose, health, httpclient, pgp, services, webhooks
 from dnscc.outreach.delivery import Outcome, RateLimits, http_outcome, smtp_outcome
 from dnscc.outreach.models import Message
 
@@ -136,7 +136,7 @@ class SmtpPool:
                     " (the relay's certificate: set DNSCC_SMTP_CA_FILE to its authority,"
                     " or DNSCC_SMTP_TLS=off for a relay on loopback)"
                 )
-            return Outcome.temporary(why)
+            return Outcome.temporary(why, channel_down=True)
         finally:
             self.slots.put_nowait(client)
 
@@ -216,7 +216,7 @@ class WebhookClient:
         except httpclient.Refused as exc:
             return Outcome.refused(f"refused: {exc}")
         except httpclient.HttpError as exc:
-            return Outcome.temporary(str(exc))
+            return Outcome.temporary(str(exc), channel_down=True)
         return http_outcome(response.status, response.reason)
 
     async def close(self) -> None:
@@ -281,6 +281,8 @@ class Sender:
         # Outcomes received and not yet recorded: (claim token, message, outcome).
         self._done: list[tuple[str, Message, Outcome]] = []
         self._wake: asyncio.Event | None = None
+        # Channel health seen in this run, written now and then (health.record).
+        self.health = health.Observed()
 
     async def _one(self, token: str, message: Message) -> None:
         try:
@@ -314,10 +316,14 @@ class Sender:
     def _record(self, done: list[tuple[str, Message, Outcome]]) -> None:
         """Write the outcomes of one turn: the accepted ones in one transaction (group
         commit), the others one by one (rare, and each needs its own backoff)."""
+        for _token, message, outcome in done:
+            self.health.saw(message, outcome)
+        if self.health.due():
+            health.record(self.health)
         accepted = [(m.pk, token, o.reply) for token, m, o in done if o.ok]
         recorded: set[int] = set()
         if accepted:
-            recorded = services.record_accepted(accepted)
+            recorded = services.record_accepted(accepted, messages=[m for _t, m, o in done if o.ok])
             self.stats.commits += 1
         self.stats.accepted += len(recorded)
         self.stats.lost += len(accepted) - len(recorded)
@@ -369,6 +375,7 @@ class Sender:
                 finally:
                     for _token, message, _outcome in done:
                         running.pop(message.pk, None)
+            health.record(self.health)
         finally:
             for task in running.values():
                 task.cancel()

@@ -28,7 +28,7 @@ from dnscc.accounts import audit
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.tlp import TLP, Labelled, Viewer, can_see
 from dnscc.directory.models import Contact, Organization
-from dnscc.outreach import delivery, dsn, pgp, templating, webhooks
+from dnscc.outreach import delivery, dsn, pgp, templating, tracking, webhooks
 from dnscc.outreach.models import Message, MessageEvent, Notice
 from dnscc.outreach.signals import message_acknowledged
 
@@ -425,7 +425,7 @@ def claim(
     )
     claimed = list(
         Message.objects.filter(claim_token=token, state=Message.SENDING)
-        .select_related("contact", "organization")
+        .select_related("contact", "organization", "notice")
         .only(*SENDER_FIELDS)
         .order_by("next_attempt_at", "id")
     )
@@ -449,6 +449,9 @@ SENDER_FIELDS = (
     "security",
     "attempts",
     "claim_token",
+    "notice__source_type",
+    "notice__source_id",
+    "organization_id",
 )
 
 
@@ -472,6 +475,7 @@ def record_outcome(message_id: int, token: str, outcome: delivery.Outcome) -> st
             if changed:
                 _event(message_id, "sent", at=now)
                 _event(message_id, "accepted", outcome.reply, at=now)
+                tracking.announce([message_id])
         elif outcome.permanent or row["attempts"] >= settings.OUTREACH_MAX_ATTEMPTS:
             state = Message.DEAD
             reason = (
@@ -482,6 +486,7 @@ def record_outcome(message_id: int, token: str, outcome: delivery.Outcome) -> st
             changed = mine.update(state=state, last_error=outcome.reply, dead_reason=reason[:500])
             if changed:
                 _event(message_id, "dead", reason, at=now)
+                tracking.announce([message_id])
         else:
             state = Message.QUEUED
             delay = delivery.backoff_seconds(
@@ -500,14 +505,18 @@ def record_outcome(message_id: int, token: str, outcome: delivery.Outcome) -> st
     return state if changed else ""
 
 
-def record_accepted(items: list[tuple[int, str, str]]) -> set[int]:
+def record_accepted(
+    items: list[tuple[int, str, str]], *, messages: Iterable[Message] | None = None
+) -> set[int]:
     """Record many accepted messages in one transaction (group commit): [(id, token, reply)].
 
     Returns the ids recorded; a row whose claim was lost meanwhile is left alone. The
     sender calls this after every turn of its loop that brought answers, thousands of times
     in a fan-out, so it is two plain statements (the ORM's query building cost more than the
     database): per claim token, one compare-and-set UPDATE; then one INSERT of the timeline
-    events ("sent", "accepted").
+    events ("sent", "accepted"). Then, in the same transaction, the sources of the
+    recorded messages hear of it (tracking.announce); `messages`, the sender's rows with
+    their notice's source loaded, spares that a query.
     """
     if not items:
         return set()
@@ -549,6 +558,10 @@ def record_accepted(items: list[tuple[int, str, str]]) -> set[int]:
                 " VALUES (%s, %s, %s, %s)",
                 rows,
             )
+            if messages is None:
+                tracking.announce(recorded)
+            else:
+                tracking.announce(messages=[m for m in messages if m.pk in recorded])
     return recorded
 
 
@@ -652,6 +665,7 @@ def retry(viewer: Viewer, actor: audit.Actor, key: str) -> Message:
                 f"message {key} is {message.state}; only dead, held or bounced messages are retried"
             )
         _event(message, "retried", f"by {actor.name}")
+        tracking.announce([message.pk])
         audit.record(actor, "outreach.retried", obj=message, summary=key)
         _drain_after_commit()
     message.refresh_from_db()
@@ -794,6 +808,7 @@ def process_inbound(raw: bytes) -> dict[str, Any]:
                         state=Message.BOUNCED, bounced_at=timezone.now(), last_error=detail[:500]
                     )
                     _event(message, "bounced", detail)
+                    tracking.announce([message.pk])
                 else:
                     _event(message, f"dsn-{report.action}"[:24], detail)
                 audit.record(audit.SYSTEM, "outreach.dsn", obj=message, summary=detail[:300])

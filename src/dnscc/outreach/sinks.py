@@ -141,10 +141,12 @@ class SmtpSink:
 
         async def serve() -> Any:
             loop = asyncio.get_running_loop()
+            # Port 0 the first time (the kernel picks); the same port when started again
+            # after stop() (a relay that comes back).
             return await loop.create_server(
                 protocol,
                 self.host,
-                0,
+                self.port,
                 ssl=self.tls_context if self.implicit_tls else None,
             )
 

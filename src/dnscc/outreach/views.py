@@ -16,7 +16,7 @@ from dnscc.core.errors import DnsccError, NotFoundError, PermissionDenied, Valid
 from dnscc.core.regions import Region
 from dnscc.core.tlp import TLP, can_see
 from dnscc.directory.models import Organization
-from dnscc.outreach import advisories, csaf, pgp, services, templating
+from dnscc.outreach import advisories, csaf, health, pgp, services, templating
 from dnscc.outreach.models import Advisory, Message, Notice
 from dnscc.web.access import role_required
 
@@ -46,7 +46,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
         audit.Actor.of(request.user), "outreach.message", ids=[m.key for m in dead], how="view"
     )
     return render(
-        request, "outreach/outbox.html", {"notices": notices, "dead": dead, "counts": counts}
+        request,
+        "outreach/outbox.html",
+        {"notices": notices, "dead": dead, "counts": counts, "health": health.status()},
     )
 
 

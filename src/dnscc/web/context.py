@@ -4,13 +4,23 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from dnscc.accounts.services import viewer_for
+
+
+def _outbox_banner() -> Any:
+    from dnscc.outreach import health
+
+    return health.banner() or {}
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
     viewer = viewer_for(getattr(request, "user", None))
     return {
+        # A relay refusing or timing out for longer than DNSCC_OUTBOX_ALERT_SECONDS: a
+        # banner on every staff page (evaluated only when a template shows it).
+        "outbox_banner": SimpleLazyObject(_outbox_banner) if viewer.is_staff else None,
         "viewer": viewer,
         "is_staff_viewer": viewer.is_staff,
         "role": viewer.role.value if viewer.role else None,
