@@ -217,7 +217,8 @@ def test_a_stopped_relay_keeps_parties_queued_shows_a_banner_and_delivers_when_i
     assert tasks.schedule() == []
     assert Message.objects.filter(attempts=1).count() == 2
     relay = ChannelHealth.objects.get(channel=health.SMTP)
-    assert relay.failing_since is not None and "Connect" in relay.last_error
+    assert relay.failing_since is not None
+    assert "Connect" in relay.last_error
     # Every staff page says so, with the number waiting; operators do not see it.
     page = _page(world, "/incidents/")
     assert 'id="outbox-banner"' in page
@@ -262,7 +263,8 @@ def test_outreach_status_exits_69_while_the_relay_fails_past_the_threshold(
     )
     code, out, err = run()
     assert code == 69
-    assert "FAILING" in out and "ConnectionRefusedError" in out
+    assert "FAILING" in out
+    assert "ConnectionRefusedError" in out
     assert "SMTP relay" in err
     code, out, _err = run("--json")
     assert code == 69
