@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dnscc.incidents",
     "dnscc.campaigns",
     "dnscc.sharing",
+    "dnscc.risk",
     "dnscc.web",
 ]
 
@@ -286,3 +287,8 @@ RSSAC047_INTERVAL_SECONDS = env_int("DNSCC_RSSAC047_INTERVAL_SECONDS", 300, mini
 REPORT_MAX_BYTES = env_int("DNSCC_REPORT_MAX_BYTES", 64 * 1024, minimum=1024)
 REPORT_RATE = env_str("DNSCC_REPORT_RATE", "5/hour")  # per client IP, public form; N/unit
 INBOUND_REPORTS_ADDRESS = env_str("DNSCC_INBOUND_REPORTS_ADDRESS")  # empty: reports@<bounce dom>
+
+# Risk: constituent surveys (docs/risk.md). Silent organisations of an open round are
+# reminded every SURVEY_REMINDER_DAYS, at most SURVEY_MAX_REMINDERS times.
+SURVEY_REMINDER_DAYS = env_int("DNSCC_SURVEY_REMINDER_DAYS", 7, minimum=1)
+SURVEY_MAX_REMINDERS = env_int("DNSCC_SURVEY_MAX_REMINDERS", 2, minimum=0, maximum=10)
