@@ -500,6 +500,7 @@ ROW_MODULES = [
         "tests.campaigns.authz_rows",
         "tests.rootinfo.authz_rows",
         "tests.sharing.authz_rows",
+        "tests.risk.authz_rows",
     )
 ]
 for _module in ROW_MODULES:

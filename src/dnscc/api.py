@@ -200,6 +200,7 @@ def _add_routers() -> None:
     from dnscc.outreach.api import router as outreach
     from dnscc.rootinfo.api import router as rootinfo
     from dnscc.sharing.api import router as sharing
+    from dnscc.risk.api import router as risk
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)
@@ -211,6 +212,7 @@ def _add_routers() -> None:
     api.add_router("/desks/", desks)
     api.add_router("/campaigns/", campaigns)
     api.add_router("/sharing/", sharing)
+    api.add_router("/risk/", risk)
 
 
 _add_routers()

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "dnscc.incidents.cli_desks",
     "dnscc.campaigns.cli",
     "dnscc.sharing.cli",
+    "dnscc.risk.cli",
     "dnscc.probe.cli",
     "dnscc.lab.cli",
 ]

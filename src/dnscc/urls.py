@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/", include("dnscc.campaigns.urls")),
     path("sharing/", include("dnscc.sharing.urls")),
     path("taxii2/", include((taxii_urlpatterns, "taxii"))),
+    path("risk/", include("dnscc.risk.urls")),
     path("", include("dnscc.web.urls")),
 ]
 

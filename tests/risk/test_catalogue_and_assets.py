@@ -53,7 +53,9 @@ def test_the_shipped_catalogue_names_only_known_incident_types_and_probe_codes()
 
 def test_every_incident_type_but_other_evidences_some_threat_event() -> None:
     parsed = parse_catalogue(
-        catalogue.SHIPPED.read_text(), incident_types=set(DNS_TYPES), probe_codes=catalogue.probe_codes()
+        catalogue.SHIPPED.read_text(),
+        incident_types=set(DNS_TYPES),
+        probe_codes=catalogue.probe_codes(),
     )
     linked = {t for e in parsed.events.values() for t in e.incident_types}
     assert set(DNS_TYPES) - linked == {"other"}
@@ -71,7 +73,9 @@ def test_loading_the_catalogue_twice_changes_nothing_the_second_time() -> None:
 
 
 @pytest.mark.django_db
-def test_a_file_of_extra_events_may_use_stored_sources_and_bad_ones_write_nothing(tmp_path: Any) -> None:
+def test_a_file_of_extra_events_may_use_stored_sources_and_bad_ones_write_nothing(
+    tmp_path: Any,
+) -> None:
     catalogue.load_catalogue(ACTOR)
     extra = tmp_path / "extra.toml"
     extra.write_text(
@@ -82,18 +86,29 @@ def test_a_file_of_extra_events_may_use_stored_sources_and_bad_ones_write_nothin
     catalogue.load_catalogue(ACTOR, extra)
     assert ThreatEvent.objects.get(key="bgp-hijack-of-resolvers").shipped is False
     bad = tmp_path / "bad.toml"
-    bad.write_text('[events.x1]\nname = "x"\nsources = ["nobody"]\n[events.x2]\nname = "y"\nsources = []\n')
+    bad.write_text(
+        '[events.x1]\nname = "x"\nsources = ["nobody"]\n[events.x2]\nname = "y"\nsources = []\n'
+    )
     before = ThreatEvent.objects.count()
     with pytest.raises(ValidationErrors) as caught:
         catalogue.load_catalogue(ACTOR, bad)
-    assert {e.location.field for e in caught.value.errors} == {"events.x1.sources", "events.x2.sources"}
+    assert {e.location.field for e in caught.value.errors} == {
+        "events.x1.sources",
+        "events.x2.sources",
+    }
     assert ThreatEvent.objects.count() == before
 
 
 def _directory() -> None:
-    provider = Organization.objects.create(name="Big Backend", slug="big-backend", kind=Organization.TLD_REGISTRY, region="NA")
-    small = Organization.objects.create(name="Small Registry", slug="small", kind=Organization.TLD_REGISTRY, region="AF")
-    Organization.objects.create(name="Res Op", slug="res-op", kind=Organization.RESOLVER_OPERATOR, region="EU")
+    provider = Organization.objects.create(
+        name="Big Backend", slug="big-backend", kind=Organization.TLD_REGISTRY, region="NA"
+    )
+    small = Organization.objects.create(
+        name="Small Registry", slug="small", kind=Organization.TLD_REGISTRY, region="AF"
+    )
+    Organization.objects.create(
+        name="Res Op", slug="res-op", kind=Organization.RESOLVER_OPERATOR, region="EU"
+    )
     Organization.objects.create(name="A CERT", slug="a-cert", kind=Organization.CSIRT, region="EU")
     for i in range(3):
         Tld.objects.create(name=f"big{i}", kind=Tld.GTLD, operator=provider, region="NA")
@@ -142,10 +157,14 @@ def test_a_criticality_override_needs_a_reason_and_staff() -> None:
     with pytest.raises(InputError, match="scale"):
         assets.set_criticality(STAFF, ACTOR, "tld:ke", level="enormous", reason="x")
     with pytest.raises(PermissionDenied):
-        assets.set_criticality(Viewer(user_id=5, role=Role.OPERATOR), ACTOR, "tld:ke", level="high", reason="x")
+        assets.set_criticality(
+            Viewer(user_id=5, role=Role.OPERATOR), ACTOR, "tld:ke", level="high", reason="x"
+        )
     with pytest.raises(NotFoundError):
         assets.set_criticality(STAFF, ACTOR, "tld:nope", level="high", reason="x")
-    asset = assets.set_criticality(STAFF, ACTOR, "tld:ke", level="high", reason="national e-government runs on it")
+    asset = assets.set_criticality(
+        STAFF, ACTOR, "tld:ke", level="high", reason="national e-government runs on it"
+    )
     assert asset.effective_criticality == "high"
     assets.sync_assets(ACTOR)  # a sync keeps the override
     assert Asset.objects.get(key="tld:ke").effective_criticality == "high"

@@ -43,7 +43,9 @@ def _risk_row(risk: Risk) -> dict[str, Any]:
     data.pop("description", None)
     data.pop("version", None)
     data["open_actions"] = len(open_actions)
-    data["overdue_actions"] = sum(1 for a in open_actions if a["due_date"] < timezone.now().date().isoformat())
+    data["overdue_actions"] = sum(
+        1 for a in open_actions if a["due_date"] < timezone.now().date().isoformat()
+    )
     return data
 
 
@@ -60,7 +62,11 @@ def build_snapshot(
     catalogue.ensure_catalogue()
     assets.ensure_assets()
     included, withheld = [], 0
-    for risk in Risk.objects.filter(retired_at__isnull=True).select_related("event", "asset", "owner").prefetch_related("actions"):
+    for risk in (
+        Risk.objects.filter(retired_at__isnull=True)
+        .select_related("event", "asset", "owner")
+        .prefetch_related("actions")
+    ):
         label = TLP(risk.tlp)
         if label is TLP.RED or label.rank > tlp.rank:
             withheld += 1
@@ -93,12 +99,20 @@ def build_snapshot(
         "risks_withheld": withheld,
         "threats": threat_survey(period_start, period_end),
         "survey": survey,
-        "gaps": {k: matrix[k] for k in ("events", "regions", "state", "gaps", "partial", "by_region", "responders")},
+        "gaps": {
+            k: matrix[k]
+            for k in ("events", "regions", "state", "gaps", "partial", "by_region", "responders")
+        },
         "referrals": dict(Counter(Referral.objects.values_list("status", flat=True))),
         "previous": (
-            {"id": previous.pk, "title": previous.title, "version": previous.version,
-             "period": previous.snapshot.get("period")}
-            if previous else None
+            {
+                "id": previous.pk,
+                "title": previous.title,
+                "version": previous.version,
+                "period": previous.snapshot.get("period"),
+            }
+            if previous
+            else None
         ),
     }
     snapshot["comparison"] = compare(previous.snapshot if previous else None, snapshot)
@@ -159,17 +173,23 @@ def create_assessment(
     staff_only(viewer, "make assessments")
     name = check_text(title, field="title", max_length=200, required=True, one_line=True)
     if kind not in (Assessment.BASELINE, Assessment.ANNUAL):
-        raise InputError(f"kind {kind!r} is not baseline or annual", location=Location(field="kind"))
+        raise InputError(
+            f"kind {kind!r} is not baseline or annual", location=Location(field="kind")
+        )
     if period_end < period_start:
         raise InputError("the period ends before it starts", location=Location(field="period_end"))
     label = TLP.parse(str(tlp or "AMBER"))
     if label is TLP.RED:
-        raise InputError("an assessment is shared with an audience: not TLP:RED", location=Location(field="tlp"))
+        raise InputError(
+            "an assessment is shared with an audience: not TLP:RED", location=Location(field="tlp")
+        )
     rnd = None
     if survey_round is not None:
         rnd = SurveyRound.objects.select_related("questionnaire").filter(pk=survey_round).first()
         if rnd is None:
-            raise InputError(f"no survey round {survey_round}", location=Location(field="survey_round"))
+            raise InputError(
+                f"no survey round {survey_round}", location=Location(field="survey_round")
+            )
     people = _reviewers(reviewers or [])
     text = check_text(summary, field="summary", max_length=50000)
     previous = (
@@ -184,22 +204,36 @@ def create_assessment(
             hint="make this one a baseline",
         )
     snapshot = build_snapshot(
-        kind=kind, period_start=period_start, period_end=period_end, tlp=label,
-        survey_round=rnd, previous=previous,
+        kind=kind,
+        period_start=period_start,
+        period_end=period_end,
+        tlp=label,
+        survey_round=rnd,
+        previous=previous,
     )
     creator = user if getattr(user, "is_authenticated", False) else None
     if creator is None and viewer.user_id:
         creator = get_user_model().objects.filter(pk=viewer.user_id).first()
     with transaction.atomic():
         a = Assessment.objects.create(
-            title=name, kind=kind, period_start=period_start, period_end=period_end,
-            as_of=timezone.now(), tlp=label.value, snapshot=snapshot,
-            sha256=hashlib.sha256(canonical(snapshot)).hexdigest(), summary=text,
-            previous=previous, created_by=creator,
+            title=name,
+            kind=kind,
+            period_start=period_start,
+            period_end=period_end,
+            as_of=timezone.now(),
+            tlp=label.value,
+            snapshot=snapshot,
+            sha256=hashlib.sha256(canonical(snapshot)).hexdigest(),
+            summary=text,
+            previous=previous,
+            created_by=creator,
         )
         a.reviewers.set(people)
         audit.record(
-            actor, "risk.assessment_freeze", obj=a, summary=f"{a}: frozen ({len(snapshot['risks'])} risks)",
+            actor,
+            "risk.assessment_freeze",
+            obj=a,
+            summary=f"{a}: frozen ({len(snapshot['risks'])} risks)",
             data={"sha256": a.sha256, "previous": previous.pk if previous else None},
         )
     return a
@@ -214,19 +248,37 @@ def new_version(viewer: Viewer, actor: audit.Actor, assessment_id: int) -> Asses
     if Assessment.objects.filter(supersedes=old).exists():
         raise ConflictError(f"{old} was already superseded")
     snapshot = build_snapshot(
-        kind=old.kind, period_start=old.period_start, period_end=old.period_end, tlp=TLP(old.tlp),
-        survey_round=_round_of(old), previous=old.previous,
+        kind=old.kind,
+        period_start=old.period_start,
+        period_end=old.period_end,
+        tlp=TLP(old.tlp),
+        survey_round=_round_of(old),
+        previous=old.previous,
     )
     with transaction.atomic():
         a = Assessment.objects.create(
-            title=old.title, kind=old.kind, version=old.version + 1, period_start=old.period_start,
-            period_end=old.period_end, as_of=timezone.now(), tlp=old.tlp, snapshot=snapshot,
-            sha256=hashlib.sha256(canonical(snapshot)).hexdigest(), summary=old.summary,
-            previous=old.previous, supersedes=old, created_by=old.created_by,
+            title=old.title,
+            kind=old.kind,
+            version=old.version + 1,
+            period_start=old.period_start,
+            period_end=old.period_end,
+            as_of=timezone.now(),
+            tlp=old.tlp,
+            snapshot=snapshot,
+            sha256=hashlib.sha256(canonical(snapshot)).hexdigest(),
+            summary=old.summary,
+            previous=old.previous,
+            supersedes=old,
+            created_by=old.created_by,
         )
         a.reviewers.set(old.reviewers.all())
-        audit.record(actor, "risk.assessment_freeze", obj=a, summary=f"{a}: supersedes v{old.version}",
-                     data={"sha256": a.sha256, "supersedes": old.pk})
+        audit.record(
+            actor,
+            "risk.assessment_freeze",
+            obj=a,
+            summary=f"{a}: supersedes v{old.version}",
+            data={"sha256": a.sha256, "supersedes": old.pk},
+        )
     return a
 
 
@@ -244,7 +296,9 @@ def _frozen(a: Assessment, what: str) -> ConflictError:
     )
 
 
-def update_summary(viewer: Viewer, actor: audit.Actor, assessment_id: int, summary: str) -> Assessment:
+def update_summary(
+    viewer: Viewer, actor: audit.Actor, assessment_id: int, summary: str
+) -> Assessment:
     a = get_assessment(viewer, assessment_id)
     staff_only(viewer, "edit assessments")
     if a.status != Assessment.DRAFT:
@@ -267,17 +321,27 @@ def open_comments(viewer: Viewer, actor: audit.Actor, assessment_id: int) -> Ass
         raise ConflictError(f"{a} was superseded by a newer version")
     with transaction.atomic():
         now = timezone.now()
-        if Assessment.objects.filter(pk=a.pk, status=Assessment.DRAFT).update(
-            status=Assessment.COMMENTS, comments_opened_at=now
-        ) != 1:
+        if (
+            Assessment.objects.filter(pk=a.pk, status=Assessment.DRAFT).update(
+                status=Assessment.COMMENTS, comments_opened_at=now
+            )
+            != 1
+        ):
             raise _frozen(a, "it opens for comments")
         a.status, a.comments_opened_at = Assessment.COMMENTS, now
-        audit.record(actor, "risk.assessment_comments", obj=a, summary=f"{a}: open for comments",
-                     data={"reviewers": sorted(u.get_username() for u in a.reviewers.all())})
+        audit.record(
+            actor,
+            "risk.assessment_comments",
+            obj=a,
+            summary=f"{a}: open for comments",
+            data={"reviewers": sorted(u.get_username() for u in a.reviewers.all())},
+        )
     return a
 
 
-def add_comment(viewer: Viewer, actor: audit.Actor, assessment_id: int, text: str) -> AssessmentComment:
+def add_comment(
+    viewer: Viewer, actor: audit.Actor, assessment_id: int, text: str
+) -> AssessmentComment:
     """A comment from staff or a named reviewer, while comments are open."""
     a = get_assessment(viewer, assessment_id)
     if not viewer.is_staff and viewer.user_id not in {u.pk for u in a.reviewers.all()}:
@@ -289,12 +353,19 @@ def add_comment(viewer: Viewer, actor: audit.Actor, assessment_id: int, text: st
     if viewer.organization_id:
         from dnscc.directory.models import Organization
 
-        org = Organization.objects.filter(pk=viewer.organization_id).values_list("name", flat=True).first() or ""
+        org = (
+            Organization.objects.filter(pk=viewer.organization_id)
+            .values_list("name", flat=True)
+            .first()
+            or ""
+        )
     with transaction.atomic():
         comment = AssessmentComment.objects.create(
             assessment=a, author=actor.name, organization=org, text=body, at=timezone.now()
         )
-        audit.record(actor, "risk.assessment_comment", obj=a, summary=f"{a}: comment by {actor.name}")
+        audit.record(
+            actor, "risk.assessment_comment", obj=a, summary=f"{a}: comment by {actor.name}"
+        )
     return comment
 
 
@@ -308,12 +379,21 @@ def sign_off(viewer: Viewer, actor: audit.Actor, assessment_id: int) -> Assessme
         raise ConflictError(f"{a} is a draft: open it for comments from its audience first")
     with transaction.atomic():
         now = timezone.now()
-        if Assessment.objects.filter(pk=a.pk, status=Assessment.COMMENTS).update(
-            status=Assessment.SIGNED, signed_at=now, signed_by=actor.name
-        ) != 1:
+        if (
+            Assessment.objects.filter(pk=a.pk, status=Assessment.COMMENTS).update(
+                status=Assessment.SIGNED, signed_at=now, signed_by=actor.name
+            )
+            != 1
+        ):
             raise _frozen(a, "it is signed")
         a.status, a.signed_at, a.signed_by = Assessment.SIGNED, now, actor.name
-        audit.record(actor, "risk.assessment_sign", obj=a, summary=f"{a}: signed off", data={"sha256": a.sha256})
+        audit.record(
+            actor,
+            "risk.assessment_sign",
+            obj=a,
+            summary=f"{a}: signed off",
+            data={"sha256": a.sha256},
+        )
     return a
 
 
@@ -336,7 +416,12 @@ def describe(a: Assessment, *, snapshot: bool = False) -> dict[str, Any]:
         "signed_by": a.signed_by or None,
         "signed_at": a.signed_at.isoformat() if a.signed_at else None,
         "comments": [
-            {"author": c.author, "organization": c.organization, "text": c.text, "at": c.at.isoformat()}
+            {
+                "author": c.author,
+                "organization": c.organization,
+                "text": c.text,
+                "at": c.at.isoformat(),
+            }
             for c in a.comments.all()
         ],
         "comparison": a.snapshot.get("comparison"),

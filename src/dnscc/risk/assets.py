@@ -88,7 +88,7 @@ def expected_assets() -> dict[str, dict[str, Any]]:
         if org.kind == Organization.TLD_REGISTRY:
             n = org.n_tlds
             if n == 0:
-                continue  # a registry without a delegated TLD in the directory: nothing at stake yet
+                continue  # no delegated TLD in the directory: nothing at stake yet
             kind = "backend_provider" if n >= 2 else "registry"
             level, basis = _provider_level(n), {"tlds": n}
         else:
@@ -105,7 +105,15 @@ def expected_assets() -> dict[str, dict[str, Any]]:
     return wanted
 
 
-_FIELDS = ("kind", "name", "organization_id", "tld_id", "region", "criticality", "criticality_basis")
+_FIELDS = (
+    "kind",
+    "name",
+    "organization_id",
+    "tld_id",
+    "region",
+    "criticality",
+    "criticality_basis",
+)
 
 
 def sync_assets(actor: audit.Actor = audit.SYSTEM) -> dict[str, int]:
@@ -200,7 +208,9 @@ def describe(asset: Asset) -> dict[str, Any]:
         "kind": asset.kind,
         "name": asset.name,
         "region": asset.region,
-        "organization": asset.organization.slug if asset.organization_id and asset.organization else None,
+        "organization": asset.organization.slug
+        if asset.organization_id and asset.organization
+        else None,
         "criticality": asset.effective_criticality,
         "computed_criticality": asset.criticality,
         "criticality_basis": asset.criticality_basis,

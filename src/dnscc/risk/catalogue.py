@@ -42,7 +42,9 @@ def load_catalogue(actor: audit.Actor, path: str | Path | None = None) -> dict[s
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the catalogue: {exc}", location=Location(file=str(file))) from None
+        raise InputError(
+            f"cannot read the catalogue: {exc}", location=Location(file=str(file))
+        ) from None
     catalogue = parse(text, file=file.name)
     shipped = path is None
     created = {"sources": 0, "events": 0}
@@ -77,13 +79,19 @@ def load_catalogue(actor: audit.Actor, path: str | Path | None = None) -> dict[s
             )
             row.sources.set([sources[s] for s in event.sources])
             (created if made else updated)["events"] += 1
-        result = {"file": file.name, "version": catalogue.version, "created": created, "updated": updated}
+        result = {
+            "file": file.name,
+            "version": catalogue.version,
+            "created": created,
+            "updated": updated,
+        }
         audit.record(
             actor,
             "risk.catalogue_load",
             object_type="risk.catalogue",
             object_id=file.name,
-            summary=f"catalogue {file.name}: {created['events']} new event(s), {updated['events']} updated",
+            summary=f"catalogue {file.name}: {created['events']} new event(s), "
+            f"{updated['events']} updated",
             data=result,
         )
     return result
@@ -144,4 +152,3 @@ def describe(event: ThreatEvent) -> dict[str, Any]:
         "retired": event.retired,
         "shipped": event.shipped,
     }
-

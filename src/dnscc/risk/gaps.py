@@ -25,9 +25,15 @@ from dnscc.risk import catalogue
 from dnscc.risk.models import Coverage, CsirtLink, Referral
 
 REGIONS = [code for code, _ in REGION_CHOICES]
-RESPONDER_KINDS = (Organization.CSIRT, Organization.OTHER, Organization.TLD_REGISTRY,
-                   Organization.ROOT_SERVER_OPERATOR, Organization.RESOLVER_OPERATOR,
-                   Organization.REGISTRAR, Organization.LAW_ENFORCEMENT)
+RESPONDER_KINDS = (
+    Organization.CSIRT,
+    Organization.OTHER,
+    Organization.TLD_REGISTRY,
+    Organization.ROOT_SERVER_OPERATOR,
+    Organization.RESOLVER_OPERATOR,
+    Organization.REGISTRAR,
+    Organization.LAW_ENFORCEMENT,
+)
 
 
 def _org(slug: str, *, field: str = "organization") -> Organization:
@@ -55,7 +61,8 @@ def add_coverage(
     where = str(region or "").strip().upper()
     if where not in (*REGIONS, ALL_REGIONS):
         raise InputError(
-            f"unknown region {region!r}", location=Location(field="region"),
+            f"unknown region {region!r}",
+            location=Location(field="region"),
             hint="an ICANN region code (" + ", ".join(REGIONS) + ") or * for every region",
         )
     caps = [str(c).strip().lower() for c in capabilities or []]
@@ -64,7 +71,8 @@ def add_coverage(
     for c in caps:
         if c not in CAPABILITIES:
             raise InputError(
-                f"unknown capability {c!r}", location=Location(field="capabilities"),
+                f"unknown capability {c!r}",
+                location=Location(field="capabilities"),
                 hint="one of " + ", ".join(CAPABILITIES),
             )
     text = check_text(note, field="note", max_length=300, one_line=True)
@@ -72,14 +80,25 @@ def add_coverage(
     with transaction.atomic():
         for c in dict.fromkeys(caps):
             row, _ = Coverage.objects.get_or_create(
-                organization=org, event=threat, region=where, capability=c,
+                organization=org,
+                event=threat,
+                region=where,
+                capability=c,
                 defaults={"note": text, "created_by": actor.name},
             )
             rows.append(row)
         audit.record(
-            actor, "risk.coverage_add", object_type="risk.coverage", object_id=org.slug,
+            actor,
+            "risk.coverage_add",
+            object_type="risk.coverage",
+            object_id=org.slug,
             summary=f"{org.name} covers {threat.key} in {where}: {', '.join(caps)}",
-            data={"organization": org.slug, "event": threat.key, "region": where, "capabilities": caps},
+            data={
+                "organization": org.slug,
+                "event": threat.key,
+                "region": where,
+                "capabilities": caps,
+            },
         )
     return rows
 
@@ -92,7 +111,13 @@ def remove_coverage(viewer: Viewer, actor: audit.Actor, coverage_id: int) -> Non
     with transaction.atomic():
         summary = str(row)
         row.delete()
-        audit.record(actor, "risk.coverage_remove", object_type="risk.coverage", object_id=coverage_id, summary=summary)
+        audit.record(
+            actor,
+            "risk.coverage_remove",
+            object_type="risk.coverage",
+            object_id=coverage_id,
+            summary=summary,
+        )
 
 
 def inventory() -> list[dict[str, Any]]:
@@ -116,9 +141,9 @@ def matrix() -> dict[str, Any]:
     keys = [e.key for e in catalogue.events()]
     items = [
         CoverageItem(org, event, region, capability)
-        for org, event, region, capability in Coverage.objects.filter(event__retired=False).values_list(
-            "organization__slug", "event__key", "region", "capability"
-        )
+        for org, event, region, capability in Coverage.objects.filter(
+            event__retired=False
+        ).values_list("organization__slug", "event__key", "region", "capability")
     ]
     result = gap_matrix(keys, REGIONS, items)
     result["events"] = keys
@@ -141,10 +166,13 @@ def link_csirt(viewer: Viewer, actor: audit.Actor, *, tld: str, csirt: str) -> C
     org = _org(csirt, field="csirt")
     if org.kind != Organization.CSIRT:
         raise InputError(
-            f"{org.name} is not a CSIRT in the directory (kind {org.kind})", location=Location(field="csirt")
+            f"{org.name} is not a CSIRT in the directory (kind {org.kind})",
+            location=Location(field="csirt"),
         )
     with transaction.atomic():
-        link, _ = CsirtLink.objects.update_or_create(tld=row, defaults={"csirt": org, "created_by": actor.name})
+        link, _ = CsirtLink.objects.update_or_create(
+            tld=row, defaults={"csirt": org, "created_by": actor.name}
+        )
         audit.record(actor, "risk.csirt_link", obj=link, summary=f".{row.name} -> {org.name}")
     return link
 
@@ -194,11 +222,25 @@ def refer_incident(
     try:
         with transaction.atomic():
             referral = Referral.objects.create(
-                incident=found, responder=org, reason=why, created_by=actor.name,
-                history=[{"at": now.isoformat(), "status": Referral.PROPOSED, "by": actor.name, "note": why}],
+                incident=found,
+                responder=org,
+                reason=why,
+                created_by=actor.name,
+                history=[
+                    {
+                        "at": now.isoformat(),
+                        "status": Referral.PROPOSED,
+                        "by": actor.name,
+                        "note": why,
+                    }
+                ],
             )
-            incidents.add_note(viewer, actor, found, f"Referred to {org.name} (an existing responder): {why}")
-            audit.record(actor, "risk.referral", obj=referral, summary=f"{found.ref} referred to {org.name}")
+            incidents.add_note(
+                viewer, actor, found, f"Referred to {org.name} (an existing responder): {why}"
+            )
+            audit.record(
+                actor, "risk.referral", obj=referral, summary=f"{found.ref} referred to {org.name}"
+            )
     except IntegrityError:
         raise ConflictError(f"{found.ref} is already referred to {org.name}") from None
     return referral
@@ -209,7 +251,9 @@ def set_referral_status(
 ) -> Referral:
     """Move a referral on: proposed -> sent -> accepted -> resolved, or declined."""
     staff_only(viewer, "update referrals")
-    referral = Referral.objects.select_related("incident", "responder").filter(pk=referral_id).first()
+    referral = (
+        Referral.objects.select_related("incident", "responder").filter(pk=referral_id).first()
+    )
     if referral is None:
         raise NotFoundError(f"no referral {referral_id}")
     new = str(status or "").strip().lower()
@@ -225,10 +269,15 @@ def set_referral_status(
     with transaction.atomic():
         now = timezone.now()
         referral.status = new
-        referral.history = [*referral.history, {"at": now.isoformat(), "status": new, "by": actor.name, "note": text}]
+        referral.history = [
+            *referral.history,
+            {"at": now.isoformat(), "status": new, "by": actor.name, "note": text},
+        ]
         referral.save(update_fields=["status", "history", "updated_at"])
         audit.record(
-            actor, "risk.referral_status", obj=referral,
+            actor,
+            "risk.referral_status",
+            obj=referral,
             summary=f"{referral.incident.ref} at {referral.responder.name}: {new}",
         )
     return referral

@@ -297,9 +297,7 @@ class SurveyResponse(models.Model):
     """An organisation's answers (one per invitation; answering again replaces them while
     the round is open)."""
 
-    invitation = models.OneToOneField(
-        Invitation, on_delete=models.CASCADE, related_name="response"
-    )
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
     answers = models.JSONField(default=dict)
     via = models.CharField(max_length=8, choices=[("portal", "Portal"), ("link", "Signed link")])
     by = models.CharField(max_length=150, blank=True)

@@ -101,7 +101,9 @@ def create_risk(
         raise InputError(
             "a risk needs an asset or an asset class",
             location=Location(field="asset"),
-            hint="name an asset (tld:ke, org:SLUG, root-zone...) or a class (" + ", ".join(ASSET_KINDS) + ")",
+            hint="name an asset (tld:ke, org:SLUG, root-zone...) or a class ("
+            + ", ".join(ASSET_KINDS)
+            + ")",
         )
     if klass and klass not in ASSET_KINDS:
         raise InputError(
@@ -134,7 +136,9 @@ def create_risk(
         creator = get_user_model().objects.filter(pk=viewer.user_id).first()
     if label == TLP.RED.value and creator is None:
         raise InputError(
-            "a TLP:RED risk needs a named author", location=Location(field="tlp"), hint="use AMBER+STRICT"
+            "a TLP:RED risk needs a named author",
+            location=Location(field="tlp"),
+            hint="use AMBER+STRICT",
         )
     for _attempt in range(20):
         try:
@@ -155,7 +159,10 @@ def create_risk(
                     _apply(risk, {"likelihood": li, "impact": im}, changes)
                     risk.save()
                 RiskChange.objects.create(
-                    risk=risk, at=timezone.now(), actor=actor.name, changes=changes,
+                    risk=risk,
+                    at=timezone.now(),
+                    actor=actor.name,
+                    changes=changes,
                     reason=why or "identified",
                 )
                 audit.record(
@@ -163,7 +170,11 @@ def create_risk(
                     "risk.create",
                     obj=risk,
                     summary=f"{risk.ref}: {risk.title}",
-                    data={"event": threat.key, "asset": target.key if target else klass, **_flat(changes)},
+                    data={
+                        "event": threat.key,
+                        "asset": target.key if target else klass,
+                        **_flat(changes),
+                    },
                 )
                 return risk
         except IntegrityError:
@@ -190,7 +201,10 @@ def _apply(risk: Risk, values: dict[str, Any], changes: dict[str, list[Any]]) ->
             setattr(risk, field, value)
             changes[field] = [before, value]
     if risk.likelihood and risk.impact:
-        level, score = risk_level(risk.likelihood, risk.impact), risk_score(risk.likelihood, risk.impact)
+        level, score = (
+            risk_level(risk.likelihood, risk.impact),
+            risk_score(risk.likelihood, risk.impact),
+        )
         for field, value in (("level", level), ("score", score)):
             if getattr(risk, field) != value:
                 changes[field] = [getattr(risk, field), value]
@@ -258,9 +272,13 @@ def update_risk(
             )
         values["treatment"] = treatment
     if "title" in data:
-        values["title"] = check_text(data["title"], field="title", max_length=300, required=True, one_line=True)
+        values["title"] = check_text(
+            data["title"], field="title", max_length=300, required=True, one_line=True
+        )
     if "description" in data:
-        values["description"] = check_text(data["description"], field="description", max_length=20000)
+        values["description"] = check_text(
+            data["description"], field="description", max_length=20000
+        )
     if "owner" in data:
         values["owner"] = _user(data["owner"], field="owner")
     if "tlp" in data:
@@ -297,7 +315,8 @@ def update_risk(
         )
     if decision == Risk.TREAT and treatment == "accept":
         raise InputError(
-            "a risk to treat needs mitigate, transfer or avoid", location=Location(field="treatment")
+            "a risk to treat needs mitigate, transfer or avoid",
+            location=Location(field="treatment"),
         )
     with transaction.atomic():
         if version is not None:
@@ -329,7 +348,8 @@ def update_risk(
             actor,
             "risk.update",
             obj=risk,
-            summary=f"{risk.ref}: " + ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in changes.items())[:250],
+            summary=f"{risk.ref}: "
+            + ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in changes.items())[:250],
             data={"changes": changes, "reason": why},
         )
     return risk
@@ -346,10 +366,15 @@ def retire_risk(viewer: Viewer, actor: audit.Actor, ref: str, *, reason: str) ->
         risk.version += 1
         risk.save(update_fields=["retired_at", "version", "updated_at"])
         RiskChange.objects.create(
-            risk=risk, at=risk.retired_at, actor=actor.name,
-            changes={"retired": [False, True]}, reason=why,
+            risk=risk,
+            at=risk.retired_at,
+            actor=actor.name,
+            changes={"retired": [False, True]},
+            reason=why,
         )
-        audit.record(actor, "risk.retire", obj=risk, summary=f"{risk.ref} retired", data={"reason": why})
+        audit.record(
+            actor, "risk.retire", obj=risk, summary=f"{risk.ref} retired", data={"reason": why}
+        )
     return risk
 
 
@@ -373,20 +398,27 @@ def add_action(
             due = dt.date.fromisoformat(due_date.strip())
         except ValueError:
             raise InputError(
-                f"{due_date!r} is not a date", location=Location(field="due_date"), hint="YYYY-MM-DD"
+                f"{due_date!r} is not a date",
+                location=Location(field="due_date"),
+                hint="YYYY-MM-DD",
             ) from None
     else:
         due = due_date
     with transaction.atomic():
         action = TreatmentAction.objects.create(risk=risk, title=name, owner=who, due_date=due)
         audit.record(
-            actor, "risk.action_add", obj=risk, summary=f"{risk.ref}: action {name!r} due {due}",
+            actor,
+            "risk.action_add",
+            obj=risk,
+            summary=f"{risk.ref}: action {name!r} due {due}",
             data={"action": action.pk, "due": due.isoformat(), "owner": who},
         )
     return action
 
 
-def complete_action(viewer: Viewer, actor: audit.Actor, ref: str, action_id: int) -> TreatmentAction:
+def complete_action(
+    viewer: Viewer, actor: audit.Actor, ref: str, action_id: int
+) -> TreatmentAction:
     risk = get_risk(viewer, ref)
     action = TreatmentAction.objects.filter(risk=risk, pk=action_id).first()
     if action is None:
@@ -396,7 +428,9 @@ def complete_action(viewer: Viewer, actor: audit.Actor, ref: str, action_id: int
     with transaction.atomic():
         action.done_at = timezone.now()
         action.save(update_fields=["done_at"])
-        audit.record(actor, "risk.action_done", obj=risk, summary=f"{risk.ref}: action {action.title!r} done")
+        audit.record(
+            actor, "risk.action_done", obj=risk, summary=f"{risk.ref}: action {action.title!r} done"
+        )
     return action
 
 

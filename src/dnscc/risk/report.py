@@ -33,12 +33,20 @@ LEVEL_COLORS = {
 }
 STATE_COLORS = {"covered": "#d1f2dc", "partial": "#fff3cd", "uncovered": "#f3a6a2"}
 STATE_INK = {"covered": "#1a7f37", "partial": "#9a6700", "uncovered": "#b42318"}
-REGION_NAMES = {"AF": "Africa", "AP": "Asia/Pacific", "EU": "Europe", "LAC": "Latin America/Caribbean", "NA": "North America"}
+REGION_NAMES = {
+    "AF": "Africa",
+    "AP": "Asia/Pacific",
+    "EU": "Europe",
+    "LAC": "Latin America/Caribbean",
+    "NA": "North America",
+}
 
 
 def heat_map_svg(risks: list[dict[str, Any]], *, residual: bool = False) -> str:
     rows = list(reversed(LEVELS))  # very high at the top
-    li_key, im_key = ("residual_likelihood", "residual_impact") if residual else ("likelihood", "impact")
+    li_key, im_key = (
+        ("residual_likelihood", "residual_impact") if residual else ("likelihood", "impact")
+    )
     counts = {(r, c): 0 for r in rows for c in LEVELS}
     for risk in risks:
         li, im = risk.get(li_key), risk.get(im_key)
@@ -49,8 +57,14 @@ def heat_map_svg(risks: list[dict[str, Any]], *, residual: bool = False) -> str:
     text = [[str(counts[(r, c)]) if counts[(r, c)] else "" for c in LEVELS] for r in rows]
     title = "Residual risks: likelihood by impact" if residual else "Risks: likelihood by impact"
     return charts.heat_map(
-        rows, list(LEVELS), values, title=title, cell_colors=colors, cell_text=text,
-        row_title="Likelihood", column_title="Impact",
+        rows,
+        list(LEVELS),
+        values,
+        title=title,
+        cell_colors=colors,
+        cell_text=text,
+        row_title="Likelihood",
+        column_title="Impact",
     )
 
 
@@ -63,7 +77,9 @@ def frequency_svg(threats: dict[str, Any], *, top: int = 6) -> str:
         if any(row["frequency"])
     ]
     return charts.line_chart(
-        threats.get("months", []), series, title="Threat frequency: incidents and findings per month"
+        threats.get("months", []),
+        series,
+        title="Threat frequency: incidents and findings per month",
     )
 
 
@@ -71,7 +87,8 @@ def severity_svg(threats: dict[str, Any]) -> str:
     severity = threats.get("severity", {})
     labels = list(severity)
     return charts.bar_chart(
-        labels, [charts.Series("incidents", [float(severity[s]) for s in labels])],
+        labels,
+        [charts.Series("incidents", [float(severity[s]) for s in labels])],
         title="Incidents of the period by severity",
     )
 
@@ -84,7 +101,9 @@ def coverage_svg(gaps: dict[str, Any]) -> str:
         for state in ("covered", "partial", "uncovered")
     ]
     return charts.bar_chart(
-        [REGION_NAMES.get(r, r) for r in regions], series, stacked=True,
+        [REGION_NAMES.get(r, r) for r in regions],
+        series,
+        stacked=True,
         title="Coverage by region: threat events covered, partly covered, uncovered",
     )
 
@@ -95,8 +114,14 @@ def gap_matrix_svg(gaps: dict[str, Any], names: dict[str, str]) -> str:
     colors = [[STATE_COLORS[state[e][r]] for r in regions] for e in events]
     text = [[state[e][r] for r in regions] for e in events]
     return charts.heat_map(
-        [names.get(e, e) for e in events], regions, values, title="Gap matrix: threat event by region",
-        cell_colors=colors, cell_text=text, row_title="", column_title="ICANN region",
+        [names.get(e, e) for e in events],
+        regions,
+        values,
+        title="Gap matrix: threat event by region",
+        cell_colors=colors,
+        cell_text=text,
+        row_title="",
+        column_title="ICANN region",
     )
 
 
@@ -105,7 +130,9 @@ def year_over_year_svg(comparison: dict[str, Any]) -> str:
     previous, current = levels.get("previous", {}), levels.get("current", {})
     series = [charts.Series("this assessment", [float(current.get(lv, 0)) for lv in LEVELS])]
     if not comparison.get("baseline"):
-        series.insert(0, charts.Series("previous assessment", [float(previous.get(lv, 0)) for lv in LEVELS]))
+        series.insert(
+            0, charts.Series("previous assessment", [float(previous.get(lv, 0)) for lv in LEVELS])
+        )
     return charts.bar_chart(list(LEVELS), series, title="Risks per level, year over year")
 
 
@@ -125,7 +152,11 @@ def context(a: Assessment) -> dict[str, Any]:
     }
     threats = snap.get("threats", {})
     threat_rows = [
-        {"key": key, **row} for key, row in sorted(threats.get("events", {}).items(), key=lambda kv: -kv[1]["incidents"] - kv[1]["findings"])
+        {"key": key, **row}
+        for key, row in sorted(
+            threats.get("events", {}).items(),
+            key=lambda kv: -kv[1]["incidents"] - kv[1]["findings"],
+        )
     ]
     risks = sorted(snap.get("risks", []), key=lambda r: (-(r.get("score") or -1), r["ref"]))
     gaps = snap.get("gaps", {})
@@ -136,7 +167,13 @@ def context(a: Assessment) -> dict[str, Any]:
         "plots": plots,
         "risks": risks,
         "threat_rows": threat_rows,
-        "gap_list": [{"event": names.get(g["event"], g["event"]), "region": REGION_NAMES.get(g["region"], g["region"])} for g in gaps.get("gaps", [])],
+        "gap_list": [
+            {
+                "event": names.get(g["event"], g["event"]),
+                "region": REGION_NAMES.get(g["region"], g["region"]),
+            }
+            for g in gaps.get("gaps", [])
+        ],
         "comparison": comparison,
         "survey": snap.get("survey"),
         "region_names": REGION_NAMES,
@@ -149,4 +186,16 @@ def report_html(a: Assessment) -> str:
 
 
 def report_pdf(a: Assessment) -> bytes:
-    return html_to_pdf(report_html(a), title=f"{a.title} (v{a.version})")
+    """The PDF, kept in the cache while nothing it shows changes: the snapshot never does,
+    so the key is what may (status, summary, comments)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    state = f"{a.status}|{a.signed_at}|{a.summary}|{a.comments.count()}"
+    key = f"risk-report:{a.pk}:{a.sha256}:{hashlib.sha256(state.encode()).hexdigest()[:16]}"
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = html_to_pdf(report_html(a), title=f"{a.title} (v{a.version})")
+        cache.set(key, pdf, timeout=3600)
+    return bytes(pdf)

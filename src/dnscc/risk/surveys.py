@@ -74,7 +74,10 @@ def create_questionnaire(
     staff_only(viewer, "write questionnaires")
     slug = check_text(key, field="key", max_length=64, required=True, one_line=True)
     if not slug.replace("-", "").isalnum() or slug != slug.lower():
-        raise InputError(f"{slug!r} is not a key (lower-case letters, digits, hyphens)", location=Location(field="key"))
+        raise InputError(
+            f"{slug!r} is not a key (lower-case letters, digits, hyphens)",
+            location=Location(field="key"),
+        )
     if Questionnaire.objects.filter(key=slug).exists():
         raise ConflictError(
             f"questionnaire {slug!r} exists", hint="change it, or make its next version"
@@ -83,10 +86,16 @@ def create_questionnaire(
     clean = check_questions(questions, languages=langs, events=[e.key for e in catalogue.events()])
     with transaction.atomic():
         q = Questionnaire.objects.create(
-            key=slug, version=1, title=_title(title, langs), languages=langs, questions=clean,
+            key=slug,
+            version=1,
+            title=_title(title, langs),
+            languages=langs,
+            questions=clean,
             created_by=actor.name,
         )
-        audit.record(actor, "risk.questionnaire_create", obj=q, summary=f"{q} ({len(clean)} questions)")
+        audit.record(
+            actor, "risk.questionnaire_create", obj=q, summary=f"{q} ({len(clean)} questions)"
+        )
     return q
 
 
@@ -94,7 +103,9 @@ def get_questionnaire(key: str, version: int | None = None) -> Questionnaire:
     qs = Questionnaire.objects.filter(key=key)
     q = qs.filter(version=version).first() if version else qs.order_by("-version").first()
     if q is None:
-        raise NotFoundError(f"no questionnaire {key!r}" + (f" version {version}" if version else ""))
+        raise NotFoundError(
+            f"no questionnaire {key!r}" + (f" version {version}" if version else "")
+        )
     return q
 
 
@@ -124,9 +135,12 @@ def update_questionnaire(
     )
     with transaction.atomic():
         # Freezing is a compare-and-set too: a round sent meanwhile wins.
-        if Questionnaire.objects.filter(pk=q.pk, frozen_at__isnull=True).update(
-            title=new_title, questions=new_questions
-        ) != 1:
+        if (
+            Questionnaire.objects.filter(pk=q.pk, frozen_at__isnull=True).update(
+                title=new_title, questions=new_questions
+            )
+            != 1
+        ):
             raise ConflictError(f"{q} was sent meanwhile; make its next version")
         q.refresh_from_db()
         audit.record(actor, "risk.questionnaire_update", obj=q, summary=f"{q} changed")
@@ -153,10 +167,16 @@ def new_version(
     )
     with transaction.atomic():
         q = Questionnaire.objects.create(
-            key=latest.key, version=latest.version + 1, title=new_title, languages=langs,
-            questions=new_questions, created_by=actor.name,
+            key=latest.key,
+            version=latest.version + 1,
+            title=new_title,
+            languages=langs,
+            questions=new_questions,
+            created_by=actor.name,
         )
-        audit.record(actor, "risk.questionnaire_version", obj=q, summary=f"{q} from v{latest.version}")
+        audit.record(
+            actor, "risk.questionnaire_version", obj=q, summary=f"{q} from v{latest.version}"
+        )
     return q
 
 
@@ -170,9 +190,18 @@ def check_audience(audience: Any) -> dict[str, Any]:
         audience = {}
     if not isinstance(audience, dict):
         raise InputError("the audience must be an object", location=Location(field="audience"))
-    unknown = set(audience) - {"regions", "kinds", "resource_constrained", "languages", "organizations"}
+    unknown = set(audience) - {
+        "regions",
+        "kinds",
+        "resource_constrained",
+        "languages",
+        "organizations",
+    }
     if unknown:
-        raise InputError(f"unknown audience field(s): {', '.join(sorted(unknown))}", location=Location(field="audience"))
+        raise InputError(
+            f"unknown audience field(s): {', '.join(sorted(unknown))}",
+            location=Location(field="audience"),
+        )
     clean: dict[str, Any] = {}
     for field, allowed in (("regions", REGIONS), ("kinds", KINDS)):
         values = [str(v).strip() for v in audience.get(field) or []]
@@ -181,13 +210,17 @@ def check_audience(audience: Any) -> dict[str, Any]:
         for v in values:
             if v not in allowed:
                 raise InputError(
-                    f"unknown {field[:-1]} {v!r}", location=Location(field=f"audience.{field}"),
+                    f"unknown {field[:-1]} {v!r}",
+                    location=Location(field=f"audience.{field}"),
                     hint="one of " + ", ".join(sorted(allowed)),
                 )
         clean[field] = values
     rc = audience.get("resource_constrained")
     if rc not in (None, True, False):
-        raise InputError("resource_constrained must be true, false or null", location=Location(field="audience.resource_constrained"))
+        raise InputError(
+            "resource_constrained must be true, false or null",
+            location=Location(field="audience.resource_constrained"),
+        )
     clean["resource_constrained"] = rc
     clean["languages"] = [str(v).strip().lower() for v in audience.get("languages") or []]
     clean["organizations"] = [str(v).strip() for v in audience.get("organizations") or []]
@@ -217,7 +250,8 @@ def audience_organizations(audience: dict[str, Any]) -> list[Organization]:
     langs = set(audience.get("languages") or [])
     if langs:
         orgs = [
-            o for o in orgs
+            o
+            for o in orgs
             if any((lang or "").split("-")[0].lower() in langs for lang in (o.languages or []))
         ]
     return orgs
@@ -262,21 +296,32 @@ def send_round(
     if closes_at <= now:
         raise InputError("the round must close in the future", location=Location(field="closes_at"))
     if not 1 <= int(min_cell) <= 100:
-        raise InputError("the minimum cell size is between 1 and 100", location=Location(field="min_cell"))
+        raise InputError(
+            "the minimum cell size is between 1 and 100", location=Location(field="min_cell")
+        )
     orgs = audience_organizations(clean)
     if not orgs:
         raise InputError("the audience names no organisation", location=Location(field="audience"))
     with transaction.atomic():
         Questionnaire.objects.filter(pk=q.pk, frozen_at__isnull=True).update(frozen_at=now)
         rnd = SurveyRound.objects.create(
-            questionnaire=q, title=name, audience=clean, min_cell=int(min_cell),
-            opens_at=now, closes_at=closes_at, sent_at=now, created_by=actor.name,
+            questionnaire=q,
+            title=name,
+            audience=clean,
+            min_cell=int(min_cell),
+            opens_at=now,
+            closes_at=closes_at,
+            sent_at=now,
+            created_by=actor.name,
         )
         invitations = Invitation.objects.bulk_create(
             [
                 Invitation(
-                    round=rnd, organization=o, language=_language_for(o, list(q.languages)),
-                    region=o.region, kind=o.kind,
+                    round=rnd,
+                    organization=o,
+                    language=_language_for(o, list(q.languages)),
+                    region=o.region,
+                    kind=o.kind,
                 )
                 for o in orgs
             ]
@@ -285,7 +330,9 @@ def send_round(
         rnd.notice_id = queued["notice"]
         rnd.save(update_fields=["notice"])
         audit.record(
-            actor, "risk.survey_send", obj=rnd,
+            actor,
+            "risk.survey_send",
+            obj=rnd,
             summary=f"survey {name!r} ({q}) to {len(orgs)} organisation(s)",
             data={"questionnaire": str(q), "invited": len(orgs), **queued},
         )
@@ -293,7 +340,13 @@ def send_round(
 
 
 def _notify(
-    viewer: Viewer, actor: audit.Actor, rnd: SurveyRound, invitations: list[Invitation], *, kind: str, user: Any = None
+    viewer: Viewer,
+    actor: audit.Actor,
+    rnd: SurveyRound,
+    invitations: list[Invitation],
+    *,
+    kind: str,
+    user: Any = None,
 ) -> dict[str, Any]:
     from dnscc.outreach import services as outreach
 
@@ -307,7 +360,11 @@ def _notify(
         viewer,
         actor,
         kind=kind,
-        context={"closes": _closes(rnd.closes_at), "min_cell": rnd.min_cell, "survey_title": rnd.title},
+        context={
+            "closes": _closes(rnd.closes_at),
+            "min_cell": rnd.min_cell,
+            "survey_title": rnd.title,
+        },
         organizations=[inv.organization for inv in invitations],
         tlp=TLP(rnd.tlp),
         source=("risk.survey", str(rnd.pk)),
@@ -331,7 +388,9 @@ def is_open(rnd: SurveyRound, now: dt.datetime | None = None) -> bool:
     return rnd.opens_at <= now < rnd.closes_at
 
 
-def send_reminders(viewer: Viewer, actor: audit.Actor, round_id: int, *, user: Any = None) -> dict[str, Any]:
+def send_reminders(
+    viewer: Viewer, actor: audit.Actor, round_id: int, *, user: Any = None
+) -> dict[str, Any]:
     """Remind every invited organisation that has not answered (the round must be open)."""
     rnd = get_round(viewer, round_id)
     if not is_open(rnd):
@@ -342,12 +401,17 @@ def send_reminders(viewer: Viewer, actor: audit.Actor, round_id: int, *, user: A
     with transaction.atomic():
         queued = _notify(viewer, actor, rnd, silent, kind="survey_reminder", user=user)
         now = timezone.now()
-        Invitation.objects.filter(pk__in=[i.pk for i in silent]).update(reminders=F("reminders") + 1)
+        Invitation.objects.filter(pk__in=[i.pk for i in silent]).update(
+            reminders=F("reminders") + 1
+        )
         SurveyRound.objects.filter(pk=rnd.pk).update(
             reminders_sent=F("reminders_sent") + 1, last_reminder_at=now
         )
         audit.record(
-            actor, "risk.survey_remind", obj=rnd, summary=f"reminded {len(silent)} organisation(s)",
+            actor,
+            "risk.survey_remind",
+            obj=rnd,
+            summary=f"reminded {len(silent)} organisation(s)",
             data={"reminded": len(silent), **queued},
         )
     return {"reminded": len(silent), **queued}
@@ -363,7 +427,10 @@ def due_reminders(actor: audit.Actor = audit.SYSTEM, *, now: dt.datetime | None 
     count = 0
     rounds = SurveyRound.objects.filter(
         closes_at__gt=now, sent_at__isnull=False, reminders_sent__lt=settings.SURVEY_MAX_REMINDERS
-    ).filter(Q(last_reminder_at__lte=now - every) | Q(last_reminder_at__isnull=True, sent_at__lte=now - every))
+    ).filter(
+        Q(last_reminder_at__lte=now - every)
+        | Q(last_reminder_at__isnull=True, sent_at__lte=now - every)
+    )
     for rnd in rounds:
         if send_reminders(staff, actor, rnd.pk).get("reminded"):
             count += 1
@@ -373,7 +440,9 @@ def due_reminders(actor: audit.Actor = audit.SYSTEM, *, now: dt.datetime | None 
 # --- answers ------------------------------------------------------------------------------
 
 
-def _store_answer(inv: Invitation, answers: Any, *, via: str, by: str, actor: audit.Actor) -> SurveyResponse:
+def _store_answer(
+    inv: Invitation, answers: Any, *, via: str, by: str, actor: audit.Actor
+) -> SurveyResponse:
     rnd = inv.round
     now = timezone.now()
     if now >= rnd.closes_at:
@@ -385,13 +454,18 @@ def _store_answer(inv: Invitation, answers: Any, *, via: str, by: str, actor: au
     clean = check_answers(rnd.questionnaire.questions, answers)
     with transaction.atomic():
         response, created = SurveyResponse.objects.update_or_create(
-            invitation=inv, defaults={"answers": clean, "via": via, "by": by[:150], "submitted_at": now}
+            invitation=inv,
+            defaults={"answers": clean, "via": via, "by": by[:150], "submitted_at": now},
         )
         Invitation.objects.filter(pk=inv.pk).update(responded_at=now)
         inv.responded_at = now
         audit.record(
-            actor, "risk.survey_answer", obj=rnd,
-            summary=f"{inv.organization.name} answered ({via})" if created else f"{inv.organization.name} changed its answers ({via})",
+            actor,
+            "risk.survey_answer",
+            obj=rnd,
+            summary=f"{inv.organization.name} answered ({via})"
+            if created
+            else f"{inv.organization.name} changed its answers ({via})",
             data={"invitation": inv.pk, "via": via, "questions": sorted(clean)},
         )
     return response
@@ -411,7 +485,13 @@ def invitation_by_token(token: str) -> Invitation:
 def answer_by_link(token: str, answers: Any) -> SurveyResponse:
     """Answers from the signed link of an invitation."""
     inv = invitation_by_token(token)
-    return _store_answer(inv, answers, via="link", by="signed link", actor=audit.Actor(f"link:{inv.organization.slug}"))
+    return _store_answer(
+        inv,
+        answers,
+        via="link",
+        by="signed link",
+        actor=audit.Actor(f"link:{inv.organization.slug}"),
+    )
 
 
 def invitation_for(viewer: Viewer, round_id: int) -> Invitation:
@@ -431,7 +511,9 @@ def invitation_for(viewer: Viewer, round_id: int) -> Invitation:
     return inv
 
 
-def answer_in_portal(viewer: Viewer, actor: audit.Actor, round_id: int, answers: Any) -> SurveyResponse:
+def answer_in_portal(
+    viewer: Viewer, actor: audit.Actor, round_id: int, answers: Any
+) -> SurveyResponse:
     inv = invitation_for(viewer, round_id)
     return _store_answer(inv, answers, via="portal", by=actor.name, actor=actor)
 
@@ -458,7 +540,9 @@ def results(rnd: SurveyRound, *, by: str | None = "region") -> dict[str, Any]:
     """Response rates and the aggregate answers with the round's minimum cell size. Free
     text never appears; only how many answered it."""
     invitations = list(rnd.invitations.all())
-    responses = list(SurveyResponse.objects.filter(invitation__round=rnd).select_related("invitation"))
+    responses = list(
+        SurveyResponse.objects.filter(invitation__round=rnd).select_related("invitation")
+    )
     rates: dict[str, dict[str, Any]] = {}
     for inv in invitations:
         group = (inv.region or "unknown") if by == "region" else (inv.kind or "unknown")
@@ -468,7 +552,13 @@ def results(rnd: SurveyRound, *, by: str | None = "region") -> dict[str, Any]:
     for cell in rates.values():
         cell["rate"] = response_rate(cell["invited"], cell["responded"])
     answered = [
-        Response(groups={"region": r.invitation.region or "unknown", "kind": r.invitation.kind or "unknown"}, answers=r.answers)
+        Response(
+            groups={
+                "region": r.invitation.region or "unknown",
+                "kind": r.invitation.kind or "unknown",
+            },
+            answers=r.answers,
+        )
         for r in responses
     ]
     q = rnd.questionnaire
@@ -486,8 +576,13 @@ def results(rnd: SurveyRound, *, by: str | None = "region") -> dict[str, Any]:
         "closes_at": rnd.closes_at.isoformat(),
         "open": is_open(rnd),
         "questions": [
-            {"id": item["id"], "text": item["text"].get("en", ""), "event": item.get("event"), "kind": item["kind"],
-             "choices": {c["id"]: c["text"].get("en", "") for c in item.get("choices", [])}}
+            {
+                "id": item["id"],
+                "text": item["text"].get("en", ""),
+                "event": item.get("event"),
+                "kind": item["kind"],
+                "choices": {c["id"]: c["text"].get("en", "") for c in item.get("choices", [])},
+            }
             for item in q.questions
         ],
         "answers": aggregate(q.questions, answered, min_cell=rnd.min_cell, by=by),

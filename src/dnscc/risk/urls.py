@@ -1,0 +1,4 @@
+from dnscc.risk import views
+
+app_name = "risk"
+urlpatterns = views.patterns

@@ -1,0 +1,134 @@
+"""Constituent surveys: versions, sending through the outbox in each language, answers by
+portal and signed link, reminders, response rates and minimum cell sizes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from dnscc.accounts.services import viewer_for
+from dnscc.core.errors import ConflictError, NotFoundError, PermissionDenied, ValidationErrors
+from dnscc.outreach.models import Message
+from dnscc.risk import surveys
+from dnscc.risk.models import Invitation, SurveyResponse, SurveyRound
+from tests.conftest import World
+from tests.risk.helpers import ACTOR, STAFF, operators, questionnaire, send, t
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_round_goes_through_the_outbox_to_each_operator_in_its_language(
+    risk_world: World,
+) -> None:
+    questionnaire()
+    orgs = operators(6)
+    rnd = send(organizations=[o.slug for o in orgs])
+    mails = Message.objects.filter(notice_id=rnd.notice_id, channel=Message.EMAIL)
+    assert mails.count() == 6
+    by_lang = {m.language: m for m in mails}
+    assert set(by_lang) == {"en", "fr", "es"}
+    assert by_lang["fr"].subject.startswith("[dnscc] Enquête : Annual DNS risk survey (fr)")
+    inv = Invitation.objects.get(round=rnd, organization=orgs[1])
+    assert (
+        f"/risk/s/{inv.token}/"
+        in Message.objects.get(notice_id=rnd.notice_id, organization=orgs[1]).body
+    )
+    # The questionnaire version is frozen by the sending: a change makes a new version.
+    with pytest.raises(ConflictError, match="cannot change"):
+        surveys.update_questionnaire(STAFF, ACTOR, "annual-survey", 1, title=t("Changed"))
+    v2 = surveys.new_version(STAFF, ACTOR, "annual-survey", title=t("Changed"))
+    assert v2.version == 2 and v2.frozen_at is None
+    assert surveys.get_questionnaire("annual-survey", 1).title["en"] == "Annual DNS risk survey"
+
+
+def test_answers_by_link_and_portal_count_towards_the_response_rate(risk_world: World) -> None:
+    questionnaire()
+    orgs = operators(5)
+    rnd = send(organizations=[o.slug for o in orgs])
+    invitations = {i.organization_id: i for i in rnd.invitations.all()}
+    for org in orgs[:3]:
+        surveys.answer_by_link(
+            invitations[org.pk].token, {"ddos": "yes", "readiness": "4", "helper": "our CERT"}
+        )
+    from dnscc.accounts.services import create_user
+
+    user = create_user("op-r3", role="operator", organization=orgs[3], password=None)
+    surveys.answer_in_portal(viewer_for(user), ACTOR, rnd.pk, {"ddos": "no", "readiness": 2})
+    result = surveys.results(rnd)
+    assert (result["invited"], result["responded"], result["response_rate"]) == (5, 4, 0.8)
+    ddos = result["answers"][0]
+    assert ddos["overall"]["counts"] == {"yes": 3, "no": 1}
+    assert "our CERT" not in repr(result)  # free text stays out of the aggregate
+    assert SurveyResponse.objects.get(invitation__organization=orgs[3]).via == "portal"
+    assert [i.round_id for i in surveys.owed_surveys(viewer_for(user))] == []
+
+
+def test_an_answer_after_the_close_date_is_refused_and_nothing_kept(risk_world: World) -> None:
+    questionnaire()
+    orgs = operators(2)
+    rnd = send(organizations=[o.slug for o in orgs])
+    SurveyRound.objects.filter(pk=rnd.pk).update(closes_at=timezone.now() - dt.timedelta(minutes=1))
+    token = rnd.invitations.first().token
+    with pytest.raises(ConflictError, match="closed"):
+        surveys.answer_by_link(token, {"ddos": "yes"})
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_an_organisation_outside_the_audience_cannot_answer(risk_world: World) -> None:
+    questionnaire()
+    orgs = operators(2)
+    rnd = send(organizations=[o.slug for o in orgs])
+    outsider = viewer_for(risk_world.users["outsider"])
+    with pytest.raises(PermissionDenied, match="not in this survey's audience"):
+        surveys.answer_in_portal(outsider, ACTOR, rnd.pk, {"ddos": "yes"})
+    with pytest.raises(NotFoundError):
+        surveys.answer_by_link("forged-token", {"ddos": "yes"})
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_bad_answers_are_refused_naming_the_question(risk_world: World) -> None:
+    questionnaire()
+    orgs = operators(1)
+    rnd = send(organizations=[o.slug for o in orgs])
+    with pytest.raises(ValidationErrors) as caught:
+        surveys.answer_by_link(rnd.invitations.first().token, {"readiness": 9})
+    assert {e.location.field for e in caught.value.errors} == {"answers.ddos", "answers.readiness"}
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_reminders_go_to_the_silent_only_and_the_scheduler_respects_the_interval(
+    risk_world: World, settings: Any
+) -> None:
+    questionnaire()
+    orgs = operators(3)
+    rnd = send(organizations=[o.slug for o in orgs])
+    surveys.answer_by_link(rnd.invitations.get(organization=orgs[0]).token, {"ddos": "no"})
+    result = surveys.send_reminders(STAFF, ACTOR, rnd.pk)
+    assert result["reminded"] == 2
+    reminders = Message.objects.filter(kind="survey_reminder")
+    assert sorted(reminders.values_list("organization__slug", flat=True)) == [
+        orgs[1].slug,
+        orgs[2].slug,
+    ]
+    settings.SURVEY_REMINDER_DAYS = 7
+    assert surveys.due_reminders(ACTOR) == 0  # reminded just now
+    later = timezone.now() + dt.timedelta(days=8)
+    assert surveys.due_reminders(ACTOR, now=later) == 1
+    rnd.refresh_from_db()
+    assert rnd.reminders_sent == 2
+    settings.SURVEY_MAX_REMINDERS = 2
+    assert surveys.due_reminders(ACTOR, now=later + dt.timedelta(days=8)) == 0
+
+
+def test_an_audience_of_nobody_or_unknown_values_is_refused(risk_world: World) -> None:
+    questionnaire()
+    from dnscc.core.errors import InputError
+
+    with pytest.raises(InputError, match="unknown region"):
+        send(regions=["MARS"])
+    with pytest.raises(InputError, match="names no organisation"):
+        send(regions=["NA"])
+    assert SurveyRound.objects.count() == 0
