@@ -59,7 +59,7 @@ def test_an_event_without_a_known_source_is_refused() -> None:
 
 
 def test_broken_toml_names_the_file() -> None:
-    with pytest.raises(InputError, match="extra.toml"):
+    with pytest.raises(InputError, match=r"extra\.toml"):
         parse_catalogue("[events", file="extra.toml", **KNOWN)
 
 

@@ -412,7 +412,8 @@ PAGE_ROWS += [
         body=lambda w: {"q_ddos": "yes"},
     ),
     Row("GET", "/risk/surveys/mine/", page_statuses(200, members=200)),
-    # The signed link is its own credential: anyone holding it may answer; a forged one finds nothing.
+    # The signed link is its own credential: whoever holds it may answer; a forged one
+    # finds nothing.
     Row("GET", "/risk/s/{token}/", statuses(200), setup=_risk),
     Row(
         "POST",

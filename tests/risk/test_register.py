@@ -41,7 +41,8 @@ def test_the_iso_31000_stages_follow_in_order_and_every_score_change_has_a_reaso
 ) -> None:
     viewer, actor = coordinator
     risk = register.create_risk(viewer, actor, event="dnssec-failure", asset_class="tld")
-    assert risk.stage == Risk.IDENTIFIED and risk.title.startswith("DNSSEC failure")
+    assert risk.stage == Risk.IDENTIFIED
+    assert risk.title.startswith("DNSSEC failure")
     with pytest.raises(ConflictError, match="after its analysis"):
         register.update_risk(viewer, actor, risk.ref, {"decision": "treat"}, reason="x")
     with pytest.raises(InputError, match="say why"):
@@ -104,7 +105,8 @@ def test_scores_outside_the_scale_are_refused_and_nothing_is_written(
     assert caught.value.location.field == field
     assert (RiskChange.objects.count(), AuditEvent.objects.count()) == before
     risk.refresh_from_db()
-    assert risk.likelihood == "" and risk.version == 1
+    assert risk.likelihood == ""
+    assert risk.version == 1
 
 
 def test_a_risk_without_an_asset_or_an_event_is_refused(

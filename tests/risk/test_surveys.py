@@ -40,7 +40,8 @@ def test_a_round_goes_through_the_outbox_to_each_operator_in_its_language(
     with pytest.raises(ConflictError, match="cannot change"):
         surveys.update_questionnaire(STAFF, ACTOR, "annual-survey", 1, title=t("Changed"))
     v2 = surveys.new_version(STAFF, ACTOR, "annual-survey", title=t("Changed"))
-    assert v2.version == 2 and v2.frozen_at is None
+    assert v2.version == 2
+    assert v2.frozen_at is None
     assert surveys.get_questionnaire("annual-survey", 1).title["en"] == "Annual DNS risk survey"
 
 
@@ -132,3 +133,11 @@ def test_an_audience_of_nobody_or_unknown_values_is_refused(risk_world: World) -
     with pytest.raises(InputError, match="names no organisation"):
         send(regions=["NA"])
     assert SurveyRound.objects.count() == 0
+
+
+def test_the_scheduler_enqueues_the_risk_jobs_once_per_interval(risk_world: World) -> None:
+    from dnscc.risk import tasks
+
+    first = tasks.schedule()
+    assert set(first) == {tasks.REMIND_SCHEDULE, tasks.ASSETS_SCHEDULE}
+    assert tasks.schedule() == []

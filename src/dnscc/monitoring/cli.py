@@ -68,6 +68,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from dnscc.accounts import tasks as account_tasks
     from dnscc.campaigns import tasks as campaign_tasks
+    from dnscc.risk import tasks as risk_tasks
     from dnscc.core.errors import UnavailableError
     from dnscc.incidents import tasks as incident_tasks
     from dnscc.monitoring.runner import hints_and_anchor
@@ -108,6 +109,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         rootinfo_tasks.schedule()
         # The audit chain's signed checkpoint, outside the database.
         enqueue_due(account_tasks.jobs())
+        # Risk: reminders of silent survey recipients, assets in step with the directory.
+        risk_tasks.schedule()
         if args.once:
             break
         for _ in range(50):  # check every 5 s, wake promptly on a signal
