@@ -198,9 +198,9 @@ def _add_routers() -> None:
     from dnscc.incidents.api_reports import router as reports
     from dnscc.monitoring.api import router as monitoring
     from dnscc.outreach.api import router as outreach
+    from dnscc.risk.api import router as risk
     from dnscc.rootinfo.api import router as rootinfo
     from dnscc.sharing.api import router as sharing
-    from dnscc.risk.api import router as risk
 
     api.add_router("/", accounts)
     api.add_router("/directory/", directory)

@@ -68,13 +68,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from dnscc.accounts import tasks as account_tasks
     from dnscc.campaigns import tasks as campaign_tasks
-    from dnscc.risk import tasks as risk_tasks
     from dnscc.core.errors import UnavailableError
     from dnscc.incidents import tasks as incident_tasks
     from dnscc.monitoring.runner import hints_and_anchor
     from dnscc.monitoring.services import claim_due, enqueue_due
     from dnscc.monitoring.tasks import sweep_task
     from dnscc.outreach import tasks as outreach_tasks
+    from dnscc.risk import tasks as risk_tasks
     from dnscc.rootinfo import tasks as rootinfo_tasks
 
     running = True
