@@ -61,12 +61,14 @@ def _upload(world: World) -> dict[str, Any]:
 
 
 def snapshot() -> dict[str, Any]:
+    from dnscc.incidents.models import StatusNote
     from dnscc.rootinfo.models import DailyFile, IngestRun, Measurement
 
     return {
         "rootinfo_files": DailyFile.objects.count(),
         "rootinfo_runs": IngestRun.objects.count(),
         "rootinfo_measurements": Measurement.objects.count(),
+        "status_notes": StatusNote.objects.count(),
     }
 
 
@@ -99,4 +101,41 @@ PAGE_ROWS = [
     Row("GET", "/rootinfo/rssac047/", page_statuses(200), setup=_objects),
     Row("GET", "/rootinfo/rssac047/{month}/", page_statuses(200), setup=_objects),
     Row("GET", "/rootinfo/rssac047/{month}/report.csv", page_statuses(200), setup=_objects),
+]
+
+
+# The root operators' status notes on an incident (the incident of the incidents rows, where
+# org_a, a TLD registry, is a party: not a root server operator, so it may not post).
+def _incident(world: World) -> dict[str, Any]:
+    from tests.incidents.authz_pages import _objects as incident_objects
+
+    return incident_objects(world)
+
+
+_REF = "DNSCC-2026-0901"
+API_ROWS += [
+    Row(
+        "GET",
+        f"/api/v1/incidents/{_REF}/status-notes",
+        api_statuses(200, members=404, operator=200),
+        setup=_incident,
+    ),
+    Row(
+        "POST",
+        f"/api/v1/incidents/{_REF}/status-notes",
+        api_statuses(403, members=404, operator=403),
+        body=lambda w: {"text": "all letters answering", "tlp": "AMBER"},
+        setup=_incident,
+        mutates=True,
+    ),
+]
+PAGE_ROWS += [
+    Row(
+        "POST",
+        f"/incidents/{_REF}/status-notes",
+        page_statuses(403, members=404, operator=403),
+        body=lambda w: {"text": "all letters answering", "tlp": "AMBER"},
+        setup=_incident,
+        mutates=True,
+    ),
 ]

@@ -22,7 +22,7 @@ from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
-from dnscc.incidents import services, sla
+from dnscc.incidents import services, sla, status_notes
 from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task, empty_scope
 
 router = Router(tags=["incidents"])
@@ -461,6 +461,37 @@ def add_note(request: HttpRequest, ref: str, payload: NoteIn) -> Status[dict[str
     viewer, incident = _incident(request, ref)
     services.add_note(viewer, _actor(request), incident, payload.text)
     return Status(201, {"ok": True})
+
+
+class StatusNoteIn(Schema):
+    text: str
+    tlp: str = "AMBER"
+
+
+def _status_note_out(n: Any) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "organization": n.organization.slug,
+        "author": n.author_name,
+        "tlp": n.tlp,
+        "text": n.text,
+        "created_at": n.created_at,
+    }
+
+
+@router.get("/{ref}/status-notes", response=list[dict[str, Any]])
+def list_status_notes(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    """The root server operators' status notes the caller may read (see docs/rootinfo.md)."""
+    viewer, incident = _incident(request, ref)
+    return [_status_note_out(n) for n in status_notes.visible_notes(viewer, incident)]
+
+
+@router.post("/{ref}/status-notes", response={201: dict[str, Any]})
+def post_status_note(request: HttpRequest, ref: str, body: StatusNoteIn) -> Status[dict[str, Any]]:
+    """A root server operator party to the incident posts a status note (TLP-marked)."""
+    viewer, incident = _incident(request, ref)
+    note = status_notes.post(viewer, _actor(request), incident, body.text, body.tlp)
+    return Status(201, _status_note_out(note))
 
 
 @router.post("/{ref}/tasks", response={201: TaskOut})

@@ -446,3 +446,27 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StatusNote(models.Model):
+    """A root server operator's status note on an incident it is party to: shared with the
+    other root server operators party to it and with the center (incidents/status_notes.py),
+    TLP-marked (CLEAR to AMBER+STRICT; RED is for named people, not a shared space)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_notes")
+    organization = models.ForeignKey(
+        "directory.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    tlp = models.CharField(max_length=16, choices=TLP.choices(), default=TLP.AMBER.value)
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} on {self.incident.ref} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -39,7 +39,7 @@ from dnscc.core.errors import (
 )
 from dnscc.core.taxonomy import DNS_TYPES, IMPACTS, SEVERITIES, URGENCIES, severity
 from dnscc.core.tlp import TLP, Viewer
-from dnscc.incidents import saved_views, services, sla
+from dnscc.incidents import saved_views, services, sla, status_notes
 from dnscc.incidents.models import Incident, IncidentLink, Party, SlaBreach
 from dnscc.web.access import role_required
 
@@ -454,6 +454,14 @@ def incident_page(request: HttpRequest, ref: str) -> HttpResponse:
         context.update(_staff_context(request, incident))
     else:
         context.update(_member_context(request, incident))
+    # The root operators' space: their status notes, and the root servers' figures.
+    context["root_space"] = bool(status_notes.root_space(incident)) and status_notes.in_space(
+        viewer, incident
+    )
+    context["status_notes"] = status_notes.visible_notes(viewer, incident)
+    context["may_post_status"] = not viewer.is_staff and context["root_space"]
+    context["root_panel"] = status_notes.root_panel(viewer, incident)
+    context["tlps"] = [t for t in TLP if t is not TLP.RED]
     audit.disclosed(_actor(request), "incidents.incident", ids=[incident.ref], how="view")
     return render(request, "incidents/incident_page.html", context)
 
@@ -542,6 +550,22 @@ def add_note(request: HttpRequest, ref: str) -> HttpResponse:
         services.add_note(_viewer(request), _actor(request), incident, text)
         messages.success(request, "Note added.")
     return _back(ref, "notes")
+
+
+@role_required()
+@require_POST
+def add_status_note(request: HttpRequest, ref: str) -> HttpResponse:
+    incident = _incident(request, ref)
+    with _reported(request):
+        status_notes.post(
+            _viewer(request),
+            _actor(request),
+            incident,
+            request.POST.get("text", ""),
+            request.POST.get("tlp", "AMBER"),
+        )
+        messages.success(request, "Status note posted.")
+    return _back(ref, "status-notes")
 
 
 @role_required(staff=True)
@@ -684,6 +708,7 @@ patterns: list[URLPattern] = [
     path("<incref:ref>/notify", notify, name="notify"),
     path("<incref:ref>/parties/<int:party_id>/status", party_status, name="party_status"),
     path("<incref:ref>/notes", add_note, name="note"),
+    path("<incref:ref>/status-notes", add_status_note, name="status_note"),
     path("<incref:ref>/tasks", add_task, name="task"),
     path("<incref:ref>/tasks/<int:task_id>/done", complete_task, name="task_done"),
     path("<incref:ref>/attachments", upload, name="upload"),
