@@ -30,7 +30,7 @@ from dnscc.monitoring.runner import run_sweep
 from dnscc.outreach.sender import drain
 from dnscc.outreach.sinks import SmtpSink
 from dnscc.risk import assessments, assets, catalogue, gaps, register, surveys
-from dnscc.risk.models import Asset, Assessment, SurveyResponse
+from dnscc.risk.models import Assessment, Asset, SurveyResponse
 from dnscc.risk.threat_survey import threat_survey
 from tests.conftest import PASSWORD, World
 from tests.outreach.conftest import center_key_file, outbox, smtp_sink  # noqa: F401
