@@ -229,6 +229,13 @@ API_ROWS += [
         mutates=True,
     ),
     Row(
+        "POST",
+        "/api/v1/monitoring/probe",
+        api_statuses(200),
+        body=lambda w: {"zone": "alpha", "ns": ["ns1.alpha/127.0.0.9"]},
+        mutates=True,  # an audit entry: who probed what
+    ),
+    Row(
         "GET",
         "/api/v1/monitoring/alerts",
         api_statuses(200),
@@ -566,6 +573,13 @@ def _check(row: Row, role: str, response: Any, before: dict[str, Any]) -> None:
         assert "detail" in response.json()
 
 
+def _no_probe(zone: str, **_: Any) -> Any:
+    """A probe that sends nothing: what each role may ask is tested, not the DNS."""
+    from dnscc.probe.model import ZoneReport
+
+    return ZoneReport(zone.rstrip(".") + ".", ())
+
+
 def _run_row(world: World, row: Row, roles: list[str], *, session: bool) -> None:
     """Each role in its own rolled-back savepoint: every role meets the same fresh world."""
     extra = row.setup(world) if row.setup else {}
@@ -578,6 +592,7 @@ def _run_row(world: World, row: Row, roles: list[str], *, session: bool) -> None
         mock.patch("dnscc.campaigns.tasks.verify_campaign_task") as verify_task,
         mock.patch("dnscc.rootinfo.tasks.measure_task") as measure_task,
         mock.patch("dnscc.rootinfo.tasks.ingest_url_task") as fetch_task,
+        mock.patch("dnscc.monitoring.runner.probe_now", _no_probe),
     ):
         enqueue = mock.Mock()
         sweep_task.enqueue = verify_task.enqueue = enqueue

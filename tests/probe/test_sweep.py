@@ -47,7 +47,7 @@ def test_a_sweep_over_good_bad_and_broken_zones_reports_each_one() -> None:
     by_zone = {r.zone: r for r in reports}
     assert len(reports) == len(zones)
     assert progress[-1] == (len(zones), len(zones))
-    assert by_zone["test."].codes == {"CONNECTIVITY01"}
+    assert by_zone["test."].codes == {"CONNECTIVITY01", "CONNECTIVITY02"}
     assert "invalid zone name" in by_zone["bad..name"].untested[0]
-    assert "does not exist" in by_zone["nx."].untested[0]
+    assert by_zone["nx."].tags == {"B01_NO_CHILD", "B02_NO_DELEGATION"}
     assert "probe failed: RuntimeError" in by_zone["boom."].untested[0]

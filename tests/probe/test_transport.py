@@ -214,3 +214,100 @@ def test_the_rate_limiter_is_a_token_bucket() -> None:
     assert lim.take("s", 0.1) == 0.0
     assert lim.take("other", 0.1) == 0.0
     assert RateLimiter(qps=None).take("s", 0.0) == 0.0
+
+
+def test_an_ipv6_server_written_in_another_form_is_matched_in_canonical_form() -> None:
+    """Bug 3: replies were matched by the source address as text; an address written
+    `0:0:0:0:0:0:0:1` (as a hints file may) got its replies from `::1` and lost them all."""
+
+    async def main() -> tuple[object, object]:
+        async with (
+            serve(lambda q, tcp: soa_answer(q), address="::1") as srv,
+            UdpTransport(FAST) as t,
+        ):
+            a = await t.query("0:0:0:0:0:0:0:1", "test.", dns.rdatatype.SOA, port=srv.port)
+            return a, t.stats
+
+    a, stats = run(main())
+    assert a.status == OK  # type: ignore[attr-defined]
+    assert a.server == "::1"  # type: ignore[attr-defined]
+    assert stats.mismatched == 0  # type: ignore[attr-defined]
+
+
+def test_a_server_that_never_answered_is_marked_after_one_timeout() -> None:
+    cfg = TransportConfig(
+        timeout=0.1, tries=2, tick=0.01, qps_per_server=None, deadline=0.3, dead_seconds=30
+    )
+
+    async def main() -> tuple[list[object], object, float]:
+        async with serve(lambda q, tcp: None) as srv, UdpTransport(cfg) as t:
+            first = await asyncio.gather(
+                *(
+                    t.query(srv.address, f"q{i}.test.", dns.rdatatype.A, port=srv.port)
+                    for i in range(3)
+                )
+            )
+            t0 = time.monotonic()
+            later = await t.query(srv.address, "later.test.", dns.rdatatype.A, port=srv.port)
+            return [*first, later], t.stats, time.monotonic() - t0
+
+    answers, stats, took = run(main())
+    assert [a.status for a in answers] == [TIMEOUT] * 4  # type: ignore[attr-defined]
+    assert "marked unresponsive" in (answers[-1].error or "")  # type: ignore[attr-defined]
+    assert took < 0.05  # not sent: no second deadline
+    assert stats.marked_dead == 1  # type: ignore[attr-defined]
+    assert stats.skipped_dead == 1  # type: ignore[attr-defined]
+
+
+def test_a_server_that_answered_before_is_never_marked() -> None:
+    cfg = TransportConfig(
+        timeout=0.1, tries=1, tick=0.01, qps_per_server=None, deadline=0.2, dead_seconds=30
+    )
+    seen: list[int] = []
+
+    def handler(q: dns.message.Message, tcp: bool) -> Reply:
+        seen.append(1)
+        return soa_answer(q) if len(seen) == 1 else None  # then it loses everything
+
+    async def main() -> list[str]:
+        async with serve(handler) as srv, UdpTransport(cfg) as t:
+            out = []
+            for i in range(3):
+                a = await t.query(srv.address, f"q{i}.test.", dns.rdatatype.SOA, port=srv.port)
+                out.append(a.status)
+            return out
+
+    assert run(main()) == [OK, TIMEOUT, TIMEOUT]
+    assert len(seen) == 3  # each query was sent: lossy, not gone
+
+
+def test_the_timeout_adapts_to_the_server_and_the_deadline_bounds_the_wait() -> None:
+    cfg = TransportConfig(
+        timeout=0.8,
+        tries=4,
+        tick=0.01,
+        qps_per_server=None,
+        timeout_floor=0.05,
+        timeout_ceiling=0.5,
+        deadline=0.6,
+    )
+    answers = {"n": 0}
+
+    def handler(q: dns.message.Message, tcp: bool) -> Reply:
+        answers["n"] += 1
+        return soa_answer(q) if answers["n"] <= 3 else None
+
+    async def main() -> tuple[float, float, object]:
+        async with serve(handler) as srv, UdpTransport(cfg) as t:
+            for i in range(3):
+                await t.query(srv.address, f"q{i}.test.", dns.rdatatype.SOA, port=srv.port)
+            rto = t.rto(srv.address)
+            t0 = time.monotonic()
+            a = await t.query(srv.address, "gone.test.", dns.rdatatype.SOA, port=srv.port)
+            return rto, time.monotonic() - t0, a
+
+    rto, took, a = run(main())
+    assert 0.05 <= rto < 0.3  # loopback: near the floor, not the 0.8 s for strangers
+    assert a.status == TIMEOUT  # type: ignore[attr-defined]
+    assert a.tries >= 3  # type: ignore[attr-defined]  # retried at the short timeout
+    assert 0.55 < took < 1.2  # the deadline, not a chain of growing timeouts (0.8+1.6+...)

@@ -164,7 +164,7 @@ def register(subparsers: Any) -> None:
     inject.add_argument("--tld")
     inject.add_argument("--server", help="name server host name or address")
     inject.add_argument("--resolver", help="r1 or r2")
-    inject.add_argument("--delay-ms", type=int, help="slow: delay per query (default 1500)")
+    inject.add_argument("--delay-ms", type=int, help="slow: delay per query (default 1200)")
     inject.add_argument("--loss", type=float, help="lossy: percent dropped (default 60)")
     inject.set_defaults(func=cmd_inject)
 

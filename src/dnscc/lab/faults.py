@@ -57,7 +57,7 @@ FAULTS: dict[str, FaultKind] = {
         FaultKind(
             "slow",
             "server",
-            "a slow name server (default 1500 ms added per query)",
+            "a slow name server (default 1200 ms added per query)",
             "netem is unavailable here (no sch_netem), so a proxy on the server address "
             "delays each query before forwarding it to the real Knot instance",
             "answers arrive after the configured delay",

@@ -82,6 +82,7 @@ def render(conf: KnotConf) -> str:
         "  tcp-workers: 1",
         f"  background-workers: {conf.workers}",
         "  identity: dnscc-lab",
+        '  version: ""',  # no software version disclosed (NAMESERVER15)
         "control:",
         f"  listen: {conf.socket_path}",
         "database:",

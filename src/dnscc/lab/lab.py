@@ -722,7 +722,7 @@ class Lab:
                 )
             f["params"] = {}
             if kind == "slow":
-                f["params"]["delay_ms"] = 1500 if delay_ms is None else delay_ms
+                f["params"]["delay_ms"] = 1200 if delay_ms is None else delay_ms
             if kind == "lossy":
                 f["params"]["loss"] = 60.0 if loss is None else loss
             fdir = self.dir / "faults" / F.slug(fid)

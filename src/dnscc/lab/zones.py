@@ -20,6 +20,9 @@ import dns.rrset
 from dnscc.lab.plan import Plan, sld_servers
 
 ROOT_SERIAL = 2026010100
+# SOA refresh, retry, expire, minimum: values Zonemaster's default profile accepts
+# (ZONE02-06), so that the healthy lab sweeps clean.
+SOA_TIMERS = "14400 3600 1209600 3600"
 
 
 @dataclass
@@ -40,8 +43,7 @@ def root_zone(plan: Plan, ds: dict[str, list[str]], mods: Mods) -> str:
     """The lab root: apex NS with loopback glue, one delegation (NS, DS, glue) per TLD."""
     out = [
         "$TTL 86400",
-        f". 86400 IN SOA {plan.root_ns[0]} nstld.verisign-grs.com. "
-        f"{ROOT_SERIAL} 1800 900 604800 86400",
+        f". 86400 IN SOA {plan.root_ns[0]} nstld.verisign-grs.com. {ROOT_SERIAL} {SOA_TIMERS}",
     ]
     for h in plan.root_ns:
         out.append(f". 518400 IN NS {h}")
@@ -82,7 +84,7 @@ def tld_zone(
     out = [
         f"$ORIGIN {origin}",
         "$TTL 3600",
-        f"@ 3600 IN SOA {first} hostmaster.nic.{origin} 1 1800 900 604800 3600",
+        f"@ 3600 IN SOA {first} hostmaster.nic.{origin} 1 {SOA_TIMERS}",
     ]
     for h in servers:
         out.append(f"@ 3600 IN NS {h}")
@@ -114,12 +116,18 @@ def sld_zone(plan: Plan, zone: str) -> str:
     out = [
         f"$ORIGIN {zone}",
         "$TTL 3600",
-        f"@ 3600 IN SOA {first} hostmaster.{zone} 1 1800 900 604800 3600",
+        f"@ 3600 IN SOA {first} hostmaster.{zone} 1 {SOA_TIMERS}",
     ]
     for host, addr in servers.items():
         out.append(f"@ 3600 IN NS {host}")
         out.append(f"{host} 3600 IN A {addr}")
-    out += [f"@ 3600 IN A {www}", f"www 3600 IN A {www}", '@ 3600 IN TXT "dnscc lab"']
+    # A null MX (RFC 7505): the zone says it takes no mail (ZONE09 wants MX or null MX).
+    out += [
+        f"@ 3600 IN A {www}",
+        f"www 3600 IN A {www}",
+        '@ 3600 IN TXT "dnscc lab"',
+        "@ 3600 IN MX 0 .",
+    ]
     return "\n".join(out) + "\n"
 
 

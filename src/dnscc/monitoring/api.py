@@ -18,6 +18,7 @@ class FindingOut(Schema):
     id: int
     zone: str
     code: str
+    tag: str
     severity: str
     server: str
     message: str
@@ -109,6 +110,33 @@ def trigger_sweep(request: HttpRequest) -> Status[dict[str, Any]]:
 
     result = sweep_task.enqueue(trigger=f"api:{request.user.get_username()}")
     return Status(202, {"queued": True, "task": str(result.id)})
+
+
+class ProbeIn(Schema):
+    zone: str
+    ns: list[str] = []  # NAME or NAME/IP: an undelegated test at these servers
+    ds: list[str] = []  # KEYTAG,ALG,DIGTYPE,DIGEST
+
+
+@router.post("/probe", response=dict[str, Any])
+def probe(request: HttpRequest, body: ProbeIn) -> dict[str, Any]:
+    """Probe one zone now with every check (nothing stored). With `ns` it is an undelegated
+    test, as registries run Zonemaster before they change a delegation: the zone is tested
+    at the name servers given, with the DS records given. Returns the report: findings with
+    their test case, Zonemaster tag, severity and evidence, and what was untested or skipped."""
+    require_staff(request.user)
+    from dnscc.accounts import audit
+    from dnscc.monitoring.runner import probe_now
+
+    report = probe_now(body.zone, ns=body.ns[:20], ds=body.ds[:10])
+    audit.record(
+        audit.Actor.of(request.user),
+        "monitoring.probe",
+        summary=f"probe of {report.zone}"
+        + (f" at {len(body.ns)} undelegated name server(s)" if body.ns else ""),
+        data={"zone": report.zone, "ns": body.ns[:20], "findings": len(report.findings)},
+    )
+    return dict(report.as_dict())
 
 
 @router.get("/alerts", response=list[AlertOut])

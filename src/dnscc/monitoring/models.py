@@ -54,6 +54,8 @@ class ZoneStatus(models.Model):
     worst = models.CharField(max_length=10, default="ok")
     open_findings = models.IntegerField(default=0)
     untested = models.JSONField(default=list, blank=True)
+    skipped = models.JSONField(default=list, blank=True)  # checks not run, and why
+    chain = models.JSONField(default=list, blank=True)  # the DNSSEC chain, for the picture
     last_swept = models.DateTimeField(null=True, blank=True)
     last_sweep = models.ForeignKey(Sweep, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -67,6 +69,9 @@ class ZoneStatus(models.Model):
 class Finding(models.Model):
     zone = models.CharField(max_length=255, db_index=True)
     code = models.CharField(max_length=64, db_index=True)
+    tag = models.CharField(
+        max_length=64, blank=True, help_text="The Zonemaster message tag (the detail code)"
+    )
     severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES)
     server = models.CharField(max_length=255, blank=True)
     message = models.TextField()
@@ -81,14 +86,19 @@ class Finding(models.Model):
         ordering = ["-last_seen"]
         constraints = [
             models.UniqueConstraint(
-                fields=["zone", "code", "server"],
+                fields=["zone", "code", "tag", "server"],
                 condition=models.Q(resolved_at__isnull=True),
-                name="finding_one_open_per_zone_code_server",
+                name="finding_one_open_per_zone_code_tag_server",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.code} on {self.zone or '.'}"
+
+    @property
+    def detail(self) -> str:
+        """The message tag, or the code itself for the center's own codes."""
+        return self.tag or self.code
 
     @property
     def is_open(self) -> bool:

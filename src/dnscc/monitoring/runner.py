@@ -106,3 +106,48 @@ def run_sweep(
         new=new,
         resolved=resolved,
     )
+
+
+def probe_now(
+    zone: str,
+    *,
+    ns: Sequence[str] = (),
+    ds: Sequence[str] = (),
+    hints_path: Path | None = None,
+    anchor_path: Path | None = None,
+) -> Any:
+    """Probe one zone now and return its report (nothing stored). With `ns` (NAME or
+    NAME/IP) it is an undelegated test, as registries run Zonemaster before a delegation:
+    the zone is tested at those servers, with `ds` (KEYTAG,ALG,DIGTYPE,DIGEST) as its DS.
+    Raises InputError for a bad name, NS or DS value; UnavailableError without hints."""
+    from dnscc.core.errors import InputError
+    from dnscc.probe.output import parse_ds, parse_ns
+    from dnscc.probe.profile import load_profile
+    from dnscc.probe.transport import UdpTransport
+    from dnscc.probe.zone import Undelegated, _name, probe_zone, read_hints, read_trust_anchor
+
+    try:
+        _name(zone)
+    except (InputError, ValueError, UnicodeError) as exc:
+        raise InputError(f"invalid zone name {zone!r}: {exc}") from None
+    if ds and not ns:
+        raise InputError("ds needs ns: an undelegated test names the zone's servers")
+    undelegated = Undelegated(parse_ns(ns), parse_ds(ds)) if ns else None
+    if hints_path is None:
+        hints_path, anchor_path = hints_and_anchor()
+    profile = load_profile(settings.PROBE_PROFILE or None)
+    hints = read_hints(str(hints_path))
+    anchor = read_trust_anchor(str(anchor_path)) if anchor_path else None
+
+    async def run() -> Any:
+        async with UdpTransport(profile.transport) as transport:
+            return await probe_zone(
+                zone,
+                hints=hints,
+                profile=profile,
+                transport=transport,
+                trust_anchor=anchor,
+                undelegated=undelegated,
+            )
+
+    return asyncio.run(run())

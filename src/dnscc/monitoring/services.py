@@ -94,12 +94,13 @@ def record_zone_report(sweep: Sweep, report: Any, *, now: datetime | None = None
     threshold = severity_rank(alert_threshold())
     counts = {"new": 0, "resolved": 0, "open": 0}
     with transaction.atomic():
-        current: dict[tuple[str, str], Any] = {}
+        current: dict[tuple[str, str, str], Any] = {}
         for f in report.findings:
             severity = getattr(f.severity, "value", f.severity)
-            current[(f.code, f.server or "")] = (f, str(severity))
+            tag = str(getattr(f, "tag", "") or "")
+            current[(f.code, tag, f.server or "")] = (f, str(severity))
         existing = {
-            (x.code, x.server): x
+            (x.code, x.tag, x.server): x
             for x in Finding.objects.select_for_update().filter(zone=zone, resolved_at__isnull=True)
         }
         for key, (f, severity) in current.items():
@@ -109,8 +110,9 @@ def record_zone_report(sweep: Sweep, report: Any, *, now: datetime | None = None
                 row = Finding.objects.create(
                     zone=zone,
                     code=f.code,
+                    tag=key[1],
                     severity=severity,
-                    server=key[1],
+                    server=key[2],
                     message=f.message,
                     evidence=evidence,
                     first_seen=now,
@@ -159,6 +161,8 @@ def record_zone_report(sweep: Sweep, report: Any, *, now: datetime | None = None
                 "worst": worst,
                 "open_findings": len(open_rows),
                 "untested": untested[:20],
+                "skipped": [str(s) for s in getattr(report, "skipped", ()) or ()][:20],
+                "chain": _plain(list(getattr(report, "chain", ()) or ()))[:200],
                 "last_swept": now,
                 "last_sweep": sweep,
             },

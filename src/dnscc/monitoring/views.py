@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from dnscc.core.regions import Region
 from dnscc.monitoring import plot, services
+from dnscc.monitoring.chain import broken_links, chain_svg
 from dnscc.monitoring.models import SEVERITIES, Alert, Finding, Sweep, ZoneStatus
 from dnscc.web.access import role_required
 
@@ -70,12 +71,16 @@ def zone(request: HttpRequest, name: str) -> HttpResponse:
     findings = Finding.objects.filter(zone=zone_name).order_by("resolved_at", "-last_seen")
     if status is None and not findings.exists():
         raise Http404
+    chain = list(status.chain) if status is not None else []
     return render(
         request,
         "monitoring/zone.html",
         {
             "name": zone_name,
             "status": status,
+            "chain_svg": mark_safe(chain_svg(f"{zone_name}." if zone_name else ".", chain)),  # noqa: S308 - Graphviz output of escaped DOT strings
+            "chain_broken": broken_links(chain),
+            "chain_known": bool(chain),
             "open": [f for f in findings if f.is_open],
             "resolved": [f for f in findings if not f.is_open][:50],
         },

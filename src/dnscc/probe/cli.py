@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from dnscc.core.errors import InputError, UnavailableError
-from dnscc.probe.model import ZoneReport
+from dnscc.probe.model import SEVERITIES, ZoneReport
+from dnscc.probe.output import exit_code, parse_ds, parse_ns, zonemaster_json
 from dnscc.probe.profile import Profile, load_profile
 from dnscc.probe.resolver import check_nxdomain_rewrite, check_randomness
 from dnscc.probe.sweep import sweep
 from dnscc.probe.transport import UdpTransport
-from dnscc.probe.zone import Baseline, probe_zone, read_hints, read_trust_anchor
+from dnscc.probe.zone import Baseline, Undelegated, probe_zone, read_hints, read_trust_anchor
 
 
 def register(subparsers: Any) -> None:
@@ -37,10 +38,34 @@ def register(subparsers: Any) -> None:
         q.add_argument("--port", type=int, default=53)
         q.add_argument("--json", action="store_true", help="machine-readable output")
 
-    z = sub.add_parser("zone", help="probe one zone")
+    z = sub.add_parser(
+        "zone",
+        help="probe one zone (exit 0 clean or notices, 3 warning, 4 error, 5 critical)",
+        description="Probe one zone with every check. Exit status by the worst finding: 0 "
+        "none or notices only, 3 warning, 4 error, 5 critical (a zone that does not exist "
+        "is critical: B02_NO_DELEGATION).",
+    )
     z.add_argument("name")
     z.add_argument("--baseline-ns", help="expected NS names, comma-separated (hijack check)")
     z.add_argument("--no-axfr", action="store_true", help="do not try zone transfers")
+    z.add_argument(
+        "--ns",
+        action="append",
+        metavar="NAME[/IP]",
+        help="undelegated test: a name server of the zone (repeat; without /IP it is looked up)",
+    )
+    z.add_argument(
+        "--ds",
+        action="append",
+        metavar="KEYTAG,ALG,DIGTYPE,DIGEST",
+        help="undelegated test: a DS record the zone is to get (repeat)",
+    )
+    z.add_argument(
+        "--format",
+        choices=("text", "json", "zonemaster"),
+        default=None,
+        help="text (default), json (our report), zonemaster (zonemaster-cli --json messages)",
+    )
     common(z)
     z.set_defaults(func=cmd_zone)
 
@@ -88,10 +113,15 @@ def _setup(args: argparse.Namespace) -> tuple[Profile, dict[str, list[str]], Any
 
 
 def _print_report(r: ZoneReport) -> None:
+    missing = next((f for f in r.findings if f.detail == "B01_NO_CHILD"), None)
+    if missing is not None:
+        print(f"{r.zone}: does not exist: {missing.message}")
     print(f"{r.zone}: {len(r.findings)} finding(s), {r.queries} queries, {r.seconds:.2f} s")
-    for f in r.findings:
+    order = sorted(r.findings, key=lambda f: -SEVERITIES.index(f.severity))
+    for f in order:
         where = f" [{f.server}]" if f.server else ""
-        print(f"  {f.severity.upper():8} {f.code}{where}: {f.message}")
+        tag = f"/{f.tag}" if f.tag and f.tag != f.code else ""
+        print(f"  {f.severity.upper():8} {f.code}{tag}{where}: {f.message}")
         for e in f.evidence:
             d = e.as_dict()
             extra = f" {d.get('rcode', '')} {d.get('flags', '')}".rstrip()
@@ -100,6 +130,8 @@ def _print_report(r: ZoneReport) -> None:
                 print(f"          {rec}")
     for u in r.untested:
         print(f"  UNTESTED {u}")
+    for k in r.skipped:
+        print(f"  SKIPPED  {k}")
 
 
 def cmd_zone(args: argparse.Namespace) -> int:
@@ -107,6 +139,17 @@ def cmd_zone(args: argparse.Namespace) -> int:
     baseline = None
     if args.baseline_ns:
         baseline = Baseline.of([h.strip() for h in args.baseline_ns.split(",") if h.strip()])
+    undelegated = None
+    if args.ns or args.ds:
+        if not args.ns:
+            raise InputError("--ds needs --ns: an undelegated test names the zone's servers")
+        undelegated = Undelegated(parse_ns(args.ns), parse_ds(args.ds or []))
+    from dnscc.probe.zone import _name
+
+    try:
+        _name(args.name)
+    except (InputError, ValueError, UnicodeError) as exc:
+        raise InputError(f"invalid zone name {args.name!r}: {exc}") from None
 
     async def run() -> ZoneReport:
         async with UdpTransport(profile.transport) as t:
@@ -119,14 +162,18 @@ def cmd_zone(args: argparse.Namespace) -> int:
                 trust_anchor=anchor,
                 port=args.port,
                 axfr=not args.no_axfr,
+                undelegated=undelegated,
             )
 
     report = asyncio.run(run())
-    if args.json:
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "json":
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+    elif fmt == "zonemaster":
+        print(json.dumps(zonemaster_json(report)))
     else:
         _print_report(report)
-    return 0
+    return exit_code(report)
 
 
 def _zones(args: argparse.Namespace) -> list[str]:

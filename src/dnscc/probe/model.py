@@ -87,7 +87,9 @@ def records_of(answer: Answer, section: str = "answer", limit: int = 12) -> tupl
 
 @dataclass(frozen=True)
 class Finding:
-    """A problem found, with its stable code, severity (from the profile) and evidence."""
+    """A problem found: its stable code (a Zonemaster test case id, or one of the center's
+    own DNSCC_ codes), its message tag (Zonemaster's, e.g. IS_NOT_AUTHORITATIVE; the code
+    itself for our own codes), severity (from the profile) and evidence."""
 
     code: str
     severity: str
@@ -95,10 +97,18 @@ class Finding:
     server: str | None
     message: str
     evidence: tuple[Evidence, ...] = ()
+    tag: str = ""
+    args: tuple[tuple[str, str], ...] = ()  # Zonemaster's message arguments, for --format
+
+    @property
+    def detail(self) -> str:
+        """The message tag (the code itself for the center's own codes)."""
+        return self.tag or self.code
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
+            "tag": self.detail,
             "severity": self.severity,
             "zone": self.zone,
             "server": self.server,
@@ -117,10 +127,17 @@ class ZoneReport:
     queries: int = 0
     seconds: float = 0.0
     servers: tuple[str, ...] = field(default=())
+    skipped: tuple[str, ...] = ()  # checks not run for want of input, with what was missing
+    chain: tuple[dict[str, Any], ...] = ()  # the DNSSEC chain, for the picture (dnssec_chain)
 
     @property
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}
+
+    @property
+    def tags(self) -> set[str]:
+        """The message tags found (the code for the center's own codes)."""
+        return {f.detail for f in self.findings}
 
     @property
     def worst(self) -> str | None:
@@ -133,6 +150,7 @@ class ZoneReport:
             "zone": self.zone,
             "findings": [f.as_dict() for f in self.findings],
             "untested": list(self.untested),
+            "skipped": list(self.skipped),
             "queries": self.queries,
             "seconds": round(self.seconds, 3),
             "servers": list(self.servers),

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
 import dns.rrset
 
+from dnscc.probe.delegation import Servers
 from dnscc.probe.model import ZoneReport
 from dnscc.probe.profile import Profile
 from dnscc.probe.transport import Transport
-from dnscc.probe.zone import Baseline, Servers, probe_zone
+from dnscc.probe.zone import Baseline, probe_zone
 
 Progress = Callable[[int, int, ZoneReport], None]
 

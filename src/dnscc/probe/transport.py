@@ -23,8 +23,11 @@ parsing of every answer; both are designed out here):
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import heapq
+import ipaddress
 import itertools
 import os
 import socket
@@ -61,11 +64,50 @@ def rcode_text(rcode: int) -> str:
     return dns.rcode.to_text(dns.rcode.Rcode.make(rcode))
 
 
+@functools.lru_cache(maxsize=65536)
+def canonical_address(address: str) -> str:
+    """An IP address in its one canonical text form (RFC 5952 for IPv6).
+
+    Replies are matched to queries by address: a hints file may write an IPv6 address in a
+    form the kernel never reports (`fda1:b2:c3:0:127:1:0:1` is reported as
+    `fda1:b2:c3::127:1:0:1`), so both sides are compared in this form. Raises ValueError
+    for something that is not an IP address.
+    """
+    return ipaddress.ip_address(address.split("%", 1)[0]).compressed
+
+
 def wire_of(name: dns.name.Name) -> bytes:
     """Uncompressed, lowercased wire form of a name."""
     wire = name.canonicalize().to_wire()
     assert wire is not None  # to_wire without a file always returns bytes
     return wire
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A query that differs from the default one, for the server behaviour checks
+    (Zonemaster's Nameserver module): EDNS off or with another version, Z flags, options
+    or buffer size; the name sent with its case kept (for the 0x20 checks)."""
+
+    edns: bool = True
+    version: int = 0
+    z_flags: int = 0  # the EDNS flags besides DO (RFC 6891: must be ignored by servers)
+    options: tuple[tuple[int, bytes], ...] = ()
+    size: int | None = None  # UDP payload size (None: the transport's)
+    keep_case: bool = False
+    qclass: int = 1  # 3 (CH) for version.bind
+    tc_fallback: bool = True  # False: return a truncated answer as it came
+
+    def opt(self, default_size: int, dnssec: bool) -> bytes:
+        """The OPT pseudo-record of this variant (empty without EDNS)."""
+        if not self.edns:
+            return b""
+        flags = (0x8000 if dnssec else 0) | (self.z_flags & 0x7FFF)
+        rdata = b"".join(struct.pack("!HH", c, len(v)) + v for c, v in self.options)
+        size = default_size if self.size is None else self.size
+        return (
+            b"\x00" + struct.pack("!HHBBHH", 41, size, 0, self.version, flags, len(rdata)) + rdata
+        )
 
 
 class Answer:
@@ -150,7 +192,7 @@ class Answer:
         if self._message is None:
             if self.wire is None:
                 raise dns.exception.DNSException(f"no answer ({self.status})")  # type: ignore[no-untyped-call]
-            self._message = dns.message.from_wire(self.wire, ignore_trailing=True)
+            self._message = _parse(self.wire)
         return self._message
 
     def __repr__(self) -> str:
@@ -158,6 +200,26 @@ class Answer:
             f"Answer({self.server} {self.qname} {type_text(self.qtype)} "
             f"{self.status} rcode={self.rcode} tries={self.tries})"
         )
+
+
+_PARSED: collections.OrderedDict[bytes, dns.message.Message] = collections.OrderedDict()
+_PARSED_MAX = 4096
+
+
+def _parse(wire: bytes) -> dns.message.Message:
+    """A full parse, shared by identical answers: the servers of a zone mostly send the same
+    bytes but for the query id, and full parsing is the probe's main cost. The parsed
+    message is read-only by convention (its id is the first answer's)."""
+    key = wire[2:]
+    found = _PARSED.get(key)
+    if found is not None:
+        _PARSED.move_to_end(key)
+        return found
+    parsed = dns.message.from_wire(wire, ignore_trailing=True)
+    _PARSED[key] = parsed
+    if len(_PARSED) > _PARSED_MAX:
+        _PARSED.popitem(last=False)
+    return parsed
 
 
 @runtime_checkable
@@ -174,6 +236,7 @@ class Transport(Protocol):
         dnssec: bool = True,
         recurse: bool = False,
         tcp: bool = False,
+        variant: Variant | None = None,
     ) -> Answer: ...
 
     async def axfr(self, server: str, zone: str, *, port: int = 53) -> Answer: ...
@@ -196,6 +259,8 @@ class Stats:
     garbage: int = 0
     rate_waits: int = 0
     send_errors: int = 0
+    marked_dead: int = 0  # servers marked as not answering
+    skipped_dead: int = 0  # queries not sent to a server so marked
 
 
 @dataclass
@@ -224,12 +289,25 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class TransportConfig:
-    """Timing and limits; the profile's [transport] table fills one."""
+    """Timing and limits; the profile's [transport] table fills one.
+
+    Without `timeout_floor` the retransmission timeout is fixed (`timeout`, times `backoff`
+    per retry). With it, each server gets its own timeout from its observed round trips
+    (RFC 6298: srtt + 4 * rttvar, between `timeout_floor` and `timeout_ceiling`; `timeout`
+    until the first sample). `deadline` bounds the whole wait for one query (all tries):
+    a silent server costs exactly that. `dead_seconds` > 0 marks a server that timed out
+    without ever having answered: for that long, queries to it fail at once instead of
+    each waiting out its own deadline.
+    """
 
     timeout: float = 0.8  # first try; each retry waits `backoff` times longer
     tries: int = 3
     backoff: float = 2.0
     tcp_timeout: float = 3.0
+    timeout_floor: float | None = None
+    timeout_ceiling: float = 1.0
+    deadline: float | None = None
+    dead_seconds: float = 0.0
     qps_per_server: float | None = 50.0
     burst: int = 10
     max_in_flight: int = 2000
@@ -242,6 +320,7 @@ class _Pending:
     __slots__ = (
         "body",
         "deadline",
+        "expires",
         "flags",
         "fut",
         "keys",
@@ -264,6 +343,7 @@ class _Pending:
         self.walls: list[float] = []  # wall-clock send times (kernel timestamps are wall)
         self.try_no = 0
         self.deadline = 0.0
+        self.expires = 0.0  # loop time after which no answer is awaited (0: last try's)
         self.fut: asyncio.Future[tuple[bytes, int, float]] = (
             asyncio.get_running_loop().create_future()
         )
@@ -291,6 +371,10 @@ class UdpTransport:
         self._outbox: list[tuple[socket.socket, bytes, tuple[str, int]]] = []
         self._opt = b"\x00" + struct.pack("!HHIH", 41, self.config.edns_size, 0, 0)
         self._opt_do = b"\x00" + struct.pack("!HHIH", 41, self.config.edns_size, 0x8000, 0)
+        self._srtt: dict[str, float] = {}
+        self._rttvar: dict[str, float] = {}
+        self._answered_by: set[str] = set()  # servers that answered at least once
+        self._dead: dict[str, tuple[float, float]] = {}  # server -> (until, wall time marked)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> UdpTransport:
@@ -393,6 +477,7 @@ class UdpTransport:
         dnssec: bool = True,
         recurse: bool = False,
         tcp: bool = False,
+        variant: Variant | None = None,
     ) -> Answer:
         """One query; never raises for network trouble (the status says what happened)."""
         if self._sweeper is None:
@@ -400,13 +485,38 @@ class UdpTransport:
         assert self._sem is not None
         qtext, question = self._question(qname, qtype)
         opt = self._opt_do if dnssec else self._opt
+        if variant is not None:
+            opt = variant.opt(self.config.edns_size, dnssec)
+            if variant.keep_case or variant.qclass != 1:
+                name = qname if isinstance(qname, dns.name.Name) else dns.name.from_text(qname)
+                raw = name.to_wire() if variant.keep_case else wire_of(name)
+                assert raw is not None
+                question = raw + struct.pack("!HH", qtype, variant.qclass)
         flags = _FLAG_RD if recurse else 0
         self.stats.queries += 1
         wall = time.time()
+        try:
+            server = canonical_address(server)
+        except ValueError:
+            return Answer(
+                server,
+                port,
+                qtext,
+                qtype,
+                status=ERROR,
+                error=f"not an IP address: {server!r}",
+                sent_at=wall,
+            )
+        dead = self.dead_note(server)
+        if dead is not None:
+            self.stats.skipped_dead += 1
+            return Answer(
+                server, port, qtext, qtype, status=TIMEOUT, tries=0, error=dead, sent_at=wall
+            )
         async with self._sem:
             if tcp:
                 return await self._tcp_answer(
-                    server, port, qtext, qtype, question + opt, flags, wall, 1
+                    server, port, qtext, qtype, question + opt, flags, wall, 1, len(question)
                 )
             pending = _Pending(server, port, question + opt, len(question), flags)
             family = socket.AF_INET6 if ":" in server else socket.AF_INET
@@ -422,6 +532,7 @@ class UdpTransport:
                 wire, answered_try, received_at = await pending.fut
             except TimeoutError:
                 self.stats.timeouts += 1
+                self._timed_out(server)
                 return Answer(
                     server,
                     port,
@@ -436,10 +547,20 @@ class UdpTransport:
                 for key in pending.keys:
                     self._inflight.pop(key, None)
             self.stats.answered += 1
-            if wire[2] & 0x02:  # TC: the whole answer did not fit; ask again over TCP
+            self._observe(server, received_at - pending.walls[answered_try])
+            if wire[2] & 0x02 and (variant is None or variant.tc_fallback):
+                # TC: the whole answer did not fit; ask again over TCP
                 self.stats.tcp_fallbacks += 1
                 return await self._tcp_answer(
-                    server, port, qtext, qtype, question + opt, flags, wall, pending.try_no + 2
+                    server,
+                    port,
+                    qtext,
+                    qtype,
+                    question + opt,
+                    flags,
+                    wall,
+                    pending.try_no + 2,
+                    len(question),
                 )
             return Answer(
                 server,
@@ -454,6 +575,47 @@ class UdpTransport:
                 rtt=max(0.0, received_at - pending.walls[answered_try]),
                 sent_at=wall,
             )
+
+    # -- adaptive timeouts, servers marked as not answering ---------------------------------
+    def rto(self, server: str) -> float:
+        """The retransmission timeout for `server` now (see TransportConfig)."""
+        cfg = self.config
+        srtt = self._srtt.get(server)
+        if cfg.timeout_floor is None or srtt is None:
+            return cfg.timeout
+        return min(cfg.timeout_ceiling, max(cfg.timeout_floor, srtt + 4 * self._rttvar[server]))
+
+    def _observe(self, server: str, rtt: float) -> None:
+        # RFC 6298 section 2; samples are unambiguous because every try has its own id.
+        rtt = max(rtt, 0.0)
+        self._answered_by.add(server)
+        srtt = self._srtt.get(server)
+        if srtt is None:
+            self._srtt[server], self._rttvar[server] = rtt, rtt / 2
+        else:
+            self._rttvar[server] = 0.75 * self._rttvar[server] + 0.25 * abs(srtt - rtt)
+            self._srtt[server] = 0.875 * srtt + 0.125 * rtt
+
+    def _timed_out(self, server: str) -> None:
+        # A server that never answered and now let a whole query expire is marked: the
+        # zone's other queries to it end at once (one timeout, not a retry chain each). A
+        # server that did answer is lossy or slow, not gone: it is never marked.
+        if self.config.dead_seconds > 0 and server not in self._answered_by:
+            if server not in self._dead:
+                self.stats.marked_dead += 1
+            self._dead[server] = (time.monotonic() + self.config.dead_seconds, time.time())
+
+    def dead_note(self, server: str) -> str | None:
+        """Why queries to `server` are not sent now, or None when they are."""
+        found = self._dead.get(server)
+        if found is None:
+            return None
+        until, since = found
+        if time.monotonic() >= until:
+            del self._dead[server]
+            return None
+        when = time.strftime("%H:%M:%S", time.gmtime(since))
+        return f"not sent: the server did not answer a query at {when} UTC (marked unresponsive)"
 
     async def _limit(self, server: str) -> None:
         delay = self.limiter.take(server, time.monotonic())
@@ -476,14 +638,21 @@ class UdpTransport:
         now = loop.time()
         p.starts.append(now)
         p.walls.append(time.time())
-        timeout = self.config.timeout * (self.config.backoff ** (len(p.starts) - 1))
+        timeout = self.rto(p.server) * (self.config.backoff ** (len(p.starts) - 1))
+        if self.config.deadline is not None:
+            if not p.expires:
+                p.expires = now + self.config.deadline
+            if self.config.timeout_floor is not None:
+                timeout = min(timeout, self.config.timeout_ceiling)
+            if p.try_no + 1 >= self.config.tries or now + timeout > p.expires:
+                timeout = max(0.0, p.expires - now)  # the last try waits out the deadline
         p.deadline = now + timeout
         heapq.heappush(self._heap, (p.deadline, next(self._seq), p, p.try_no))
         if udp is None:
             family = socket.AF_INET6 if ":" in p.server else socket.AF_INET
             udp = self._udp[family]
         self._rr = (self._rr + 1) % len(udp)
-        header = struct.pack("!HHHHHH", qid, p.flags, 1, 0, 0, 1)
+        header = struct.pack("!HHHHHH", qid, p.flags, 1, 0, 0, 1 if p.body[p.qlen :] else 0)
         self.stats.sent += 1
         if self._batch:
             # Without a rate limit, datagrams leave in bursts at the end of the loop turn:
@@ -523,7 +692,12 @@ class UdpTransport:
         if len(data) < 12 or not data[2] & 0x80:
             self.stats.garbage += 1
             return
-        key = (str(addr[0]), int(addr[1]), (data[0] << 8) | data[1])
+        try:
+            source = canonical_address(str(addr[0]))
+        except ValueError:
+            self.stats.garbage += 1
+            return
+        key = (source, int(addr[1]), (data[0] << 8) | data[1])
         p = self._inflight.get(key)
         if p is None:
             self.stats.mismatched += 1
@@ -532,7 +706,7 @@ class UdpTransport:
         end = 12 + p.qlen
         if (
             data[4:6] != b"\x00\x01"
-            or data[12 : end - 4].lower() != p.body[: p.qlen - 4]
+            or data[12 : end - 4].lower() != p.body[: p.qlen - 4].lower()
             or data[end - 4 : end] != p.body[p.qlen - 4 : p.qlen]
         ):
             self.stats.mismatched += 1
@@ -558,7 +732,7 @@ class UdpTransport:
                 _, _, p, try_no = heapq.heappop(heap)
                 if p.fut.done() or p.try_no != try_no:
                     continue
-                if p.try_no + 1 < self.config.tries:
+                if p.try_no + 1 < self.config.tries and (not p.expires or now < p.expires):
                     p.try_no += 1
                     self.stats.retries += 1
                     self._resend(p)
@@ -594,11 +768,12 @@ class UdpTransport:
         flags: int,
         wall: float,
         tries: int,
+        qlen: int,
     ) -> Answer:
         loop = asyncio.get_running_loop()
         start = loop.time()
         qid = self._qid()
-        wire = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1) + body
+        wire = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1 if len(body) > qlen else 0) + body
         try:
             data = await self._tcp_exchange(server, port, wire)
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
@@ -648,6 +823,14 @@ class UdpTransport:
         name = dns.name.from_text(zone)
         body = wire_of(name) + struct.pack("!HH", dns.rdatatype.AXFR, 1)
         wall = time.time()
+        with contextlib.suppress(ValueError):
+            server = canonical_address(server)
+        dead = self.dead_note(server)
+        if dead is not None:
+            self.stats.skipped_dead += 1
+            return Answer(
+                server, port, name.to_text(), dns.rdatatype.AXFR, status=TIMEOUT, error=dead
+            )
         loop = asyncio.get_running_loop()
         start = loop.time()
         qid = self._qid()

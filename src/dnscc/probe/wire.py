@@ -96,3 +96,49 @@ def ns_names(buf: bytes) -> frozenset[str] | None:
     """The NS targets in the answer section (lowercase, absolute), or None if there are none."""
     found = [_name(buf, off)[0] for rtype, off, _n in answers(buf) if rtype == NS]
     return frozenset(found) if found else None
+
+
+def answer_records(buf: bytes) -> list[tuple[str, int]]:
+    """(owner, type) of each answer-section record: the owner lowercase and absolute."""
+    if len(buf) < 12:
+        raise WireError("short header")
+    qd, an = struct.unpack_from("!HH", buf, 4)
+    off = 12
+    for _ in range(qd):
+        off = _skip_name(buf, off) + 4
+    out = []
+    for _ in range(an):
+        owner, off = _name(buf, off)
+        if off + 10 > len(buf):
+            raise WireError("record header runs past the end")
+        rtype, _cls, _ttl, rdlen = struct.unpack_from("!HHIH", buf, off)
+        off += 10 + rdlen
+        if off > len(buf):
+            raise WireError("rdata runs past the end")
+        out.append((owner, rtype))
+    return out
+
+
+def addresses(buf: bytes) -> list[tuple[str, str]]:
+    """(owner, address) of each A and AAAA record in the answer section."""
+    import ipaddress
+
+    if len(buf) < 12:
+        raise WireError("short header")
+    qd, an = struct.unpack_from("!HH", buf, 4)
+    off = 12
+    for _ in range(qd):
+        off = _skip_name(buf, off) + 4
+    out = []
+    for _ in range(an):
+        owner, off = _name(buf, off)
+        if off + 10 > len(buf):
+            raise WireError("record header runs past the end")
+        rtype, _cls, _ttl, rdlen = struct.unpack_from("!HHIH", buf, off)
+        off += 10
+        if off + rdlen > len(buf):
+            raise WireError("rdata runs past the end")
+        if (rtype, rdlen) in ((1, 4), (28, 16)):
+            out.append((owner, str(ipaddress.ip_address(buf[off : off + rdlen]))))
+        off += rdlen
+    return out
