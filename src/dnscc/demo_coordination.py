@@ -43,6 +43,9 @@ def load_coordination(*, with_lab: bool) -> list[str]:
     done += lines
     done += _campaign(viewer, actor, user, incident, with_lab=with_lab)
     done += _advisory(viewer, actor, user)
+    from dnscc.risk.demo import load_risk_demo
+
+    done += load_risk_demo(viewer, actor, user)
     return done
 
 
