@@ -371,7 +371,8 @@ def _action(action: str, body: Body | None = None, ok: int = 302) -> Row:
 PAGE_ROWS = [
     Row("GET", "/", page_statuses(200, members=200)),
     Row("GET", "/healthz", statuses(200)),
-    Row("GET", "/api/v1/", statuses(404)),  # the docs page is switched off: nothing there
+    Row("GET", "/api/v1/", statuses(404)),  # nothing there: the docs are at /api/v1/docs
+    Row("GET", "/api/v1/docs", statuses(200)),  # public like the schema: it holds no data
     Row("GET", "/login/", statuses(302, anonymous=200)),  # signed-in users are sent home
     Row("GET", "/logout/", statuses(405)),  # logging out is a POST
     Row("POST", "/logout/", statuses(302)),

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -127,7 +127,10 @@ api = CenterAPI(
     description="DNS security coordination center. Authenticate with `Authorization: Bearer`.",
     urls_namespace="api",
     auth=[TokenAuth(), CenterSessionAuth(csrf=True)],
-    docs_url=None,
+    # Swagger UI from ninja's own static files (ninja is an installed app), never a CDN:
+    # public like the schema it reads (it describes the API and holds no data).
+    docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs",
     parser=GuardedParser(),
 )
 

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dnscc.web.middleware.SecurityHeadersMiddleware",
+    # Innermost: its pages still get the security headers on the way out.
+    "dnscc.web.middleware.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "dnscc.urls"
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dnscc.web.context.portal",
             ],
+            "builtins": ["dnscc.web.templatetags.portal"],
         },
     },
 ]

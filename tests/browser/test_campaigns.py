@@ -114,9 +114,9 @@ def test_the_operator_downloads_its_manifest_reports_outcomes_and_acknowledges_i
     _outcomes(page, "outcomes.csv", b"name,outcome,note\na.alpha,done,suspended\nb.alpha,done\n")
     expect(page.locator(".messages")).to_contain_text("2 outcome(s) recorded.")
     targets = page.locator("#targets")
-    expect(targets.locator("tr", has_text="a.alpha")).to_contain_text("done")
+    expect(targets.locator("tr", has_text="a.alpha")).to_contain_text("Done")
     expect(targets.locator("tr", has_text="a.alpha")).to_contain_text("suspended")
-    expect(targets.locator("tr", has_text="b.alpha")).to_contain_text("done")
+    expect(targets.locator("tr", has_text="b.alpha")).to_contain_text("Done")
 
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="Acknowledge this slice").click()
@@ -130,7 +130,7 @@ def test_the_operator_downloads_its_manifest_reports_outcomes_and_acknowledges_i
         main.get_by_role("link", name=TITLE).click()
     row = page.locator("#slices tr", has_text="Alpha Registry")
     expect(row).to_contain_text("2 / 2")
-    expect(row).to_contain_text("(portal)")
+    expect(row).to_contain_text("(the portal)")
 
     own.refresh_from_db()
     assert own.acknowledged_at is not None

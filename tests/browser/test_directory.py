@@ -91,7 +91,7 @@ def test_a_coordinator_opens_an_organization_and_sees_its_tlds_and_contacts(
     expect(contacts).to_have_count(1)
     expect(contacts.first).to_contain_text("Alpha security")
     expect(contacts.first).to_contain_text("security@alpha.example")
-    expect(contacts.first).to_contain_text("unverified")
+    expect(contacts.first).to_contain_text("Unverified")
     # Another organisation's contact is not mixed in.
     expect(page.locator("#contacts")).not_to_contain_text("bravo")
 

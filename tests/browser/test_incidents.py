@@ -45,10 +45,10 @@ def test_a_coordinator_opens_an_incident_and_the_operator_acknowledges_only_its_
     # htmx computes the severity as impact and urgency change
     with page.expect_response(re.compile(r"/incidents/new/severity\?")):
         page.get_by_label("Impact").select_option("high")
-    expect(page.locator("#severity")).to_have_text("high")
+    expect(page.locator("#severity")).to_have_text("High")
     with page.expect_response(re.compile(r"/incidents/new/severity\?")):
         page.get_by_label("Urgency").select_option("high")
-    expect(page.locator("#severity")).to_have_text("critical")
+    expect(page.locator("#severity")).to_have_text("Critical")
     page.get_by_label("TLDs").fill("alpha\nbravo")
     page.get_by_label("Desk").select_option("AF")
     with page.expect_navigation(wait_until="load"):

@@ -46,7 +46,7 @@ def test_an_operator_gets_a_404_page_for_another_organization(
     expect(page.locator("main")).to_contain_text("There is nothing here, or nothing you may see.")
     expect(page.locator("main")).not_to_contain_text("Bravo")
     # Still inside the portal, logged in, with a way back.
-    expect(page.get_by_role("link", name="Back to the dashboard")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to your home page")).to_be_visible()
     expect(page.locator(".who")).to_contain_text("op_a")
 
 

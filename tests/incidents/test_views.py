@@ -100,7 +100,7 @@ def test_a_coordinator_creates_an_incident_through_the_form_and_sees_its_parties
     text = page(world, "coordinator", incident)
     assert "Alpha Registry" in text
     assert "availability / misconfiguration" in text  # the RSIT class and type
-    assert 'id="incident-severity">critical<' in text
+    assert 'id="incident-severity">Critical<' in text
 
 
 def test_bad_scope_entries_are_shown_next_to_their_field_and_nothing_is_created(
@@ -130,9 +130,9 @@ def test_the_form_shows_the_severity_that_impact_and_urgency_give(world: World) 
     client = world.client("coordinator")
     response = client.get("/incidents/new/severity", {"impact": "high", "urgency": "high"})
     assert 'id="severity"' in response.content.decode()
-    assert ">critical<" in response.content.decode()
+    assert ">Critical<" in response.content.decode()
     response = client.get("/incidents/new/severity", {"impact": "low", "urgency": "medium"})
-    assert ">low<" in response.content.decode()
+    assert ">Low<" in response.content.decode()
     response = client.get("/incidents/new/severity", {"impact": "bogus", "urgency": "high"})
     assert "—" in response.content.decode()
 

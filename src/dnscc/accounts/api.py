@@ -54,6 +54,7 @@ class VerifyOut(Schema):
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> MeOut:
+    """Who you are: user name, role, organisation and desks of the caller."""
     viewer = services.require_role(request.user)
     return MeOut(
         username=request.user.get_username(),
@@ -64,12 +65,14 @@ def me(request: HttpRequest) -> MeOut:
 
 @router.get("/tokens", response=list[TokenOut])
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    """Your API tokens (names, prefixes, last use; never the secret)."""
     services.require_role(request.user)  # deny by default: an account without a role gets nothing
     return list(ApiToken.objects.filter(user=request.user))
 
 
 @router.post("/tokens", response={201: NewTokenOut})
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, object]]:
+    """Create an API token for yourself; the secret is shown once, in this answer only."""
     services.require_role(request.user)
     token, secret = services.create_token(request.user, payload.name)
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": secret})
@@ -77,12 +80,14 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, obj
 
 @router.delete("/tokens/{token_id}", response=TokenOut)
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+    """Revoke one of your API tokens; it stops working at once."""
     services.require_role(request.user)
     return services.revoke_token(request.user, token_id)
 
 
 @router.get("/audit/events", response=list[AuditEventOut])
 def audit_events(request: HttpRequest, after: int = 0, limit: int = 100) -> list[AuditEvent]:
+    """Staff: the audit log, newest first, filtered by kind, actor or action."""
     services.require_staff(request.user)
     limit = max(1, min(limit, 1000))
     return list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:limit])
@@ -90,5 +95,6 @@ def audit_events(request: HttpRequest, after: int = 0, limit: int = 100) -> list
 
 @router.get("/audit/verify", response=VerifyOut)
 def audit_verify(request: HttpRequest) -> dict[str, object]:
+    """Staff: verify the audit log's hash chain; lists every entry that breaks it."""
     services.require_staff(request.user)
     return anchor.verify_with_anchor().as_dict()

@@ -162,6 +162,7 @@ def _detail(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
 
 @router.get("", response=list[CampaignOut])
 def list_campaigns(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
+    """Campaigns you may see: staff all; an operator those with a slice of its organisation."""
     viewer = require_role(request.user)
     qs = services.visible_campaigns(viewer)
     if status:
@@ -175,6 +176,7 @@ def list_campaigns(request: HttpRequest, status: str = "") -> list[dict[str, Any
 
 @router.post("", response={201: CampaignDetailOut})
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[dict[str, Any]]:
+    """Staff: create a campaign for an incident (draft until names are loaded and delivered)."""
     viewer = require_staff(request.user)
     campaign = services.create_campaign(
         viewer,
@@ -192,6 +194,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[dict[st
 
 @router.get("/{slug}", response=CampaignDetailOut)
 def get_campaign(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """One campaign with its counts (staff), or an operator's view of it."""
     viewer = require_role(request.user)
     campaign = services.get_campaign(viewer, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaigns.campaign", ids=[slug], how="api")
@@ -227,6 +230,8 @@ def upload_names(
     legal_reference: Form[str],
     expires_at: Form[str] = "",
 ) -> Status[dict[str, Any]]:
+    """Staff: load a name list (text, CSV, gzip or zip) with its action and legal basis; names are
+    split per registry into slices."""
     viewer = require_staff(request.user)
     campaign = services.get_campaign(viewer, slug)
     name_list = services.load_names(
@@ -245,6 +250,7 @@ def upload_names(
 
 @router.post("/{slug}/generate", response={201: NameListOut})
 def generate_names(request: HttpRequest, slug: str, payload: GenerateIn) -> Status[dict[str, Any]]:
+    """Staff: load names from a DGA generator (family, seed, dates) instead of a file."""
     viewer = require_staff(request.user)
     campaign = services.get_campaign(viewer, slug)
     name_list = services.generate_names(
@@ -264,6 +270,8 @@ def generate_names(request: HttpRequest, slug: str, payload: GenerateIn) -> Stat
 
 @router.post("/{slug}/deliver")
 def deliver(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Staff: deliver the pending slices: each registry's signed manifest goes through the outbox.
+    Irreversible."""
     viewer = require_staff(request.user)
     campaign = services.get_campaign(viewer, slug)
     return services.deliver(viewer, audit.Actor.of(request.user), campaign, user=request.user)
@@ -271,6 +279,7 @@ def deliver(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.post("/{slug}/end", response=CampaignOut)
 def end_campaign(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Staff: end the campaign; no more deliveries or escalations. Irreversible."""
     viewer = require_staff(request.user)
     campaign = services.get_campaign(viewer, slug)
     return _campaign_out(services.end_campaign(viewer, audit.Actor.of(request.user), campaign))
@@ -278,6 +287,7 @@ def end_campaign(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.get("/{slug}/slices", response=list[SliceOut])
 def list_slices(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Slices of a campaign: staff all; an operator only its own."""
     viewer = require_role(request.user)
     campaign = services.get_campaign(viewer, slug)
     slices = list(services.visible_slices(viewer, campaign))
@@ -289,6 +299,8 @@ def list_slices(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 @router.get("/{slug}/slices/{slice_id}", response=SliceOut)
 def get_slice(request: HttpRequest, slug: str, slice_id: int) -> dict[str, Any]:
+    """One slice: its names count, deadline in UTC and the organisation's time zone, state and
+    progress."""
     viewer = require_role(request.user)
     slice_ = services.get_slice(viewer, services.get_campaign(viewer, slug), slice_id)
     audit.disclosed(audit.Actor.of(request.user), "campaigns.slice", ids=[slice_.pk], how="api")
@@ -297,6 +309,8 @@ def get_slice(request: HttpRequest, slug: str, slice_id: int) -> dict[str, Any]:
 
 @router.get("/{slug}/slices/{slice_id}/manifest.{fmt}")
 def get_manifest(request: HttpRequest, slug: str, slice_id: int, fmt: str) -> HttpResponse:
+    """A delivered slice's manifest (csv, json, their .asc signatures, or sha256 checksums), byte
+    for byte as delivered."""
     viewer = require_role(request.user)
     slice_ = services.get_slice(viewer, services.get_campaign(viewer, slug), slice_id)
     content, content_type = services.manifest(viewer, audit.Actor.of(request.user), slice_, fmt)
@@ -309,6 +323,7 @@ def get_manifest(request: HttpRequest, slug: str, slice_id: int, fmt: str) -> Ht
 
 @router.post("/{slug}/slices/{slice_id}/acknowledge", response=SliceOut)
 def acknowledge(request: HttpRequest, slug: str, slice_id: int) -> dict[str, Any]:
+    """The slice's organisation (or staff) acknowledges receipt of the slice."""
     viewer = require_role(request.user)
     slice_ = services.get_slice(viewer, services.get_campaign(viewer, slug), slice_id)
     return _slice_out(

@@ -63,6 +63,7 @@ def _stream(chunks: Any, content_type: str, filename: str) -> StreamingHttpRespo
 
 @router.post("/{slug}/verify", response={202: dict[str, Any]})
 def verify(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
+    """Staff: queue a DNS verification of the campaign's names at each TLD's own servers."""
     campaign = _staff_campaign(request, slug)
     from dnscc.campaigns.tasks import verify_campaign_task
 
@@ -72,12 +73,14 @@ def verify(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
 
 @router.get("/{slug}/dashboard", response=dict[str, Any])
 def dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Staff: coverage per organisation, region and TLD, progress over time and the laggards."""
     campaign = _staff_campaign(request, slug)
     return reports.dashboard(campaign, viewer=require_staff(request.user))
 
 
 @router.get("/{slug}/report.csv")
 def report_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Staff: the campaign report as CSV (one row per name, outcome codes as stored)."""
     campaign = _staff_campaign(request, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaign.report", ids=[campaign.pk], how="csv")
     return _stream(
@@ -89,6 +92,7 @@ def report_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 
 @router.get("/{slug}/report.json")
 def report_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Staff: the campaign report as JSON."""
     campaign = _staff_campaign(request, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaign.report", ids=[campaign.pk], how="json")
     return _stream(
@@ -100,6 +104,7 @@ def report_json(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 
 @router.get("/{slug}/campaign.rpz")
 def campaign_rpz(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Staff: a response policy zone of the names not yet acted on, for resolver operators."""
     campaign = _staff_campaign(request, slug)
     audit.disclosed(audit.Actor.of(request.user), "campaign.rpz", ids=[campaign.pk], how="rpz")
     return _stream(reports.rpz_chunks(campaign), "text/dns; charset=utf-8", f"{slug}.rpz")
@@ -109,6 +114,7 @@ def campaign_rpz(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 def slice_verification(
     request: HttpRequest, slug: str, slice_id: int, offset: int = 0, limit: int = 1000
 ) -> dict[str, Any]:
+    """What DNS showed for a slice's names at the last verification run."""
     viewer = require_role(request.user)
     campaign = services.get_campaign(viewer, slug)
     slice_ = services.get_slice(viewer, campaign, slice_id)

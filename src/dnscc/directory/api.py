@@ -134,12 +134,15 @@ def _org_detail(request: HttpRequest, org: Organization) -> dict[str, Any]:
 
 @router.get("/organizations", response=list[OrgOut])
 def list_organizations(request: HttpRequest, filters: Query[OrgQuery]) -> list[Organization]:
+    """Organisations: staff see the directory (filters: q, region, kind, inferred, vetting); a
+    member sees its own."""
     viewer = require_role(request.user)
     return services.search_organizations(viewer, services.OrgFilters(**filters.dict()))
 
 
 @router.post("/organizations", response={201: OrgDetailOut})
 def create_organization(request: HttpRequest, payload: OrgIn) -> Status[dict[str, Any]]:
+    """Staff: create an organisation."""
     viewer = viewer_for(request.user)
     data = {k: v for k, v in payload.dict().items() if v is not None}
     raw = {("organization_" + k if k in ("name", "kind") else k): v for k, v in data.items()}
@@ -150,12 +153,14 @@ def create_organization(request: HttpRequest, payload: OrgIn) -> Status[dict[str
 
 @router.get("/organizations/{slug}", response=OrgDetailOut)
 def get_organization(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """One organisation with its TLDs and contacts (staff, or a member of it)."""
     viewer = require_role(request.user)
     return _org_detail(request, services.get_organization(viewer, slug))
 
 
 @router.patch("/organizations/{slug}", response=OrgDetailOut)
 def update_organization(request: HttpRequest, slug: str, payload: OrgIn) -> dict[str, Any]:
+    """Staff: change an organisation's attributes."""
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     data = {k: v for k, v in payload.dict().items() if v is not None}
@@ -166,6 +171,7 @@ def update_organization(request: HttpRequest, slug: str, payload: OrgIn) -> dict
 
 @router.post("/organizations/{slug}/confirm", response=OrgOut)
 def confirm_organization(request: HttpRequest, slug: str) -> Organization:
+    """Staff: confirm an inferred operator as a real organisation."""
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     return services.confirm_organization(viewer, audit.Actor.of(request.user), org, request.user)
@@ -173,6 +179,7 @@ def confirm_organization(request: HttpRequest, slug: str) -> Organization:
 
 @router.post("/organizations/{slug}/vetting", response=OrgOut)
 def set_vetting(request: HttpRequest, slug: str, payload: VettingIn) -> Organization:
+    """Staff: set an organisation's vetting level (unvetted, vetted, trusted)."""
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     return services.set_vetting(
@@ -182,6 +189,7 @@ def set_vetting(request: HttpRequest, slug: str, payload: VettingIn) -> Organiza
 
 @router.post("/organizations/{slug}/merge", response=OrgDetailOut)
 def merge_organizations(request: HttpRequest, slug: str, payload: MergeIn) -> dict[str, Any]:
+    """Staff: merge another organisation (its TLDs and contacts) into this one."""
     viewer = require_staff(request.user)
     target = services.get_organization(viewer, slug)
     sources = [services.get_organization(viewer, s) for s in payload.sources]
@@ -191,6 +199,7 @@ def merge_organizations(request: HttpRequest, slug: str, payload: MergeIn) -> di
 
 @router.post("/organizations/{slug}/split", response={201: OrgDetailOut})
 def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> Status[dict[str, Any]]:
+    """Staff: split TLDs off into a new organisation."""
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     new = services.split_organization(
@@ -201,6 +210,7 @@ def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> Sta
 
 @router.post("/organizations/{slug}/contacts", response={201: ContactOut})
 def add_contact(request: HttpRequest, slug: str, payload: ContactIn) -> Status[dict[str, Any]]:
+    """Staff: add a contact (email and/or webhook, language, OpenPGP key) to an organisation."""
     viewer = require_staff(request.user)
     org = services.get_organization(viewer, slug)
     contact = services.add_contact(viewer, audit.Actor.of(request.user), org, payload.dict())
@@ -217,6 +227,7 @@ def _contact(request: HttpRequest, contact_id: int) -> Contact:
 
 @router.post("/contacts/{contact_id}/verify")
 def verify_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    """Staff: mail the contact a verification link."""
     contact = _contact(request, contact_id)
     services.start_verification(viewer_for(request.user), audit.Actor.of(request.user), contact)
     return {"queued": True, "email": contact.email}
@@ -224,6 +235,7 @@ def verify_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 
 @router.delete("/contacts/{contact_id}", response={204: None})
 def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
+    """Staff: remove a contact. Irreversible."""
     contact = _contact(request, contact_id)
     services.delete_contact(viewer_for(request.user), audit.Actor.of(request.user), contact)
     return Status(204, None)
@@ -233,6 +245,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
 def list_tlds(
     request: HttpRequest, kind: str = "", region: str = "", q: str = ""
 ) -> list[dict[str, Any]]:
+    """Staff: delegated TLDs with their operator, name servers and DS records."""
     viewer = require_role(request.user)
     qs = Tld.objects.filter(delegated=True).select_related("operator")
     if kind:
@@ -261,6 +274,7 @@ def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
 
 @router.get("/tlds/{name}", response=TldOut)
 def get_tld(request: HttpRequest, name: str) -> dict[str, Any]:
+    """Staff: one TLD."""
     viewer = require_role(request.user)
     tld = Tld.objects.filter(name=name.lower().strip(".")).select_related("operator").first()
     if tld is None:
@@ -270,6 +284,7 @@ def get_tld(request: HttpRequest, name: str) -> dict[str, Any]:
 
 @router.get("/lookup")
 def lookup_name(request: HttpRequest, q: str) -> dict[str, Any]:
+    """Who is responsible for a domain name, a TLD or an IP address (organisations you may see)."""
     viewer = require_role(request.user)
     return lookup.lookup_for(viewer, q).as_dict()
 
@@ -293,6 +308,8 @@ def _read_upload(upload: UploadedFile) -> str:
 def import_rootzone(
     request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
 ) -> dict[str, Any]:
+    """Staff: import a root zone file (TLDs, NS, glue, DS; operators inferred); dry_run shows the
+    diff only."""
     require_staff(request.user)
     report = rootzone_import.import_root_zone(
         _read_upload(file), actor=audit.Actor.of(request.user), dry_run=dry_run, name=file.name
@@ -307,6 +324,7 @@ def import_contacts(
     dry_run: Form[bool] = False,
     format: Form[str] = "",
 ) -> dict[str, Any]:
+    """Staff: import contacts from CSV or JSON; dry_run shows the diff only."""
     require_staff(request.user)
     report = contacts_import.import_contacts(
         _read_upload(file),
@@ -320,6 +338,7 @@ def import_contacts(
 
 @router.get("/export/{what}")
 def export_directory(request: HttpRequest, what: str, format: str = "json") -> HttpResponse:
+    """Staff: export organisations, TLDs or contacts as CSV or JSON (codes as stored)."""
     viewer = require_staff(request.user)
     text = export.export(what, format, viewer, audit.Actor.of(request.user))
     content_type = "application/json" if format == "json" else "text/csv"

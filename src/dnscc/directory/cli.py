@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
     r.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=import_rootzone)
-    c = isub.add_parser("contacts", help="contacts from CSV or JSON (docs/directory-import.md)")
+    c = isub.add_parser("contacts", help="contacts from CSV or JSON (docs/directory.md)")
     c.add_argument("file")
     c.add_argument("--format", choices=["csv", "json"], help="default: from the file name")
     c.add_argument("--dry-run", action="store_true")

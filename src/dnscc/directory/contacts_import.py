@@ -1,4 +1,4 @@
-"""Import contact data from CSV or JSON (schema in docs/directory-import.md).
+"""Import contact data from CSV or JSON (schema in docs/directory.md).
 
 Each record is one contact of one organisation. The organisation is named by `organization`
 (its slug) or by `tld` (the operator of that TLD); a record may also carry organisation

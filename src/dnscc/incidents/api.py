@@ -325,6 +325,8 @@ def _incident(request: HttpRequest, ref: str) -> tuple[Viewer, Incident]:
 
 @router.get("/", response=list[IncidentOut])
 def list_incidents(request: HttpRequest, filters: Query[IncidentQuery]) -> list[dict[str, Any]]:
+    """Incidents you may see (TLP decides for staff; an operator sees those where it is a party),
+    with the list's filters."""
     viewer = require_role(request.user)
     rows = services.search_incidents(viewer, services.IncidentFilters.from_query(filters.dict()))
     audit.disclosed(_actor(request), "incidents.incident", ids=[i.ref for i in rows], how="api")
@@ -333,6 +335,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentQuery]) -> list[
 
 @router.post("/", response={201: IncidentDetailOut})
 def create_incident(request: HttpRequest, payload: IncidentIn) -> Status[dict[str, Any]]:
+    """Staff: open an incident; its parties are computed from the scope."""
     viewer = require_staff(request.user)
     incident = services.create_incident(viewer, _actor(request), payload.dict(), user=request.user)
     return Status(201, _detail(request, viewer, incident))
@@ -361,12 +364,15 @@ def _detail(request: HttpRequest, viewer: Viewer, incident: Incident) -> dict[st
 
 @router.get("/{ref}", response=IncidentDetailOut)
 def get_incident(request: HttpRequest, ref: str) -> dict[str, Any]:
+    """One incident: staff see it whole; an operator sees its own party only."""
     viewer, incident = _incident(request, ref)
     return _detail(request, viewer, incident)
 
 
 @router.patch("/{ref}", response=IncidentDetailOut)
 def update_incident(request: HttpRequest, ref: str, payload: IncidentPatch) -> dict[str, Any]:
+    """Staff: change fields, status or scope (parties recomputed). Send the version you read: a
+    stale one is a 409 conflict."""
     viewer, incident = _incident(request, ref)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
@@ -379,6 +385,7 @@ def update_incident(request: HttpRequest, ref: str, payload: IncidentPatch) -> d
 
 @router.get("/{ref}/parties", response=list[PartyOut])
 def list_parties(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    """The incident's parties: staff all; an operator only its own."""
     viewer, incident = _incident(request, ref)
     parties = services.visible_parties(viewer, incident)
     _disclose_parties(request, incident, parties)
@@ -387,6 +394,7 @@ def list_parties(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 
 @router.post("/{ref}/parties", response={201: PartyOut})
 def add_party(request: HttpRequest, ref: str, payload: PartyIn) -> Status[dict[str, Any]]:
+    """Staff: add an organisation to the incident by hand (affected, expertise or reporter)."""
     viewer, incident = _incident(request, ref)
     party = services.add_party(
         viewer,
@@ -401,6 +409,7 @@ def add_party(request: HttpRequest, ref: str, payload: PartyIn) -> Status[dict[s
 
 @router.get("/{ref}/parties/{party_id}", response=PartyDetailOut)
 def get_party(request: HttpRequest, ref: str, party_id: int) -> dict[str, Any]:
+    """One party with its SLA figures and messages."""
     viewer, incident = _incident(request, ref)
     party = services.get_party(viewer, incident, party_id)
     messages = services.party_messages(viewer, party)
@@ -425,6 +434,8 @@ def get_party(request: HttpRequest, ref: str, party_id: int) -> dict[str, Any]:
 def set_party_status(
     request: HttpRequest, ref: str, party_id: int, payload: PartyPatch
 ) -> dict[str, Any]:
+    """Set a party's status (an operator only its own, to acknowledged, mitigating, mitigated or not
+    affected). Stale version: 409."""
     viewer, incident = _incident(request, ref)
     party = services.get_party(viewer, incident, party_id)
     party = services.set_party_status(
@@ -441,6 +452,8 @@ def set_party_status(
 
 @router.post("/{ref}/notify", response={202: dict[str, Any]})
 def notify(request: HttpRequest, ref: str, payload: NotifyIn) -> Status[dict[str, Any]]:
+    """Staff: queue the incident notice to parties (default: those not contacted yet), with an
+    optional free-text addition."""
     viewer, incident = _incident(request, ref)
     result = services.notify_parties(
         viewer,
@@ -458,6 +471,7 @@ def notify(request: HttpRequest, ref: str, payload: NotifyIn) -> Status[dict[str
 
 @router.post("/{ref}/notes", response={201: dict[str, Any]})
 def add_note(request: HttpRequest, ref: str, payload: NoteIn) -> Status[dict[str, Any]]:
+    """Staff: add a note to the incident's timeline."""
     viewer, incident = _incident(request, ref)
     services.add_note(viewer, _actor(request), incident, payload.text)
     return Status(201, {"ok": True})
@@ -496,6 +510,7 @@ def post_status_note(request: HttpRequest, ref: str, body: StatusNoteIn) -> Stat
 
 @router.post("/{ref}/tasks", response={201: TaskOut})
 def add_task(request: HttpRequest, ref: str, payload: TaskIn) -> Status[dict[str, Any]]:
+    """Staff: add a task with an owner and a due time."""
     viewer, incident = _incident(request, ref)
     task = services.add_task(
         viewer,
@@ -510,6 +525,7 @@ def add_task(request: HttpRequest, ref: str, payload: TaskIn) -> Status[dict[str
 
 @router.patch("/{ref}/tasks/{task_id}", response=TaskOut)
 def update_task(request: HttpRequest, ref: str, task_id: int, payload: TaskPatch) -> dict[str, Any]:
+    """Staff: complete a task. Stale version: 409."""
     viewer, incident = _incident(request, ref)
     task = services.get_task(viewer, incident, task_id)
     if not payload.done:
@@ -525,6 +541,7 @@ def update_task(request: HttpRequest, ref: str, task_id: int, payload: TaskPatch
 def add_attachment(
     request: HttpRequest, ref: str, file: File[UploadedFile]
 ) -> Status[dict[str, Any]]:
+    """Staff: attach a file (size-limited; kept in the database with its SHA-256)."""
     viewer, incident = _incident(request, ref)
     limit = settings.ATTACHMENT_MAX_BYTES
     if viewer.is_staff and (file.size or 0) > limit:  # refuse before reading it into memory
@@ -546,6 +563,7 @@ def add_attachment(
 
 @router.get("/{ref}/attachments/{attachment_id}", response={200: None})
 def download_attachment(request: HttpRequest, ref: str, attachment_id: int) -> HttpResponse:
+    """Staff: download an attachment (always as a download, never rendered)."""
     viewer, incident = _incident(request, ref)
     attachment = services.get_attachment(viewer, incident, attachment_id)
     audit.disclosed(
@@ -565,6 +583,7 @@ def download_attachment(request: HttpRequest, ref: str, attachment_id: int) -> H
 
 @router.post("/{ref}/links", response={201: LinkOut})
 def link_incidents(request: HttpRequest, ref: str, payload: LinkIn) -> Status[dict[str, Any]]:
+    """Staff: link this incident to another (related, duplicate of, part of)."""
     viewer, incident = _incident(request, ref)
     link = services.link_incidents(
         viewer, _actor(request), incident, payload.ref, relation=payload.relation
@@ -577,6 +596,7 @@ def link_incidents(request: HttpRequest, ref: str, payload: LinkIn) -> Status[di
 
 @router.get("/{ref}/timeline", response=list[TimelineOut])
 def get_timeline(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
+    """Staff: the incident's timeline, oldest first (every change, message and acknowledgement)."""
     viewer, incident = _incident(request, ref)
     entries = services.replay(viewer, incident)
     audit.disclosed(
@@ -587,6 +607,7 @@ def get_timeline(request: HttpRequest, ref: str) -> list[dict[str, Any]]:
 
 @router.get("/{ref}/sla", response=dict[str, Any])
 def get_sla(request: HttpRequest, ref: str) -> dict[str, Any]:
+    """Staff: SLA figures of the incident and of each party, with targets and deadlines."""
     viewer, incident = _incident(request, ref)
     figures = sla.figures(incident)
     if not viewer.is_staff:

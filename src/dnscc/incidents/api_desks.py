@@ -77,12 +77,15 @@ class HandoverQuery(Schema):
 
 @router.get("", response=StatusOut)
 def status(request: HttpRequest) -> dict[str, Any]:
+    """Staff: the duty desks: who is on duty, who staffs each desk, the next shift change, open
+    breaches per desk."""
     require_staff(request.user)
     return desks.desk_status()
 
 
 @router.get("/handovers", response=list[HandoverOut])
 def list_handovers(request: HttpRequest, filters: Query[HandoverQuery]) -> list[dict[str, Any]]:
+    """Staff: shift handovers, newest first (filter by desk)."""
     viewer = require_staff(request.user)
     rows = desks.list_handovers(viewer, desk=filters.desk.upper(), limit=filters.limit)
     return [desks.handover_row(h) for h in rows]
@@ -100,6 +103,7 @@ def _detail(request: HttpRequest, handover: Any) -> dict[str, Any]:
 
 @router.get("/handovers/{handover_id}", response=HandoverDetailOut)
 def get_handover(request: HttpRequest, handover_id: int) -> dict[str, Any]:
+    """Staff: one handover with its note (open incidents, breaches, what falls due)."""
     viewer = require_staff(request.user)
     handover = desks.get_handover(viewer, handover_id)
     audit.disclosed(
@@ -110,6 +114,7 @@ def get_handover(request: HttpRequest, handover_id: int) -> dict[str, Any]:
 
 @router.post("/handovers/{handover_id}/acknowledge", response=HandoverDetailOut)
 def acknowledge(request: HttpRequest, handover_id: int) -> dict[str, Any]:
+    """A coordinator of the incoming desk acknowledges the handover."""
     viewer = require_staff(request.user)
     handover = desks.get_handover(viewer, handover_id)
     handover = desks.acknowledge_handover(viewer, audit.Actor.of(request.user), handover)
@@ -118,6 +123,7 @@ def acknowledge(request: HttpRequest, handover_id: int) -> dict[str, Any]:
 
 @router.get("/breaches", response=list[dict[str, Any]])
 def breaches(request: HttpRequest, filters: Query[BreachQuery]) -> list[dict[str, Any]]:
+    """Staff: open SLA breaches (filter by desk)."""
     require_staff(request.user)
     rows = [sla.breach_row(b) for b in sla.open_breaches(filters.desk.upper())]
     audit.disclosed(

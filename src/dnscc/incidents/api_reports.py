@@ -70,6 +70,7 @@ class RejectIn(Schema):
 
 @router.post("", response={201: ReportOut})
 def create_report(request: HttpRequest, payload: ReportIn) -> Status[dict[str, Any]]:
+    """Report something to the center (any signed-in role); staff triage it."""
     viewer = require_role(request.user)
     report = intake.submit_report(
         viewer, audit.Actor.of(request.user), payload.dict(), user=request.user
@@ -81,6 +82,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status[dict[str, A
 def list_reports(
     request: HttpRequest, state: str = "all", desk: str = "", source: str = "", limit: int = 500
 ) -> list[dict[str, Any]]:
+    """Reports: staff the triage queue (state, desk, source filters); a member its own reports."""
     viewer = require_role(request.user)
     rows = intake.search_reports(viewer, state=state, desk=desk, source=source, limit=limit)
     if viewer.is_staff:
@@ -92,6 +94,7 @@ def list_reports(
 
 @router.get("/{report_id}", response=ReportOut)
 def get_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
+    """One report: staff any past confirmation; a member only its own."""
     viewer = require_role(request.user)
     report = intake.get_report(viewer, report_id)
     if viewer.is_staff:
@@ -103,6 +106,7 @@ def get_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
 
 @router.post("/{report_id}/open", response=ReportOut)
 def open_report(request: HttpRequest, report_id: int, payload: OpenIn) -> dict[str, Any]:
+    """Staff: open the report as a new incident."""
     viewer = require_staff(request.user)
     report = intake.get_report(viewer, report_id)
     data = {k: v for k, v in payload.dict().items() if v}
@@ -112,6 +116,7 @@ def open_report(request: HttpRequest, report_id: int, payload: OpenIn) -> dict[s
 
 @router.post("/{report_id}/merge", response=ReportOut)
 def merge_report(request: HttpRequest, report_id: int, payload: RefIn) -> dict[str, Any]:
+    """Staff: merge the report into an existing incident (its scope joins the incident's)."""
     viewer = require_staff(request.user)
     report = intake.get_report(viewer, report_id)
     intake.merge_report(viewer, audit.Actor.of(request.user), report, payload.ref)
@@ -120,6 +125,7 @@ def merge_report(request: HttpRequest, report_id: int, payload: RefIn) -> dict[s
 
 @router.post("/{report_id}/link", response=ReportOut)
 def link_report(request: HttpRequest, report_id: int, payload: RefIn) -> dict[str, Any]:
+    """Staff: keep the report beside a related incident."""
     viewer = require_staff(request.user)
     report = intake.get_report(viewer, report_id)
     intake.link_report(viewer, audit.Actor.of(request.user), report, payload.ref)
@@ -128,6 +134,7 @@ def link_report(request: HttpRequest, report_id: int, payload: RefIn) -> dict[st
 
 @router.post("/{report_id}/reject", response=ReportOut)
 def reject_report(request: HttpRequest, report_id: int, payload: RejectIn) -> dict[str, Any]:
+    """Staff: reject the report with a reason the reporter reads."""
     viewer = require_staff(request.user)
     report = intake.get_report(viewer, report_id)
     intake.reject_report(viewer, audit.Actor.of(request.user), report, payload.reason)

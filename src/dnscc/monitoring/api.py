@@ -86,6 +86,8 @@ def list_findings(
     open: bool = True,
     limit: int = 500,
 ) -> list[Finding]:
+    """Staff: health findings (open by default) with their evidence; filter by zone, code,
+    severity."""
     require_staff(request.user)
     qs = Finding.objects.all()
     if zone is not None:
@@ -99,12 +101,14 @@ def list_findings(
 
 @router.get("/sweeps", response=list[SweepOut])
 def list_sweeps(request: HttpRequest, limit: int = 50) -> list[Sweep]:
+    """Staff: recent sweeps of the namespace with their counts."""
     require_staff(request.user)
     return list(Sweep.objects.all()[: max(1, min(limit, 500))])
 
 
 @router.post("/sweeps", response={202: dict[str, Any]})
 def trigger_sweep(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Staff: queue a sweep now (all TLDs, or the ones named)."""
     require_staff(request.user)
     from dnscc.monitoring.tasks import sweep_task
 
@@ -143,6 +147,7 @@ def probe(request: HttpRequest, body: ProbeIn) -> dict[str, Any]:
 def list_alerts(
     request: HttpRequest, state: str = "active", desk: str = ""
 ) -> list[dict[str, Any]]:
+    """Staff: alerts (active by default), worst first; filter by state and desk."""
     require_staff(request.user)
     qs = Alert.objects.select_related("finding", "organization")
     if state == "active":
@@ -156,6 +161,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+    """Staff: acknowledge an open alert."""
     require_staff(request.user)
     alert = Alert.objects.select_related("finding", "organization").filter(pk=alert_id).first()
     if alert is None:

@@ -80,6 +80,7 @@ class MessageQuery(Schema):
 
 @router.get("/messages", response=list[MessageOut])
 def list_messages(request: HttpRequest, filters: Query[MessageQuery]) -> list[dict[str, Any]]:
+    """Messages: staff the outbox; a member those sent to its organisation."""
     viewer = require_role(request.user)
     qs = services.visible_messages(viewer)
     if filters.state:
@@ -95,6 +96,7 @@ def list_messages(request: HttpRequest, filters: Query[MessageQuery]) -> list[di
 
 @router.get("/messages/{key}", response=MessageDetailOut)
 def get_message(request: HttpRequest, key: str) -> dict[str, Any]:
+    """One message with its delivery timeline (staff, or the recipient organisation)."""
     viewer = require_role(request.user)
     message = services.get_message(viewer, key)
     audit.disclosed(audit.Actor.of(request.user), "outreach.message", ids=[key], how="api")
@@ -103,6 +105,7 @@ def get_message(request: HttpRequest, key: str) -> dict[str, Any]:
 
 @router.post("/messages/{key}/ack", response=MessageOut)
 def acknowledge(request: HttpRequest, key: str) -> dict[str, Any]:
+    """The recipient organisation (or staff) acknowledges a message."""
     viewer = require_role(request.user)
     message = services.acknowledge_by_viewer(viewer, audit.Actor.of(request.user), key, via="api")
     return _message_out(message)
@@ -110,6 +113,7 @@ def acknowledge(request: HttpRequest, key: str) -> dict[str, Any]:
 
 @router.post("/messages/{key}/retry", response=MessageOut)
 def retry(request: HttpRequest, key: str) -> dict[str, Any]:
+    """Staff: retry a dead, held or bounced message."""
     viewer = require_staff(request.user)
     return _message_out(services.retry(viewer, audit.Actor.of(request.user), key))
 
@@ -128,6 +132,8 @@ class NoticeIn(Schema):
 
 @router.post("/notices", response={201: dict[str, Any]})
 def send_notice(request: HttpRequest, payload: NoticeIn) -> Status[dict[str, Any]]:
+    """Staff: queue a notice to an audience (organisations, regions, kinds, languages), TLP-checked
+    per recipient."""
     viewer = require_staff(request.user)
     tlp = TLP.parse(payload.tlp)
     orgs = advisories.audience_organizations(
@@ -159,6 +165,7 @@ def send_notice(request: HttpRequest, payload: NoticeIn) -> Status[dict[str, Any
 
 @router.get("/notices/{notice_id}", response=dict[str, Any])
 def notice_status(request: HttpRequest, notice_id: int) -> dict[str, Any]:
+    """Staff: per-recipient delivery status of a notice."""
     require_staff(request.user)
     notice = Notice.objects.filter(pk=notice_id).exclude(tlp=TLP.RED.value).first()
     if notice is None:
@@ -175,6 +182,7 @@ class PreviewIn(Schema):
 
 @router.post("/templates/preview", response=dict[str, Any])
 def preview_template(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
+    """Staff: render a message template with a context, without sending anything."""
     require_staff(request.user)
     sample = {
         "organization": "Example Registry",
@@ -193,6 +201,7 @@ def preview_template(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]
 
 @router.get("/templates", response=dict[str, list[str]])
 def list_templates(request: HttpRequest) -> dict[str, list[str]]:
+    """Staff: message template kinds and their languages."""
     require_staff(request.user)
     return templating.available()
 
@@ -247,6 +256,7 @@ def _advisory_out(a: Advisory) -> dict[str, Any]:
 
 @router.get("/advisories", response=list[AdvisoryOut])
 def list_advisories(request: HttpRequest) -> list[dict[str, Any]]:
+    """Advisories you may see (TLP decides)."""
     viewer = require_role(request.user)
     rows = advisories.visible_advisories(viewer)
     audit.disclosed(
@@ -260,6 +270,7 @@ def list_advisories(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/advisories", response={201: AdvisoryOut})
 def create_advisory(request: HttpRequest, payload: AdvisoryIn) -> Status[dict[str, Any]]:
+    """Staff: draft a CSAF 2.0 advisory."""
     viewer = require_staff(request.user)
     advisory = advisories.create(
         viewer, audit.Actor.of(request.user), payload.dict(exclude_none=True), user=request.user
@@ -269,6 +280,7 @@ def create_advisory(request: HttpRequest, payload: AdvisoryIn) -> Status[dict[st
 
 @router.get("/advisories/{tracking_id}", response=dict[str, Any])
 def get_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
+    """One advisory as its CSAF document (staff see the draft being prepared)."""
     viewer = require_role(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     audit.disclosed(audit.Actor.of(request.user), "outreach.advisory", ids=[tracking_id], how="api")
@@ -280,6 +292,7 @@ def get_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
 
 @router.patch("/advisories/{tracking_id}", response=AdvisoryOut)
 def update_advisory(request: HttpRequest, tracking_id: str, payload: AdvisoryIn) -> dict[str, Any]:
+    """Staff: edit a draft advisory (or the revision being drafted)."""
     viewer = require_staff(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     advisories.update(
@@ -290,6 +303,7 @@ def update_advisory(request: HttpRequest, tracking_id: str, payload: AdvisoryIn)
 
 @router.post("/advisories/{tracking_id}/submit", response=AdvisoryOut)
 def submit_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
+    """Staff: submit a draft for review."""
     viewer = require_staff(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     return _advisory_out(advisories.submit(viewer, audit.Actor.of(request.user), advisory))
@@ -306,6 +320,8 @@ def revise_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
 
 @router.post("/advisories/{tracking_id}/validate", response=dict[str, Any])
 def validate_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
+    """Staff: validate the draft against the CSAF 2.0 schema and mandatory tests; each problem with
+    its field path in words."""
     viewer = require_staff(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     problems = advisories.validate(advisories.document(advisory, draft=True))
@@ -314,6 +330,8 @@ def validate_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
 
 @router.post("/advisories/{tracking_id}/publish", response=dict[str, Any])
 def publish_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
+    """Staff: publish a reviewed advisory and distribute it to its audience; the approver must not
+    be its author (two-person rule). Irreversible."""
     viewer = require_staff(request.user)
     advisory = advisories.get_advisory(viewer, tracking_id)
     queued = advisories.publish(viewer, audit.Actor.of(request.user), advisory, user=request.user)

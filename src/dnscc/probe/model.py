@@ -29,10 +29,21 @@ class Evidence:
     flags: str | None = None
     records: tuple[str, ...] = ()
     note: str | None = None
+    # What dig prints besides: the section the records come from, the round trip of the
+    # answered try, the transport and the answer's size.
+    section: str = "answer"
+    ms: float | None = None
+    tcp: bool = False
+    size: int | None = None
 
     @classmethod
     def of(
-        cls, answer: Answer, *, records: tuple[str, ...] = (), note: str | None = None
+        cls,
+        answer: Answer,
+        *,
+        records: tuple[str, ...] = (),
+        note: str | None = None,
+        section: str = "answer",
     ) -> Evidence:
         rcode = flags = None
         if answer.ok:
@@ -51,6 +62,10 @@ class Evidence:
             flags=flags,
             records=records,
             note=note,
+            section=section,
+            ms=round(answer.rtt * 1000, 1) if answer.ok and answer.rtt is not None else None,
+            tcp=bool(answer.tcp),
+            size=len(answer.wire) if answer.wire else None,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,6 +79,14 @@ class Evidence:
             d["flags"] = self.flags
         if self.records:
             d["records"] = list(self.records)
+            if self.section != "answer":
+                d["section"] = self.section
+        if self.ms is not None:
+            d["ms"] = self.ms
+        if self.tcp:
+            d["tcp"] = True
+        if self.size is not None:
+            d["size"] = self.size
         if self.note:
             d["note"] = self.note
         return d

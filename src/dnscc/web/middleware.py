@@ -1,20 +1,29 @@
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 from dnscc.core.clientaddr import client_address
 from dnscc.core.errors import InputError
 from dnscc.core.inputguard import check_params
 
-# Only our own origin: htmx and the stylesheet are served from /static/. The OpenAPI docs
-# page loads its assets from a CDN, so it is not enabled (the JSON schema is).
+log = logging.getLogger("django.request")
+
+# Only our own origin: htmx and the stylesheet are served from /static/.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+# The API docs page (Swagger UI, served from our own static files) sets style attributes
+# from its scripts; scripts stay our own origin only.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PATH = "/api/v1/docs"
 
 
 class ClientAddressMiddleware:
@@ -62,7 +71,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        policy = DOCS_CSP if request.path == DOCS_PATH else CSP
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
@@ -104,3 +114,51 @@ class UploadLimitMiddleware:
                 return JsonResponse({"detail": text}, status=413)
             return HttpResponse(text, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ErrorPagesMiddleware:
+    """The portal's own 404, 403 and 500 pages in development mode as well.
+
+    In production (DEBUG off) Django renders them through the handlers in dnscc.urls. With
+    DEBUG on it shows its technical pages instead: a 404 lists every URL pattern of the
+    center, a 500 the settings and the traceback, to anyone who can reach the server
+    (an operator trying the demo included). Here the exceptions of views become our
+    pages (a 500 is logged with its traceback, as Django would), and the technical 404 of
+    a path that resolves to nothing is replaced by ours."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and not _ours(response):
+            try:
+                resolve(request.path_info)
+            except Resolver404:
+                from dnscc.web import views
+
+                return views.not_found(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not settings.DEBUG:
+            return None  # Django's handlers (dnscc.urls) render the same pages
+        from dnscc.web import views
+
+        if isinstance(exception, Http404):
+            return views.not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return views.permission_denied(request, exception)
+        log.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=exception,
+            extra={"request": request},
+        )
+        return views.server_error(request)
+
+
+def _ours(response: HttpResponse) -> bool:
+    return bool(getattr(response, "dnscc_page", False)) or not response.get(
+        "Content-Type", ""
+    ).startswith("text/html")

@@ -32,9 +32,18 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
+    response: HttpResponse
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": text}, status=status)
-    return render(request, "web/error.html", {"title": title, "text": text}, status=status)
+        response = JsonResponse({"detail": text}, status=status)
+    else:
+        response = render(
+            request,
+            "web/error.html",
+            {"title": title, "text": text, "status": status},
+            status=status,
+        )
+    response.dnscc_page = True  # type: ignore[attr-defined]  # not replaced by ErrorPagesMiddleware
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

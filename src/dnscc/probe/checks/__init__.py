@@ -82,7 +82,8 @@ def well_formed(answer: Answer) -> bool:
 
 
 def ev(answer: Answer, section: str = "answer", note: str | None = None) -> Evidence:
-    return Evidence.of(answer, records=records_of(answer, section) if answer.ok else (), note=note)
+    records = records_of(answer, section) if answer.ok else ()
+    return Evidence.of(answer, records=records, note=note, section=section)
 
 
 def soa_of(c: Collected) -> Any:
