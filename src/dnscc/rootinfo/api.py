@@ -73,6 +73,7 @@ class UrlIn(Schema):
 
 @router.get("/letters", response=list[LetterOut])
 def letters(request: HttpRequest) -> list[dict[str, Any]]:
+    """The root server letters at a glance: operator, latest RSSAC002 day, open anomalies."""
     _viewer(request)
     latest = figures.latest_per_letter()
     out = []
@@ -135,6 +136,7 @@ def days(
 
 @router.get("/runs", response=list[RunOut])
 def runs(request: HttpRequest, limit: int = 50) -> list[IngestRun]:
+    """Staff: the latest RSSAC002 ingestion runs with what each read, corrected or refused."""
     require_staff(request.user)
     return list(IngestRun.objects.all()[: max(1, min(limit, 500))])
 
@@ -168,6 +170,7 @@ def ingest(request: HttpRequest, file: UploadedFile | None = File(None)) -> Any:
 
 @router.get("/anomalies", response=list[AnomalyOut])
 def anomalies(request: HttpRequest, limit: int = 100) -> list[dict[str, Any]]:
+    """Anomalies found in the letters' daily figures against their baseline, newest first."""
     _viewer(request)
     return [
         {
@@ -219,6 +222,7 @@ def rssac047_report(request: HttpRequest, month: str) -> dict[str, Any]:
 
 @router.post("/rounds", response={202: dict[str, Any]})
 def measure(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Staff: queue a round of RSSAC047 measurements of the root servers."""
     require_staff(request.user)
     from dnscc.rootinfo.tasks import measure_task
 

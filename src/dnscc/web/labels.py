@@ -106,6 +106,7 @@ AUDIT_ACTIONS = {
     "outreach.followups_queued": "Follow-ups queued",
     "outreach.notice_queued": "Notice queued",
     "outreach.retried": "Message retried",
+    "rootinfo.ingest": "Root server statistics read",
     "token.create": "API token created",
     "token.revoke": "API token revoked",
     "user.create": "Account created",
