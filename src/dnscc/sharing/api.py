@@ -178,6 +178,7 @@ def _org(slug: str, field: str = "organization") -> Organization:
 
 @router.get("/groups", response=list[GroupOut])
 def list_groups(request: HttpRequest) -> list[dict[str, Any]]:
+    """Trust groups: staff all; a member the groups its organisation belongs to."""
     viewer = require_role(request.user)
     found = groups.active_groups(viewer)
     audit.disclosed(
@@ -191,6 +192,7 @@ def list_groups(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/groups", response={201: GroupOut})
 def create_group(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any]]:
+    """Staff: create a trust group with its agreement, minimum vetting and TLP ceiling."""
     viewer = require_staff(request.user)
     group = groups.create_group(
         viewer,
@@ -207,6 +209,7 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any
 
 @router.get("/groups/{slug}", response=GroupOut)
 def get_group(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Staff: one trust group with its members and their agreement state."""
     viewer = require_staff(request.user)
     group = groups.visible_group(viewer, slug)
     audit.disclosed(audit.Actor.of(request.user), "sharing.group", ids=[slug], how="api")
@@ -215,6 +218,7 @@ def get_group(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.post("/groups/{slug}/members", response={201: GroupOut})
 def add_member(request: HttpRequest, slug: str, payload: MemberIn) -> Status[dict[str, Any]]:
+    """Staff: invite an organisation into a trust group (it must meet the vetting level)."""
     viewer = require_staff(request.user)
     group = groups.visible_group(viewer, slug)
     groups.add_member(
@@ -229,6 +233,7 @@ def add_member(request: HttpRequest, slug: str, payload: MemberIn) -> Status[dic
 
 @router.post("/groups/{slug}/agreement", response={201: GroupOut})
 def new_agreement(request: HttpRequest, slug: str, payload: AgreementIn) -> Status[dict[str, Any]]:
+    """Staff: publish a new version of the group's agreement; members accept it again."""
     viewer = require_staff(request.user)
     group = groups.visible_group(viewer, slug)
     groups.new_agreement(viewer, audit.Actor.of(request.user), group, payload.text)
@@ -256,6 +261,7 @@ def accept(request: HttpRequest, slug: str, payload: AcceptIn) -> dict[str, Any]
 
 @router.post("/groups/{slug}/publish", response={201: PublicationOut})
 def publish_to(request: HttpRequest, slug: str, payload: PublishIn) -> Status[dict[str, Any]]:
+    """Staff: publish an incident or advisory to a trust group as STIX 2.1 (TLP-checked)."""
     viewer = require_staff(request.user)
     group = groups.visible_group(viewer, slug)
     pub = publish.publish_named(
@@ -266,6 +272,7 @@ def publish_to(request: HttpRequest, slug: str, payload: PublishIn) -> Status[di
 
 @router.get("/groups/{slug}/publications", response=list[PublicationOut])
 def publications(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Staff: what was published to a trust group, newest first."""
     viewer = require_staff(request.user)
     group = groups.visible_group(viewer, slug)
     rows = list(group.publications.select_related("group")[:500])
@@ -303,6 +310,7 @@ def pulls(request: HttpRequest, slug: str, limit: int = 1000) -> list[dict[str, 
 
 @router.get("/imports", response=list[ImportOut])
 def list_imports(request: HttpRequest) -> list[dict[str, Any]]:
+    """Staff: STIX and MISP imports with their provenance and counts."""
     viewer = require_staff(request.user)
     rows = imports.visible_imports(viewer)
     audit.disclosed(
@@ -358,6 +366,7 @@ def import_misp(
 
 @router.get("/imports/{import_id}", response=ImportDetailOut)
 def get_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
+    """Staff: one import with the directory matches of its indicators."""
     viewer = require_staff(request.user)
     imp = imports.get_import(viewer, import_id)
     audit.disclosed(audit.Actor.of(request.user), "sharing.import", ids=[imp.pk], how="api")
@@ -368,6 +377,7 @@ def get_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
 def incident_from_import(
     request: HttpRequest, import_id: int, payload: IncidentFromIn
 ) -> Status[dict[str, str]]:
+    """Staff: open an incident from an import (its names and addresses as the scope)."""
     viewer = require_staff(request.user)
     imp = imports.get_import(viewer, import_id)
     incident = imports.open_incident(
@@ -385,6 +395,7 @@ def incident_from_import(
 def campaign_from_import(
     request: HttpRequest, import_id: int, payload: CampaignFromIn
 ) -> Status[dict[str, str]]:
+    """Staff: start a campaign from an import's domain names."""
     viewer = require_staff(request.user)
     imp = imports.get_import(viewer, import_id)
     campaign = imports.open_campaign(

@@ -107,6 +107,8 @@ AUDIT_ACTIONS = {
     "outreach.notice_queued": "Notice queued",
     "outreach.retried": "Message retried",
     "rootinfo.ingest": "Root server statistics read",
+    "sharing.import": "Shared intelligence imported",
+    "sharing.publish": "Published to a trust group",
     "token.create": "API token created",
     "token.revoke": "API token revoked",
     "user.create": "Account created",
