@@ -46,6 +46,7 @@ AUDIT_ACTIONS = {
     "alert.incident": "Alert taken into an incident",
     "alert.open": "Alert opened",
     "alert.resolve": "Alert resolved",
+    "audit.anchored": "Audit log anchored outside the database",
     "auth.login": "Signed in",
     "auth.login_failed": "Sign-in refused",
     "auth.logout": "Signed out",
