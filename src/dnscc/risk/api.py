@@ -29,12 +29,16 @@ def _actor(request: HttpRequest) -> audit.Actor:
 
 @router.get("/catalogue", response=list[dict[str, Any]])
 def catalogue_list(request: HttpRequest) -> Any:
+    """Staff: the catalogue of DNS threat events (retired ones included) risks are written
+    against."""
     require_staff(request.user)
     return [catalogue.describe(e) for e in catalogue.events(include_retired=True)]
 
 
 @router.get("/assets", response=list[dict[str, Any]])
 def asset_list(request: HttpRequest, kind: str = "", region: str = "") -> Any:
+    """Staff: the assets of the namespace (root, TLDs, services) with their criticality; filter
+    by kind and region."""
     require_staff(request.user)
     assets.ensure_assets()
     qs = Asset.objects.filter(retired_at__isnull=True).select_related("organization")
@@ -54,6 +58,7 @@ class SyncOut(Schema):
 
 @router.post("/assets/sync", response=SyncOut)
 def asset_sync(request: HttpRequest) -> Any:
+    """Staff: bring the asset list up to date with the directory (new TLDs, retired ones)."""
     require_staff(request.user)
     return assets.sync_assets(_actor(request))
 
@@ -65,6 +70,7 @@ class CriticalityIn(Schema):
 
 @router.post("/assets/{key}/criticality", response=dict[str, Any])
 def asset_criticality(request: HttpRequest, key: str, body: CriticalityIn) -> Any:
+    """Staff: set an asset's criticality with the reason for it."""
     viewer = require_staff(request.user)
     return assets.describe(
         assets.set_criticality(viewer, _actor(request), key, level=body.level, reason=body.reason)
@@ -105,6 +111,7 @@ class ActionIn(Schema):
 
 @router.get("/risks", response=list[dict[str, Any]])
 def risk_list(request: HttpRequest) -> Any:
+    """Staff: the risk register (TLP decides what each one shows)."""
     viewer = require_staff(request.user)
     rows = register.visible_risks(viewer)
     audit.disclosed(_actor(request), "risk.risk", ids=[r.ref for r in rows], how="api")
@@ -113,6 +120,7 @@ def risk_list(request: HttpRequest) -> Any:
 
 @router.post("/risks", response={201: dict[str, Any]})
 def risk_create(request: HttpRequest, body: RiskIn) -> Any:
+    """Staff: add a risk to the register (threat event, assets, likelihood, impact, owner)."""
     viewer = require_staff(request.user)
     risk = register.create_risk(viewer, _actor(request), **body.dict(), user=request.user)
     return Status(201, register.describe(risk, history=True))
@@ -120,6 +128,7 @@ def risk_create(request: HttpRequest, body: RiskIn) -> Any:
 
 @router.get("/risks/{ref}", response=dict[str, Any])
 def risk_detail(request: HttpRequest, ref: str) -> Any:
+    """Staff: one risk with its history and treatment actions."""
     viewer = require_staff(request.user)
     risk = register.get_risk(viewer, ref)
     audit.disclosed(_actor(request), "risk.risk", ids=[risk.ref], how="api")
@@ -128,6 +137,8 @@ def risk_detail(request: HttpRequest, ref: str) -> Any:
 
 @router.patch("/risks/{ref}", response=dict[str, Any])
 def risk_update(request: HttpRequest, ref: str, body: RiskChangeIn) -> Any:
+    """Staff: change a risk with the reason for it. Send the version you read: a stale one is a
+    409 conflict."""
     viewer = require_staff(request.user)
     risk = register.update_risk(
         viewer, _actor(request), ref, body.changes, reason=body.reason, version=body.version
@@ -137,12 +148,14 @@ def risk_update(request: HttpRequest, ref: str, body: RiskChangeIn) -> Any:
 
 @router.post("/risks/{ref}/retire", response=dict[str, Any])
 def risk_retire(request: HttpRequest, ref: str, body: ReasonIn) -> Any:
+    """Staff: retire a risk with the reason; it stays in the history."""
     viewer = require_staff(request.user)
     return register.describe(register.retire_risk(viewer, _actor(request), ref, reason=body.reason))
 
 
 @router.post("/risks/{ref}/actions", response={201: dict[str, Any]})
 def risk_action_add(request: HttpRequest, ref: str, body: ActionIn) -> Any:
+    """Staff: add a treatment action with an owner and a due date."""
     viewer = require_staff(request.user)
     action = register.add_action(
         viewer, _actor(request), ref, title=body.title, due_date=body.due_date, owner=body.owner
@@ -154,6 +167,7 @@ def risk_action_add(request: HttpRequest, ref: str, body: ActionIn) -> Any:
 
 @router.post("/risks/{ref}/actions/{action_id}/done", response=dict[str, Any])
 def risk_action_done(request: HttpRequest, ref: str, action_id: int) -> Any:
+    """Staff: mark a treatment action done."""
     viewer = require_staff(request.user)
     action = register.complete_action(viewer, _actor(request), ref, action_id)
     return {"id": action.pk, "done_at": action.done_at}
@@ -175,6 +189,7 @@ def _period(start: str, end: str) -> tuple[dt.date, dt.date]:
 
 @router.get("/threats", response=dict[str, Any])
 def threats(request: HttpRequest, start: str = "", end: str = "") -> Any:
+    """Staff: the threat survey of a period: incidents and findings counted per threat event."""
     require_staff(request.user)
     since, to = _period(start, end)
     return threat_survey(since, to)
@@ -197,6 +212,7 @@ class QuestionnaireChangeIn(Schema):
 
 @router.get("/questionnaires", response=list[dict[str, Any]])
 def questionnaire_list(request: HttpRequest) -> Any:
+    """Staff: survey questionnaires with their versions and languages."""
     require_staff(request.user)
     from dnscc.risk.models import Questionnaire
 
@@ -205,6 +221,7 @@ def questionnaire_list(request: HttpRequest) -> Any:
 
 @router.post("/questionnaires", response={201: dict[str, Any]})
 def questionnaire_create(request: HttpRequest, body: QuestionnaireIn) -> Any:
+    """Staff: create a questionnaire (questions in each language)."""
     viewer = require_staff(request.user)
     q = surveys.create_questionnaire(viewer, _actor(request), **body.dict())
     return Status(201, surveys.describe_questionnaire(q))
@@ -214,6 +231,7 @@ def questionnaire_create(request: HttpRequest, body: QuestionnaireIn) -> Any:
 def questionnaire_update(
     request: HttpRequest, key: str, version: int, body: QuestionnaireChangeIn
 ) -> Any:
+    """Staff: change a questionnaire version not yet sent."""
     viewer = require_staff(request.user)
     q = surveys.update_questionnaire(viewer, _actor(request), key, version, **body.dict())
     return surveys.describe_questionnaire(q)
@@ -221,6 +239,7 @@ def questionnaire_update(
 
 @router.post("/questionnaires/{key}/versions", response={201: dict[str, Any]})
 def questionnaire_version(request: HttpRequest, key: str, body: QuestionnaireChangeIn) -> Any:
+    """Staff: start a new version of a questionnaire."""
     viewer = require_staff(request.user)
     q = surveys.new_version(viewer, _actor(request), key, **body.dict())
     return Status(201, surveys.describe_questionnaire(q))
@@ -237,6 +256,7 @@ class RoundIn(Schema):
 
 @router.get("/surveys", response=list[dict[str, Any]])
 def round_list(request: HttpRequest) -> Any:
+    """Staff: survey rounds with their response counts."""
     require_staff(request.user)
     from dnscc.risk.models import SurveyRound
 
@@ -245,6 +265,7 @@ def round_list(request: HttpRequest) -> Any:
 
 @router.post("/surveys", response={201: dict[str, Any]})
 def round_send(request: HttpRequest, body: RoundIn) -> Any:
+    """Staff: send a survey round to an audience through the outbox."""
     viewer = require_staff(request.user)
     rnd, queued = surveys.send_round(viewer, _actor(request), **body.dict(), user=request.user)
     return Status(201, {**surveys.describe_round(rnd), "queued": queued})
@@ -252,6 +273,7 @@ def round_send(request: HttpRequest, body: RoundIn) -> Any:
 
 @router.get("/surveys/{round_id}", response=dict[str, Any])
 def round_results(request: HttpRequest, round_id: int, by: str = "region") -> Any:
+    """Staff: a round's answers, aggregated by region or organisation kind."""
     viewer = require_staff(request.user)
     if by not in ("region", "kind"):
         raise InputError("by is region or kind", location=Location(field="by"))
@@ -260,6 +282,7 @@ def round_results(request: HttpRequest, round_id: int, by: str = "region") -> An
 
 @router.post("/surveys/{round_id}/remind", response=dict[str, Any])
 def round_remind(request: HttpRequest, round_id: int) -> Any:
+    """Staff: remind the organisations that have not answered a round."""
     viewer = require_staff(request.user)
     return surveys.send_reminders(viewer, _actor(request), round_id, user=request.user)
 
@@ -286,6 +309,7 @@ def round_questions(request: HttpRequest, round_id: int) -> Any:
 
 @router.post("/surveys/{round_id}/answers", response=dict[str, Any])
 def round_answer(request: HttpRequest, round_id: int, body: AnswersIn) -> Any:
+    """An organisation answers a survey round in the portal (staff: on its behalf)."""
     viewer = require_role(request.user)
     response = surveys.answer_in_portal(viewer, _actor(request), round_id, body.answers)
     return {"round": round_id, "submitted_at": response.submitted_at, "via": response.via}
@@ -304,12 +328,14 @@ class CoverageIn(Schema):
 
 @router.get("/gaps", response=dict[str, Any])
 def gap_matrix(request: HttpRequest) -> Any:
+    """Staff: the capability gap matrix, the inventory of who covers what, and CSIRT links."""
     require_staff(request.user)
     return {**gaps.matrix(), "inventory": gaps.inventory(), "csirt_links": gaps.csirt_links()}
 
 
 @router.post("/coverage", response={201: list[dict[str, Any]]})
 def coverage_add(request: HttpRequest, body: CoverageIn) -> Any:
+    """Staff: record that an organisation covers a capability."""
     viewer = require_staff(request.user)
     rows = gaps.add_coverage(viewer, _actor(request), **body.dict())
     return Status(201, [{"id": r.pk, "capability": r.capability} for r in rows])
@@ -317,6 +343,7 @@ def coverage_add(request: HttpRequest, body: CoverageIn) -> Any:
 
 @router.delete("/coverage/{coverage_id}", response={204: None})
 def coverage_remove(request: HttpRequest, coverage_id: int) -> Any:
+    """Staff: remove a coverage record."""
     viewer = require_staff(request.user)
     gaps.remove_coverage(viewer, _actor(request), coverage_id)
     return Status(204, None)
@@ -329,6 +356,7 @@ class CsirtLinkIn(Schema):
 
 @router.post("/csirt-links", response={201: dict[str, Any]})
 def csirt_link(request: HttpRequest, body: CsirtLinkIn) -> Any:
+    """Staff: link a TLD to the CSIRT that serves it."""
     viewer = require_staff(request.user)
     link = gaps.link_csirt(viewer, _actor(request), tld=body.tld, csirt=body.csirt)
     return Status(201, {"tld": link.tld.name, "csirt": link.csirt.slug})
@@ -347,12 +375,14 @@ class ReferralStatusIn(Schema):
 
 @router.get("/referrals", response=list[dict[str, Any]])
 def referral_list(request: HttpRequest) -> Any:
+    """Staff: incidents referred to other responders, with their status."""
     require_staff(request.user)
     return [gaps.describe_referral(r) for r in gaps.referrals()]
 
 
 @router.post("/referrals", response={201: dict[str, Any]})
 def referral_create(request: HttpRequest, body: ReferralIn) -> Any:
+    """Staff: refer an incident to another responder."""
     viewer = require_staff(request.user)
     return Status(
         201, gaps.describe_referral(gaps.refer_incident(viewer, _actor(request), **body.dict()))
@@ -361,6 +391,7 @@ def referral_create(request: HttpRequest, body: ReferralIn) -> Any:
 
 @router.post("/referrals/{referral_id}/status", response=dict[str, Any])
 def referral_status(request: HttpRequest, referral_id: int, body: ReferralStatusIn) -> Any:
+    """Staff: record a referral's new status with a note."""
     viewer = require_staff(request.user)
     r = gaps.set_referral_status(
         viewer, _actor(request), referral_id, status=body.status, note=body.note
@@ -392,6 +423,7 @@ class CommentIn(Schema):
 
 @router.get("/assessments", response=list[dict[str, Any]])
 def assessment_list(request: HttpRequest) -> Any:
+    """Risk assessments you may see (staff all; a member those shared with it)."""
     viewer = require_role(request.user)
     rows = assessments.visible_assessments(viewer)
     audit.disclosed(_actor(request), "risk.assessment", ids=[a.pk for a in rows], how="api")
@@ -400,6 +432,7 @@ def assessment_list(request: HttpRequest) -> Any:
 
 @router.post("/assessments", response={201: dict[str, Any]})
 def assessment_create(request: HttpRequest, body: AssessmentIn) -> Any:
+    """Staff: start a risk assessment from the register."""
     viewer = require_staff(request.user)
     a = assessments.create_assessment(viewer, _actor(request), **body.dict(), user=request.user)
     return Status(201, assessments.describe(a))
@@ -407,6 +440,7 @@ def assessment_create(request: HttpRequest, body: AssessmentIn) -> Any:
 
 @router.get("/assessments/{assessment_id}", response=dict[str, Any])
 def assessment_detail(request: HttpRequest, assessment_id: int) -> Any:
+    """One risk assessment with its frozen snapshot."""
     viewer = require_role(request.user)
     a = assessments.get_assessment(viewer, assessment_id)
     audit.disclosed(_actor(request), "risk.assessment", ids=[a.pk], how="api")
@@ -415,6 +449,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> Any:
 
 @router.patch("/assessments/{assessment_id}", response=dict[str, Any])
 def assessment_summary(request: HttpRequest, assessment_id: int, body: SummaryIn) -> Any:
+    """Change an assessment's summary while it is a draft."""
     viewer = require_role(request.user)
     return assessments.describe(
         assessments.update_summary(viewer, _actor(request), assessment_id, body.summary)
@@ -423,6 +458,7 @@ def assessment_summary(request: HttpRequest, assessment_id: int, body: SummaryIn
 
 @router.post("/assessments/{assessment_id}/versions", response={201: dict[str, Any]})
 def assessment_version(request: HttpRequest, assessment_id: int) -> Any:
+    """Start a new version of an assessment from the current register."""
     viewer = require_role(request.user)
     return Status(
         201, assessments.describe(assessments.new_version(viewer, _actor(request), assessment_id))
@@ -431,12 +467,14 @@ def assessment_version(request: HttpRequest, assessment_id: int) -> Any:
 
 @router.post("/assessments/{assessment_id}/comments-open", response=dict[str, Any])
 def assessment_open(request: HttpRequest, assessment_id: int) -> Any:
+    """Open an assessment for comments."""
     viewer = require_role(request.user)
     return assessments.describe(assessments.open_comments(viewer, _actor(request), assessment_id))
 
 
 @router.post("/assessments/{assessment_id}/comments", response={201: dict[str, Any]})
 def assessment_comment(request: HttpRequest, assessment_id: int, body: CommentIn) -> Any:
+    """Comment on an assessment open for comments."""
     viewer = require_role(request.user)
     c = assessments.add_comment(viewer, _actor(request), assessment_id, body.text)
     return Status(201, {"author": c.author, "text": c.text, "at": c.at})
@@ -444,12 +482,14 @@ def assessment_comment(request: HttpRequest, assessment_id: int, body: CommentIn
 
 @router.post("/assessments/{assessment_id}/sign", response=dict[str, Any])
 def assessment_sign(request: HttpRequest, assessment_id: int) -> Any:
+    """Sign an assessment off; it becomes the baseline."""
     viewer = require_role(request.user)
     return assessments.describe(assessments.sign_off(viewer, _actor(request), assessment_id))
 
 
 @router.get("/assessments/{assessment_id}/report.pdf")
 def assessment_pdf(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """An assessment's report as PDF."""
     viewer = require_role(request.user)
     a = assessments.get_assessment(viewer, assessment_id)
     pdf = report.report_pdf(a)
