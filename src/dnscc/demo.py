@@ -18,6 +18,7 @@ from django.utils import timezone
 from dnscc.accounts import audit
 from dnscc.accounts.models import Account
 from dnscc.accounts.services import create_user
+from dnscc.core import egress
 from dnscc.core.paths import default_root_zone
 from dnscc.directory.models import Contact, Organization, Tld
 from dnscc.directory.rootzone_import import import_root_zone
@@ -98,6 +99,9 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
     path = root_zone or str(default_root_zone())
     report = import_root_zone(path, actor=ACTOR)
     password = _password(password)
+    # A data directory holding the demo is loopback-only (dnscc.core.egress) from now on,
+    # also in this process, whose rule was read before the demo's marker existed.
+    egress.install(egress.from_environment())
     now = timezone.now()
     with transaction.atomic():
         featured = []

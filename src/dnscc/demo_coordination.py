@@ -240,6 +240,10 @@ def _campaign(
         )
     if with_lab:
         lines += _verify_on_lab(campaign)
+    else:  # the TLD servers are then on the Internet: the run sends nothing and says why
+        from dnscc.campaigns.verification import verify_campaign
+
+        lines.append(f"campaign verification {verify_campaign(campaign, actor=ACTOR).not_run}")
     return lines
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from dnscc.core import egress
+from dnscc.core.errors import ConfigError
 from dnscc.core.paths import data_dir
 from dnscc.envsettings import (
     database_from_url,
@@ -271,6 +273,15 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Egress: the one rule for where the center may send packets (probe, verifier, webhooks,
+# mail, root zone fetch): DNSCC_PROBE_NETWORKS, loopback only in development and the demo,
+# public unicast in production (dnscc.core.egress, docs/security.md).
+try:
+    EGRESS_POLICY = egress.from_environment()
+except ConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+egress.install(EGRESS_POLICY)
 
 # Monitoring: sweeps of the root and every TLD (docs/monitoring.md).
 ROOT_HINTS = env_str("DNSCC_ROOT_HINTS")  # empty: the lab's hints when a lab is running

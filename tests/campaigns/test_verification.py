@@ -140,7 +140,7 @@ def test_an_unacknowledged_slice_whose_names_all_look_done_stays_delivered(
         state=Slice.ACKNOWLEDGED, acknowledged_at=timezone.now()
     )
     _all_not_delegated(monkeypatch)
-    verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    verify_campaign(campaign, servers={"alpha": ["127.0.0.1"], "bravo": ["127.0.0.2"]})
     states = dict(Slice.objects.values_list("organization_id", "state"))
     assert states == {world.org_a.pk: Slice.DELIVERED, world.org_b.pk: Slice.COMPLETE}
 
@@ -156,7 +156,7 @@ def test_a_complete_slice_whose_names_are_no_longer_all_verified_goes_back(
         state=Slice.COMPLETE, acknowledged_at=timezone.now()
     )
     _all_not_delegated(monkeypatch, ok=False)
-    verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    verify_campaign(campaign, servers={"alpha": ["127.0.0.1"], "bravo": ["127.0.0.2"]})
     states = dict(Slice.objects.values_list("organization_id", "state"))
     assert states == {world.org_a.pk: Slice.DELIVERED, world.org_b.pk: Slice.ACKNOWLEDGED}
 
@@ -167,7 +167,7 @@ def test_sinkhole_names_without_a_sinkhole_set_do_not_stop_the_others(
     campaign = make_results_campaign(world)
     Target.objects.filter(name="dga0.alpha").update(action=SINKHOLE)
     _all_not_delegated(monkeypatch)
-    run = verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    run = verify_campaign(campaign, servers={"alpha": ["127.0.0.1"], "bravo": ["127.0.0.2"]})
     assert (run.ok, run.errors) == (5, 1)
     sinkhole = Target.objects.get(name="dga0.alpha")
     assert (sinkhole.observed, sinkhole.verified_ok) == ("error", None)
@@ -188,7 +188,7 @@ def test_one_tld_the_probe_refuses_leaves_the_other_tlds_verified(
         return {n: ("not_delegated", True, "") for ns in names_by_tld.values() for n in ns}, 1
 
     monkeypatch.setattr(verification, "_probe", probe)
-    run = verify_campaign(campaign, servers={"alpha": ["192.0.2.1"], "bravo": ["192.0.2.2"]})
+    run = verify_campaign(campaign, servers={"alpha": ["127.0.0.1"], "bravo": ["127.0.0.2"]})
     assert (run.ok, run.errors) == (3, 3)
     assert "a malformed name" in Target.objects.get(name="dga0.alpha").evidence
 
@@ -202,3 +202,40 @@ def test_out_of_bailiwick_name_servers_get_addresses_from_other_tlds_glue(world:
     assert servers == {"alpha": ["192.0.2.1"], "bravo": ["192.0.2.1"]}
     Tld.objects.filter(name="bravo").update(ns=["ns9.elsewhere"])
     assert "bravo" not in servers_from_directory({"alpha", "bravo"})
+
+
+def test_a_run_whose_servers_are_all_outside_the_egress_rule_is_recorded_as_not_run(
+    world: World,
+) -> None:
+    from dnscc.accounts.models import AuditEvent
+    from dnscc.campaigns.reports import dashboard
+
+    campaign = make_results_campaign(world)
+    # Real Internet addresses, as the directory's glue has them: the suite is loopback-only.
+    run = verify_campaign(campaign, servers={"alpha": ["192.5.6.30"], "bravo": ["2001:503::2"]})
+
+    assert run.not_run.startswith("not run: the servers of all 2 TLD(s) are outside")
+    assert "DNSCC_PROBE_NETWORKS=loopback" in run.not_run
+    assert (run.names, run.queries, run.errors) == (0, 0, 0)
+    # The names keep what they had (nothing was checked), and no progress point is invented.
+    assert set(Target.objects.values_list("observed", "verified_ok")) == {("", None)}
+    assert not Snapshot.objects.filter(campaign=campaign).exists()
+    event = AuditEvent.objects.get(action="campaign.verification_not_run")
+    assert "outside the networks" in event.summary
+    assert dashboard(campaign)["last_run"]["not_run"] == run.not_run
+    page = world.client("coordinator").get(f"/campaigns/{campaign.slug}/dashboard/")
+    assert page.status_code == 200
+    assert "not run: the servers of all 2 TLD(s)" in page.content.decode()
+
+
+def test_names_of_a_tld_outside_the_egress_rule_are_not_checked_and_say_why(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = make_results_campaign(world)
+    _all_not_delegated(monkeypatch)
+    run = verify_campaign(campaign, servers={"alpha": ["192.5.6.30"], "bravo": ["127.0.0.2"]})
+    assert not run.not_run
+    assert (run.ok, run.errors) == (3, 3)
+    alpha = Target.objects.get(name="dga0.alpha")
+    assert (alpha.observed, alpha.verified_ok) == ("error", None)
+    assert "not checked: the servers of .alpha (192.5.6.30) are outside" in alpha.evidence

@@ -69,6 +69,7 @@ def verify(args: argparse.Namespace) -> int:
             "bad": run.bad,
             "errors": run.errors,
             "queries": run.queries,
+            "not_run": run.not_run,
         }
     )
     return 0

@@ -250,6 +250,9 @@ class VerificationRun(models.Model):
     errors = models.PositiveIntegerField(default=0)
     queries = models.PositiveIntegerField(default=0)
     detail = models.JSONField(default=dict, blank=True)
+    # Why nothing was checked (every server outside the egress rule): the names keep their
+    # earlier verdicts; empty when the run ran.
+    not_run = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-started_at"]

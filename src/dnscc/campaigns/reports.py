@@ -244,6 +244,7 @@ def dashboard(
             "bad": run.bad,
             "errors": run.errors,
             "queries": run.queries,
+            "not_run": run.not_run,
         },
     }
 

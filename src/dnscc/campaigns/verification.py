@@ -40,6 +40,7 @@ from dnscc.campaigns.models import (
     VerificationRun,
 )
 from dnscc.campaigns.reports import record_snapshot
+from dnscc.core import egress
 from dnscc.directory.models import Tld
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,13 @@ def verify_campaign(
         servers = default_servers(set(names_by_tld))
     known = {tld: names for tld, names in names_by_tld.items() if servers.get(tld)}
     unknown = sorted(set(names_by_tld) - set(known))
+    servers, outside = _within_egress(servers, known)
+    if outside and not any(tld not in outside for tld in known):
+        return _not_run(run, campaign, outside, actor)
     verdicts: dict[str, tuple[str, bool | None, str]] = {}
+    for tld in outside:
+        for name in known.pop(tld):
+            verdicts[name] = (ERROR, None, outside[tld])
     queries = 0
     sinkhole_ns = list(campaign.sinkhole_ns or [])
     if not sinkhole_ns:
@@ -271,6 +278,55 @@ def verify_campaign(
             f" {run.errors} error(s)",
             data={"run": run.pk, **counts, "queries": queries},
         )
+    return run
+
+
+def _within_egress(
+    servers: dict[str, list[str]], tlds: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The servers the egress rule allows (dnscc.core.egress), and for each TLD left with
+    none, why its names are not checked. Nothing is sent where the rule does not allow."""
+    policy = egress.current()
+    kept: dict[str, list[str]] = {}
+    outside: dict[str, str] = {}
+    for tld in tlds:
+        allowed, refused = policy.split(servers.get(tld, []))
+        if allowed:
+            kept[tld] = allowed
+        else:
+            shown = ", ".join(refused[:3]) + (" ..." if len(refused) > 3 else "")
+            outside[tld] = (
+                f"not checked: the servers of .{tld} ({shown}) are outside the networks the"
+                f" center may query ({policy.describe()})"
+            )
+    return kept, outside
+
+
+def _not_run(
+    run: VerificationRun,
+    campaign: Campaign,
+    outside: dict[str, str],
+    actor: audit.Actor | None,
+) -> VerificationRun:
+    """Record a run that sent nothing because every server is outside the egress rule: the
+    names keep their earlier verdicts, and the run says why."""
+    policy = egress.current()
+    run.not_run = (
+        f"not run: the servers of all {len(outside)} TLD(s) are outside the networks the"
+        f" center may query ({policy.describe()}); start the lab (dnscc lab up) or set"
+        f" {egress.SETTING} to include them"
+    )
+    run.finished_at = timezone.now()
+    run.detail = {"tlds_outside_egress": sorted(outside)[:100]}
+    run.save()
+    audit.record(
+        actor or audit.SYSTEM,
+        "campaign.verification_not_run",
+        obj=campaign,
+        summary=run.not_run,
+        data={"run": run.pk, "tlds": len(outside)},
+    )
+    log.warning("verification of campaign %s %s", campaign.slug, run.not_run)
     return run
 
 

@@ -58,7 +58,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         if sweep.error:
             print(f"error: {sweep.error}", file=sys.stderr)
-    return 0 if sweep.status == "done" else 1
+    return 0 if sweep.status == "done" else 77 if sweep.status == "not_run" else 1
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:

@@ -18,8 +18,13 @@ def severity_rank(severity: str) -> int:
 
 
 class Sweep(models.Model):
-    RUNNING, DONE, FAILED = "running", "done", "failed"
-    STATUS_CHOICES = [(RUNNING, "running"), (DONE, "done"), (FAILED, "failed")]
+    RUNNING, DONE, FAILED, NOT_RUN = "running", "done", "failed", "not_run"
+    STATUS_CHOICES = [
+        (RUNNING, "running"),
+        (DONE, "done"),
+        (FAILED, "failed"),
+        (NOT_RUN, "not run"),  # the root servers are outside the egress rule: nothing sent
+    ]
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

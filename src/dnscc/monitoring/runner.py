@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dnscc.core import egress
 from dnscc.core.errors import UnavailableError
 from dnscc.directory.models import Tld
 from dnscc.monitoring import services
@@ -63,6 +64,21 @@ def run_sweep(
     baselines = {f"{t.name}.": Baseline.of(t.ns, t.glue if compare_glue else None) for t in tlds}
     names = [".", *sorted(baselines)]
     sweep = services.start_sweep(trigger=trigger, hints=str(hints_path), zones_total=len(names))
+    policy = egress.current()
+    allowed, refused = policy.split(a for addresses in hints.values() for a in addresses)
+    if not allowed:
+        # Every root server is outside the egress rule: nothing is sent, and the sweep says so.
+        return services.finish_sweep(
+            sweep,
+            zones_done=0,
+            zones_untested=0,
+            queries=0,
+            new=0,
+            resolved=0,
+            error=f"not run: the root servers of {hints_path} ({', '.join(refused[:3])} ...)"
+            f" are outside the networks the center may query ({policy.describe()})",
+            not_run=True,
+        )
 
     async def run() -> list[Any]:
         async with UdpTransport(profile.transport) as transport:

@@ -200,12 +200,14 @@ def finish_sweep(
     new: int,
     resolved: int,
     error: str = "",
+    not_run: bool = False,
 ) -> Sweep:
+    """Record how a sweep ended; `not_run` with `error` saying why nothing was sent."""
     open_counts = Counter(
         Finding.objects.filter(resolved_at__isnull=True).values_list("severity", flat=True)
     )
     sweep.finished_at = timezone.now()
-    sweep.status = Sweep.FAILED if error else Sweep.DONE
+    sweep.status = Sweep.NOT_RUN if not_run else Sweep.FAILED if error else Sweep.DONE
     sweep.zones_done, sweep.zones_untested, sweep.queries = zones_done, zones_untested, queries
     sweep.new_findings, sweep.resolved_findings = new, resolved
     sweep.seconds = (sweep.finished_at - sweep.started_at).total_seconds()

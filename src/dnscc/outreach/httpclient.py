@@ -86,7 +86,7 @@ class Client:
         for address in addresses:
             why = self.guard(address)
             if why:
-                raise Refused(f"{host} resolves to a {why} address ({address})")
+                raise Refused(f"{host} resolves to a forbidden address ({address}): {why}")
         return addresses[0]
 
     async def _connect(self, scheme: str, host: str, port: int) -> Conn:

@@ -15,6 +15,7 @@ import collections
 import contextlib
 import json
 import logging
+import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 import aiosmtplib
 from django.conf import settings
 
+from dnscc.core import egress
 from dnscc.outreach import compose, health, httpclient, pgp, services, webhooks
 from dnscc.outreach.delivery import Outcome, RateLimits, http_outcome, smtp_outcome
 from dnscc.outreach.models import Message
@@ -64,7 +66,11 @@ class SmtpPool:
     - "implicit": TLS from the first byte (SMTPS, usually port 465).
     - "off": never (a relay on loopback).
 
-    Certificates are verified against the system's authorities, or `ca_file`."""
+    Certificates are verified against the system's authorities, or `ca_file`.
+
+    Before each connection the relay's addresses pass the egress rule (dnscc.core.egress):
+    the relay the configuration names is allowed wherever it is; any other host must lie in
+    the allowed networks, or the attempt fails (temporarily: the message waits) saying so."""
 
     TLS_MODES = ("starttls", "required", "implicit", "off")
 
@@ -79,6 +85,7 @@ class SmtpPool:
         password: str = "",
         tls: str = "starttls",
         ca_file: str = "",
+        policy: egress.Policy | None = None,
     ) -> None:
         if tls not in self.TLS_MODES:
             raise ValueError(f"tls={tls!r}: one of {', '.join(self.TLS_MODES)}")
@@ -86,11 +93,20 @@ class SmtpPool:
         self.user, self.password = user, password
         self.tls = tls
         self.tls_context = ssl.create_default_context(cafile=ca_file or None)
+        self.policy = policy or egress.current()
         self.slots: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
         for _ in range(size):
             self.slots.put_nowait(None)
 
+    async def _egress(self) -> None:
+        """Raise EgressRefused unless every address of the relay may be sent to."""
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        for info in infos:
+            self.policy.check(str(info[4][0]), egress.MAIL, host=self.host)
+
     async def _connect(self) -> aiosmtplib.SMTP:
+        await self._egress()
         # start_tls None: upgrade when offered; True: insist; False: never (aiosmtplib 2+).
         start_tls = {"starttls": None, "required": True}.get(self.tls, False)
         client = aiosmtplib.SMTP(
@@ -127,6 +143,8 @@ class SmtpPool:
                 await _close(client)
                 client = None
             return smtp_outcome(exc.code, exc.message)
+        except egress.EgressRefused as exc:
+            return Outcome.temporary(f"SMTP {self.host}:{self.port}: {exc.message}")
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await _close(client)
             client = None
@@ -183,16 +201,24 @@ async def _close(client: aiosmtplib.SMTP | None) -> None:
 
 
 class WebhookClient:
-    """Webhooks over httpclient. In production (allow_private False) each new connection
-    resolves the receiver's host once and goes to the address that passed
-    webhooks.forbidden_address: no second lookup for a rebinding answer to slip into."""
+    """Webhooks over httpclient. Each new connection resolves the receiver's host once and
+    goes to the address that passed the egress rule (dnscc.core.egress) and, in production
+    (allow_private False), webhooks.forbidden_address: no second lookup for a rebinding
+    answer to slip into."""
 
-    def __init__(self, *, timeout: float, allow_private: bool) -> None:
+    def __init__(
+        self, *, timeout: float, allow_private: bool, policy: egress.Policy | None = None
+    ) -> None:
         self.allow_private = allow_private
         self.timeout = timeout
-        self.client = httpclient.Client(
-            timeout=timeout, guard=None if allow_private else webhooks.forbidden_address
-        )
+        self.policy = policy or egress.current()
+        self.client = httpclient.Client(timeout=timeout, guard=self._forbidden)
+
+    def _forbidden(self, address: str) -> str | None:
+        why = self.policy.refusal(address, egress.WEBHOOK)
+        if why is None and not self.allow_private:
+            why = webhooks.forbidden_address(address)
+        return why
 
     async def send(self, message: Message) -> Outcome:
         body = json.dumps(

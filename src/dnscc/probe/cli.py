@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from dnscc.core import egress
 from dnscc.core.errors import InputError, UnavailableError
 from dnscc.probe.model import SEVERITIES, ZoneReport
 from dnscc.probe.output import exit_code, parse_ds, parse_ns, zonemaster_json
@@ -109,7 +110,13 @@ def _setup(args: argparse.Namespace) -> tuple[Profile, dict[str, list[str]], Any
         )
     anchor_file: Path | None = args.trust_anchor or (anchor_path if args.hints is None else None)
     anchor = read_trust_anchor(str(anchor_file)) if anchor_file and anchor_file.exists() else None
-    return profile, read_hints(str(hints_path)), anchor
+    hints = read_hints(str(hints_path))
+    if getattr(args, "address", None):
+        egress.current().check(args.address)  # the resolver under test
+    elif not egress.current().split(a for addrs in hints.values() for a in addrs)[0]:
+        # Every root server outside the egress rule: refuse before sending anything.
+        egress.current().check(next(a for addrs in hints.values() for a in addrs))
+    return profile, hints, anchor
 
 
 def _print_report(r: ZoneReport) -> None:

@@ -43,6 +43,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from dnscc.core import egress
 from dnscc.core.ratelimit import TokenBucket
 
 OK = "ok"
@@ -261,6 +262,7 @@ class Stats:
     send_errors: int = 0
     marked_dead: int = 0  # servers marked as not answering
     skipped_dead: int = 0  # queries not sent to a server so marked
+    refused: int = 0  # destinations outside the egress rule: nothing sent
 
 
 @dataclass
@@ -350,10 +352,17 @@ class _Pending:
 
 
 class UdpTransport:
-    """The real transport. Use as `async with UdpTransport(config) as t: await t.query(...)`."""
+    """The real transport. Use as `async with UdpTransport(config) as t: await t.query(...)`.
 
-    def __init__(self, config: TransportConfig | None = None) -> None:
+    Every destination passes the egress rule first (dnscc.core.egress, DNSCC_PROBE_NETWORKS;
+    `policy` defaults to the process's): a server outside it gets no packet, and its
+    Answer is an ERROR that says so."""
+
+    def __init__(
+        self, config: TransportConfig | None = None, *, policy: egress.Policy | None = None
+    ) -> None:
         self.config = config or TransportConfig()
+        self.policy = policy or egress.current()
         self.stats = Stats()
         self.limiter = RateLimiter(self.config.qps_per_server, self.config.burst)
         self._inflight: dict[tuple[str, int, int], _Pending] = {}
@@ -484,6 +493,10 @@ class UdpTransport:
             await self.start()
         assert self._sem is not None
         qtext, question = self._question(qname, qtype)
+        refused = self.policy.refusal(server)
+        if refused:
+            self.stats.refused += 1
+            return Answer(server, port, qtext, qtype, status=ERROR, error=refused)
         opt = self._opt_do if dnssec else self._opt
         if variant is not None:
             opt = variant.opt(self.config.edns_size, dnssec)
@@ -819,8 +832,14 @@ class UdpTransport:
     async def axfr(self, server: str, zone: str, *, port: int = 53) -> Answer:
         """Ask for a zone transfer and read only the first message (enough to tell REFUSED
         from an open transfer, without pulling the whole zone)."""
-        self.stats.queries += 1
         name = dns.name.from_text(zone)
+        refused = self.policy.refusal(server)
+        if refused:
+            self.stats.refused += 1
+            return Answer(
+                server, port, name.to_text(), dns.rdatatype.AXFR, status=ERROR, error=refused
+            )
+        self.stats.queries += 1
         body = wire_of(name) + struct.pack("!HH", dns.rdatatype.AXFR, 1)
         wall = time.time()
         with contextlib.suppress(ValueError):
