@@ -61,7 +61,7 @@ AUDIT_ACTIONS = {
     "campaign.slice_acknowledged": "Campaign slice acknowledged",
     "campaign.slice_escalated": "Campaign slice escalated",
     "campaign.verified": "Campaign verified by DNS",
-    "campaign.verification_not_run": "Campaign verification not run (servers outside the allowed networks)",
+    "campaign.verification_not_run": "Campaign verification not run (servers not allowed)",
     "cli": "Command run",
     "contact.create": "Contact added",
     "contact.delete": "Contact removed",
