@@ -250,7 +250,36 @@ API_ROWS += [
         setup=_monitoring,
         mutates=True,
     ),
+    Row(
+        "GET",
+        "/api/v1/monitoring/alert-groups",
+        api_statuses(200),
+        secrets=MONITORING_SECRETS,
+        setup=_monitoring,
+    ),
+    Row(
+        "POST",
+        "/api/v1/monitoring/alerts/acknowledge",
+        api_statuses(200),
+        body=lambda w: {"alerts": _alert_ids()},
+        secrets=MONITORING_SECRETS,
+        setup=_monitoring,
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        "/api/v1/incidents/from-alerts",
+        api_statuses(201),
+        body=lambda w: {"alerts": _alert_ids()},
+        secrets=MONITORING_SECRETS,
+        setup=_monitoring,
+        mutates=True,
+    ),
 ]
+
+
+def _alert_ids() -> list[int]:
+    return list(Alert.objects.values_list("pk", flat=True))
 
 
 # Outreach (notices, messages, advisories, the CSAF provider): the gates, with objects that
@@ -486,6 +515,15 @@ PAGE_ROWS = [
     ),
     Row(
         "GET", "/health/alerts/", page_statuses(200), secrets=MONITORING_SECRETS, setup=_monitoring
+    ),
+    Row(
+        "POST",
+        "/health/alerts/acknowledge",
+        page_statuses(302),
+        body=lambda w: {"ids": ",".join(map(str, _alert_ids()))},
+        secrets=MONITORING_SECRETS,
+        setup=_monitoring,
+        mutates=True,
     ),
     Row(
         "POST",

@@ -22,7 +22,7 @@ from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
-from dnscc.incidents import services, sla, status_notes
+from dnscc.incidents import from_alerts, services, sla, status_notes
 from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task, empty_scope
 
 router = Router(tags=["incidents"])
@@ -48,6 +48,21 @@ class IncidentIn(Schema):
     scope: ScopeIn = ScopeIn()
     desk: str = ""
     owner: str = ""
+
+
+class FromAlertsIn(Schema):
+    """The alerts, and any field to set instead of what they propose."""
+
+    alerts: list[int]
+    title: str | None = None
+    summary: str | None = None
+    dns_type: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    tlp: str | None = None
+    scope: ScopeIn | None = None
+    desk: str | None = None
+    owner: str | None = None
 
 
 class IncidentPatch(Schema):
@@ -338,6 +353,18 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Status[dict[st
     """Staff: open an incident; its parties are computed from the scope."""
     viewer = require_staff(request.user)
     incident = services.create_incident(viewer, _actor(request), payload.dict(), user=request.user)
+    return Status(201, _detail(request, viewer, incident))
+
+
+@router.post("/from-alerts", response={201: IncidentDetailOut})
+def create_from_alerts(request: HttpRequest, payload: FromAlertsIn) -> Status[dict[str, Any]]:
+    """Staff: open an incident from monitoring alerts (one, or a group): title, type,
+    severity, desk and scope (their zones) proposed from the alerts unless given. The
+    alerts are acknowledged, show the incident, and resolve when it is mitigated or closed."""
+    viewer = require_staff(request.user)
+    alerts = from_alerts.alerts_of(payload.alerts)
+    data = payload.dict(exclude={"alerts"}, exclude_none=True)
+    incident = from_alerts.open_incident(viewer, _actor(request), alerts, data, user=request.user)
     return Status(201, _detail(request, viewer, incident))
 
 

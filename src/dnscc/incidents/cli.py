@@ -49,6 +49,14 @@ def register(sub: Any) -> None:
     a.add_argument("--desk", default="")
     a.add_argument("--owner", default="")
 
+    a = action("from-alerts", "open an incident from monitoring alerts", cmd_from_alerts)
+    a.add_argument("alerts", nargs="+", type=int, metavar="ALERT_ID")
+    a.add_argument("--title", help="instead of the one proposed from the alerts")
+    a.add_argument("--impact", choices=["low", "medium", "high"])
+    a.add_argument("--urgency", choices=["low", "medium", "high"])
+    a.add_argument("--tlp")
+    a.add_argument("--desk")
+
     a = action("update", "change an incident (needs the version you saw)", cmd_update)
     a.add_argument("ref")
     a.add_argument("--version", type=int, required=True)
@@ -248,6 +256,18 @@ def cmd_create(args: argparse.Namespace) -> int:
     incident = services.create_incident(viewer, actor, data, user=user)
     if not args.json:
         print(f"opened {incident.ref}")
+    return _show(args, viewer, actor, incident.ref)
+
+
+def cmd_from_alerts(args: argparse.Namespace) -> int:
+    viewer, actor, user = _setup(args)
+    from dnscc.incidents import from_alerts
+
+    alerts = from_alerts.alerts_of(args.alerts)
+    data = {k: getattr(args, k) for k in ("title", "impact", "urgency", "tlp", "desk")}
+    incident = from_alerts.open_incident(viewer, actor, alerts, data, user=user)
+    if not args.json:
+        print(f"opened {incident.ref} from {len(alerts)} alert(s)")
     return _show(args, viewer, actor, incident.ref)
 
 

@@ -222,6 +222,13 @@ def set_desk(
     return desk
 
 
+def unstaffed_on_duty(now: datetime | None = None) -> str:
+    """The desk on duty when no coordinator staffs it ("" when someone does): its work is
+    every coordinator's then (the console and the alerts page show it to all)."""
+    region = on_duty(now)
+    return region if region and not coordinators(region) else ""
+
+
 def coordinators(region: str) -> list[str]:
     """Usernames of the staff who staff a desk (Account.desks)."""
     accounts = Account.objects.filter(role__in=[Role.COORDINATOR.value, Role.ADMIN.value])

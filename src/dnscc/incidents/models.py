@@ -74,6 +74,9 @@ class Incident(models.Model):
         max_length=32, unique=True, default=new_token, help_text="threads mail replies"
     )
     version = models.PositiveIntegerField(default=1)
+    # The monitoring alerts it was opened from (or that joined it): they show the incident,
+    # and resolve when it is mitigated or closed.
+    alerts = models.ManyToManyField("monitoring.Alert", blank=True, related_name="incidents")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -686,6 +686,10 @@ def update_incident(
             summary=f"{incident.ref}: {', '.join(sorted(changes)) or 'no change'}",
             data={"from": old, "to": new, "version": incident.version},
         )
+        if changes.get("status") in (Incident.MITIGATED, Incident.CLOSED):
+            from dnscc.incidents.from_alerts import resolve_with  # it builds on this module
+
+            resolve_with(incident, actor)
     return incident
 
 

@@ -39,8 +39,9 @@ from dnscc.core.errors import (
 )
 from dnscc.core.taxonomy import DNS_TYPES, IMPACTS, SEVERITIES, URGENCIES, severity
 from dnscc.core.tlp import TLP, Viewer
-from dnscc.incidents import saved_views, services, sla, status_notes
+from dnscc.incidents import from_alerts, saved_views, services, sla, status_notes
 from dnscc.incidents.models import Incident, IncidentLink, Party, SlaBreach
+from dnscc.monitoring.groups import group_alerts
 from dnscc.web.access import role_required
 
 SCOPE_FIELDS = ("names", "tlds", "ips", "resolvers")
@@ -287,13 +288,31 @@ def new_incident(request: HttpRequest) -> HttpResponse:
     }
     errors: dict[str, list[str]] = {}
     other: list[str] = []
+    # Opened from monitoring alerts (?alert=1&alert=2): the form comes filled in from them.
+    source = request.POST if request.method == "POST" else request.GET
+    alerts: list[Any] = []
+    if source.getlist("alert"):
+        try:
+            alerts = from_alerts.alerts_of(source.getlist("alert"))
+        except InputError as exc:
+            messages.error(request, str(exc))
+            return redirect("monitoring:alerts")
+        if request.method == "GET":
+            proposed = from_alerts.proposal(alerts)
+            form = {**form, **{k: v for k, v in proposed.items() if k != "scope"}}
+            form.update({k: "\n".join(v) for k, v in proposed["scope"].items()})
     if request.method == "POST":
         p = request.POST
         form = {k: p.get(k, "") for k in (*FORM_FIELDS, *SCOPE_FIELDS)}
         data: dict[str, Any] = {k: form[k].strip() for k in FORM_FIELDS}
         data["scope"] = {k: _lines(form[k]) for k in SCOPE_FIELDS}
         try:
-            created = services.create_incident(viewer, _actor(request), data, user=request.user)
+            if alerts:
+                created = from_alerts.open_incident(
+                    viewer, _actor(request), alerts, data, user=request.user
+                )
+            else:
+                created = services.create_incident(viewer, _actor(request), data, user=request.user)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         except InputError as exc:
@@ -315,6 +334,8 @@ def new_incident(request: HttpRequest) -> HttpResponse:
             "levels": IMPACTS,
             "tlps": TLP.choices(),
             "desks": REGION_CHOICES,
+            "alerts": alerts,
+            "alert_groups": group_alerts(alerts) if alerts else [],
         },
         status=422 if errors or other else 200,
     )

@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from dnscc.accounts.services import require_staff
 from dnscc.core.errors import NotFoundError
 from dnscc.monitoring import services
+from dnscc.monitoring.groups import group_alerts
 from dnscc.monitoring.models import Alert, Finding, Sweep
 
 router = Router(tags=["monitoring"])
@@ -58,6 +59,27 @@ class AlertOut(Schema):
     acknowledged_at: datetime | None
     resolved_at: datetime | None
     resolution: str
+    incidents: list[str] = []
+
+
+class AlertGroupOut(Schema):
+    key: str
+    code: str
+    severity: str
+    title: str
+    count: int
+    opened_at: datetime
+    zones: list[str]
+    servers: list[str]
+    organizations: list[str]
+    desks: list[str]
+    states: dict[str, int]
+    alerts: list[int]
+    incidents: list[str]
+
+
+class AlertIdsIn(Schema):
+    alerts: list[int]
 
 
 def _alert_out(a: Alert) -> dict[str, Any]:
@@ -75,7 +97,21 @@ def _alert_out(a: Alert) -> dict[str, Any]:
         "acknowledged_at": a.acknowledged_at,
         "resolved_at": a.resolved_at,
         "resolution": a.resolution,
+        # Incident references (the incidents app links alerts to the incidents opened from
+        # them through Incident.alerts).
+        "incidents": [i.ref for i in a.incidents.all()],
     }
+
+
+def _alerts(state: str, desk: str) -> Any:
+    qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
+    if state == "active":
+        qs = qs.exclude(state=Alert.RESOLVED)
+    elif state != "all":
+        qs = qs.filter(state=state)
+    if desk:
+        qs = qs.filter(desk=desk)
+    return qs
 
 
 @router.get("/findings", response=list[FindingOut])
@@ -149,21 +185,51 @@ def list_alerts(
 ) -> list[dict[str, Any]]:
     """Staff: alerts (active by default), worst first; filter by state and desk."""
     require_staff(request.user)
-    qs = Alert.objects.select_related("finding", "organization")
-    if state == "active":
-        qs = qs.exclude(state=Alert.RESOLVED)
-    elif state != "all":
-        qs = qs.filter(state=state)
-    if desk:
-        qs = qs.filter(desk=desk)
-    return [_alert_out(a) for a in qs[:1000]]
+    return [_alert_out(a) for a in _alerts(state, desk)[:1000]]
+
+
+@router.get("/alert-groups", response=list[AlertGroupOut])
+def list_alert_groups(
+    request: HttpRequest, state: str = "active", desk: str = ""
+) -> list[dict[str, Any]]:
+    """Staff: alerts in groups of one cause (same check in one sweep, and the same server
+    or operator), worst first, then the oldest; each with its zones and alert ids."""
+    require_staff(request.user)
+    rows = list(_alerts(state, desk).order_by("-opened_at")[:5000])
+    return [
+        {
+            "key": g.key,
+            "code": g.code,
+            "severity": g.severity,
+            "title": g.title,
+            "count": g.count,
+            "opened_at": g.opened_at,
+            "zones": g.zones,
+            "servers": g.servers,
+            "organizations": [o.slug for o in g.organizations],
+            "desks": g.desks,
+            "states": g.states,
+            "alerts": g.ids,
+            "incidents": [i.ref for i in g.incidents],
+        }
+        for g in group_alerts(rows)
+    ]
+
+
+@router.post("/alerts/acknowledge", response=list[AlertOut])
+def acknowledge_many(request: HttpRequest, payload: AlertIdsIn) -> list[dict[str, Any]]:
+    """Staff: acknowledge several alerts at once (a group's ids); the answer lists those
+    this call acknowledged (alerts not open are left as they are)."""
+    require_staff(request.user)
+    done = {a.pk for a in services.acknowledge_alerts(payload.alerts[:5000], request.user)}
+    return [_alert_out(a) for a in _alerts("all", "").filter(pk__in=done)]
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     """Staff: acknowledge an open alert."""
     require_staff(request.user)
-    alert = Alert.objects.select_related("finding", "organization").filter(pk=alert_id).first()
+    alert = _alerts("all", "").filter(pk=alert_id).first()
     if alert is None:
         raise NotFoundError(f"no alert {alert_id}")
     return _alert_out(services.acknowledge_alert(alert, request.user))

@@ -1,4 +1,5 @@
-"""`dnscc monitor sweep` (record a sweep in the center) and `dnscc scheduler`."""
+"""`dnscc monitor sweep` (record a sweep in the center), `dnscc monitor alerts` (in groups of
+one cause), `dnscc monitor ack`, and `dnscc scheduler`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ def register(sub: Any) -> None:
     s.add_argument("--trust-anchor", type=Path)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_sweep)
+
+    a = msub.add_parser("alerts", help="alerts in groups of one cause, worst first")
+    a.add_argument("--state", default="active", help="active (default), open, acknowledged, ...")
+    a.add_argument("--desk", default="", help="one desk's alerts (AF, AP, EU, LAC, NA)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_alerts)
+    k = msub.add_parser("ack", help="acknowledge alerts (a group's ids, or any)")
+    k.add_argument("alerts", nargs="+", type=int, metavar="ALERT_ID")
+    k.add_argument("--as", dest="as_user", metavar="USER", required=True, help="who acknowledges")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=cmd_ack)
 
     p = sub.add_parser("scheduler", help="enqueue periodic sweeps (safe to run on many machines)")
     p.add_argument("--once", action="store_true", help="enqueue what is due, then exit")
@@ -59,6 +71,66 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if sweep.error:
             print(f"error: {sweep.error}", file=sys.stderr)
     return 0 if sweep.status == "done" else 77 if sweep.status == "not_run" else 1
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.monitoring.groups import group_alerts
+    from dnscc.monitoring.models import Alert
+
+    qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
+    if args.state == "active":
+        qs = qs.exclude(state=Alert.RESOLVED)
+    elif args.state != "all":
+        qs = qs.filter(state=args.state)
+    if args.desk:
+        qs = qs.filter(desk=args.desk.upper())
+    groups = group_alerts(qs.order_by("-opened_at")[:5000])
+    rows: list[dict[str, Any]] = [
+        {
+            "severity": g.severity,
+            "title": g.title,
+            "count": g.count,
+            "zones": g.zones,
+            "opened_at": g.opened_at.isoformat(),
+            "alerts": g.ids,
+            "incidents": [i.ref for i in g.incidents],
+        }
+        for g in groups
+    ]
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        more = f" ({', '.join(row['zones'][:8])}{' ...' if len(row['zones']) > 8 else ''})"
+        incidents = f" -> {', '.join(row['incidents'])}" if row["incidents"] else ""
+        print(
+            f"{row['severity']:<8} {row['title']}{more if row['count'] > 1 else ''}"
+            f"{incidents}  [alerts {' '.join(map(str, row['alerts'][:20]))}]"
+        )
+    if not rows:
+        print("no alerts")
+    return 0
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    django_setup()
+    from django.contrib.auth import get_user_model
+
+    from dnscc.accounts.services import staff_only, viewer_for
+    from dnscc.core.errors import NotFoundError
+    from dnscc.monitoring.services import acknowledge_alerts
+
+    user = get_user_model().objects.filter(username=args.as_user, is_active=True).first()
+    if user is None:
+        raise NotFoundError(f"no user {args.as_user!r}")
+    staff_only(viewer_for(user), "acknowledge alerts")
+    done = acknowledge_alerts(args.alerts, user)
+    if args.json:
+        print_json({"acknowledged": [a.pk for a in done]})
+    else:
+        print(f"{len(done)} alert(s) acknowledged")
+    return 0
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:

@@ -138,6 +138,14 @@ class Alert(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=300, blank=True)
+    sweep = models.ForeignKey(
+        Sweep,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the sweep in which it opened (alerts of one sweep and one cause group)",
+    )
 
     class Meta:
         ordering = ["-opened_at"]

@@ -180,6 +180,7 @@ def _open_alert(finding: Finding, tld: Tld | None, now: datetime) -> Alert:
         severity=finding.severity,
         title=f"{finding.code} on {where}: {finding.message}"[:300],
         opened_at=now,
+        sweep_id=finding.last_sweep_id,
     )
     audit.record(
         audit.SYSTEM,
@@ -218,13 +219,57 @@ def finish_sweep(
 
 
 def acknowledge_alert(alert: Alert, user: Any) -> Alert:
-    with transaction.atomic():
-        if Alert.objects.filter(pk=alert.pk, state=Alert.OPEN).update(
-            state=Alert.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
-        ):
-            audit.record(audit.Actor.of(user), "alert.acknowledge", obj=alert, summary=alert.title)
+    acknowledge_alerts([alert.pk], user)
     alert.refresh_from_db()
     return alert
+
+
+def acknowledge_alerts(alert_ids: Iterable[int], user: Any) -> list[Alert]:
+    """Acknowledge the open alerts among `alert_ids` (a group, or a selection): each one a
+    compare-and-set on its state, so two coordinators acknowledging at once record each
+    alert once. Returns the alerts this call acknowledged."""
+    done: list[Alert] = []
+    now = timezone.now()
+    actor = audit.Actor.of(user)
+    with transaction.atomic():
+        for alert in Alert.objects.filter(pk__in=list(alert_ids), state=Alert.OPEN):
+            if Alert.objects.filter(pk=alert.pk, state=Alert.OPEN).update(
+                state=Alert.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user
+            ):
+                audit.record(actor, "alert.acknowledge", obj=alert, summary=alert.title)
+                done.append(alert)
+    return done
+
+
+def take_into_incident(alert_ids: Iterable[int], user: Any, *, ref: str) -> int:
+    """The alerts were taken into incident `ref` (the incidents app links them): the open
+    ones are acknowledged by `user`, as a person now handles them. How many were open."""
+    now = timezone.now()
+    actor = audit.Actor.of(user) if user is not None else audit.SYSTEM
+    count = 0
+    for alert in Alert.objects.filter(pk__in=list(alert_ids)).exclude(state=Alert.RESOLVED):
+        if alert.state == Alert.OPEN:
+            count += Alert.objects.filter(pk=alert.pk, state=Alert.OPEN).update(
+                state=Alert.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user
+            )
+        audit.record(actor, "alert.incident", obj=alert, summary=f"{alert.title} -> {ref}"[:300])
+    return count
+
+
+def resolve_alerts(alert_ids: Iterable[int], *, why: str, actor: audit.Actor) -> int:
+    """Resolve the alerts not resolved yet (their incident was mitigated or closed); how
+    many. The finding stays open until a sweep no longer sees it."""
+    now = timezone.now()
+    count = 0
+    for alert in Alert.objects.filter(pk__in=list(alert_ids)).exclude(state=Alert.RESOLVED):
+        if (
+            Alert.objects.filter(pk=alert.pk)
+            .exclude(state=Alert.RESOLVED)
+            .update(state=Alert.RESOLVED, resolved_at=now, resolution=why[:300])
+        ):
+            audit.record(actor, "alert.resolve", obj=alert, summary=why[:300])
+            count += 1
+    return count
 
 
 def history(days: int = 14) -> list[dict[str, Any]]:
@@ -273,6 +318,27 @@ def claim_due(name: str, interval_seconds: int, *, now: datetime | None = None) 
         )
         == 1
     )
+
+
+# --- whose alerts a coordinator sees -----------------------------------------------------------
+# A coordinator's "my desks" view holds the alerts of their desks and of no desk. A higher
+# floor adds desks through this registry: the incidents app adds the desk on duty while
+# nobody staffs it, so its critical alert is not hidden from every coordinator.
+
+EXTRA_DESKS: dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def register_extra_desks(name: str, desks: Callable[[], Iterable[str]]) -> None:
+    """Desks (region codes) every coordinator also watches, as `desks()` says at the time."""
+    EXTRA_DESKS[name] = desks
+
+
+def watched_desks(own: Iterable[str]) -> list[str]:
+    """A coordinator's own desks, "" (alerts no desk owns) and the registered extra desks."""
+    desks = {*own, ""}
+    for provider in EXTRA_DESKS.values():
+        desks.update(provider())
+    return sorted(desks)
 
 
 # --- findings of other apps ------------------------------------------------------------------

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,9 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from dnscc.accounts.models import Account
 from dnscc.core.regions import Region
 from dnscc.monitoring import plot, services
 from dnscc.monitoring.chain import broken_links, chain_svg
+from dnscc.monitoring.groups import group_alerts
 from dnscc.monitoring.models import SEVERITIES, Alert, Finding, Sweep, ZoneStatus
 from dnscc.web.access import role_required
 
@@ -87,45 +92,98 @@ def zone(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-@role_required(staff=True)
-def alerts(request: HttpRequest) -> HttpResponse:
+GROUPS_PER_PAGE = 50
+MAX_GROUPED = 5000  # the most recent alerts grouped on one page view
+
+
+def _alert_rows(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
+    """The alerts the page's filters select, and the filters as the template shows them."""
     viewer = request.viewer  # type: ignore[attr-defined]
     g = request.GET
-    qs = Alert.objects.select_related("finding", "organization")
+    qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
     state = g.get("state", "active")
     if state == "active":
         qs = qs.exclude(state=Alert.RESOLVED)
     elif state in (Alert.OPEN, Alert.ACKNOWLEDGED, Alert.RESOLVED):
         qs = qs.filter(state=state)
     desk = g.get("desk", "mine")
-    my_desks: list[str] = []
-    from dnscc.accounts.models import Account
-
     account = Account.objects.filter(user_id=viewer.user_id).first()
-    if account:
-        my_desks = list(account.desks)
+    my_desks = list(account.desks) if account else []
+    watched = services.watched_desks(my_desks)
     if desk == "mine" and my_desks:
-        # Alerts with no regional desk (a gTLD operator without a region) reach every desk.
-        qs = qs.filter(Q(desk__in=my_desks) | Q(desk=""))
+        # Alerts with no desk (a gTLD operator without a region) reach every desk, and so
+        # do those of the desk on duty while nobody staffs it.
+        qs = qs.filter(desk__in=watched)
     elif desk not in ("mine", "all", ""):
         qs = qs.filter(desk=desk)
-    page = Paginator(qs, 50).get_page(g.get("page"))
-    for a in page:
-        # Findings of other apps (root server anomalies) link to a page of their own.
-        a.detail_url = services.detail_page(a.finding)
+    severity = g.get("severity", "")
+    if severity in SEVERITIES:
+        qs = qs.filter(severity=severity)
+    filters = {
+        "state": state,
+        "desk": desk,
+        "severity": severity,
+        "my_desks": my_desks,
+        "extra_desks": [d for d in watched if d and d not in my_desks],
+    }
+    return qs, filters
+
+
+@role_required(staff=True)
+def alerts(request: HttpRequest) -> HttpResponse:
+    """Alerts in groups of one cause, worst and oldest first (monitoring.groups)."""
+    qs, filters = _alert_rows(request)
+    rows = list(qs.order_by("-opened_at")[:MAX_GROUPED])
+    groups = group_alerts(rows)
+    for group in groups:
+        for a in group.alerts:
+            # Findings of other apps (root server anomalies) link to a page of their own.
+            a.detail_url = services.detail_page(a.finding)
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "monitoring/alerts.html",
         {
             "page": page,
-            "state": state,
-            "desk": desk,
-            "my_desks": my_desks,
+            **filters,
+            "alert_count": len(rows),
+            "capped": len(rows) >= MAX_GROUPED,
+            "query": query.urlencode(),
             "regions": list(Region),
             "severities": SEVERITIES,
             "states": ["active", "open", "acknowledged", "resolved", "all"],
         },
     )
+
+
+def _back_to_alerts(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("monitoring:alerts")
+    return redirect(target)
+
+
+@require_POST
+@role_required(staff=True)
+def acknowledge_many(request: HttpRequest) -> HttpResponse:
+    """Acknowledge a group (its button sends `ids`) or the alerts ticked on the page."""
+    raw = request.POST.get("ids") or " ".join(request.POST.getlist("alert"))
+    try:
+        ids = [int(x) for x in raw.replace(",", " ").split()]
+    except ValueError:
+        ids = []
+    if not ids:
+        messages.error(request, "Tick the alerts to acknowledge first.")
+        return _back_to_alerts(request)
+    done = services.acknowledge_alerts(ids[:5000], request.user)
+    skipped = len(set(ids)) - len(done)
+    text = f"{len(done)} alert(s) acknowledged."
+    if skipped:
+        text += f" {skipped} were not open (acknowledged or resolved already)."
+    messages.success(request, text)
+    return _back_to_alerts(request)
 
 
 @require_POST
@@ -135,7 +193,4 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     if alert is None:
         raise Http404
     services.acknowledge_alert(alert, request.user)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("monitoring:alerts")
-    return redirect(target)
+    return _back_to_alerts(request)
