@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0004_status_notes'),
-        ('monitoring', '0003_alert_sweep'),
+        ('monitoring', '0004_alert_sweep'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0002_finding_tag_zone_chain'),
+        ('monitoring', '0003_sweep_not_run'),
     ]
 
     operations = [
