@@ -4,82 +4,45 @@ the API and the exports read back: the latest day per letter, series over a date
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from dnscc.core.rssac002 import LETTERS
+from dnscc.rootinfo.columns import (  # noqa: F401 - re-exported for the pages
+    COLUMNS,
+    LOAD_COLUMNS,
+    QUERY_COLUMNS,
+    RCODE_COLUMNS,
+    RESPONSE_COLUMNS,
+    SOURCE_COLUMNS,
+    columns_of,
+)
 from dnscc.rootinfo.models import DailyFile, LetterDay
 
-QUERY_COLUMNS = ("queries_udp4", "queries_udp6", "queries_tcp4", "queries_tcp6")
-RESPONSE_COLUMNS = ("responses_udp4", "responses_udp6", "responses_tcp4", "responses_tcp6")
-RCODE_COLUMNS = ("rcode_noerror", "rcode_servfail", "rcode_nxdomain", "rcode_refused")
-SOURCE_COLUMNS = ("sources_ipv4", "sources_ipv6", "sources_ipv6_aggregate")
-LOAD_COLUMNS = ("load_time_median", "load_time_max")
 
-# Which LetterDay columns each metric fills (a file sets all of its metric's columns).
-COLUMNS = {
-    "traffic-volume": QUERY_COLUMNS + RESPONSE_COLUMNS,
-    "rcode-volume": (*RCODE_COLUMNS, "rcode_total"),
-    "unique-sources": SOURCE_COLUMNS,
-    "load-time": LOAD_COLUMNS,
-}
-_VOLUME_KEYS = {
-    "queries_udp4": "dns-udp-queries-received-ipv4",
-    "queries_udp6": "dns-udp-queries-received-ipv6",
-    "queries_tcp4": "dns-tcp-queries-received-ipv4",
-    "queries_tcp6": "dns-tcp-queries-received-ipv6",
-    "responses_udp4": "dns-udp-responses-sent-ipv4",
-    "responses_udp6": "dns-udp-responses-sent-ipv6",
-    "responses_tcp4": "dns-tcp-responses-sent-ipv4",
-    "responses_tcp6": "dns-tcp-responses-sent-ipv6",
-}
-_RCODES = {"rcode_noerror": "0", "rcode_servfail": "2", "rcode_nxdomain": "3", "rcode_refused": "5"}
-_SOURCES = {
-    "sources_ipv4": "num-sources-ipv4",
-    "sources_ipv6": "num-sources-ipv6",
-    "sources_ipv6_aggregate": "num-sources-ipv6-aggregate",
-}
-
-
-def columns_of(metric: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The LetterDay columns one file of `metric` sets (None where it had no value)."""
-    if metric == "traffic-volume":
-        return {col: values.get(key) for col, key in _VOLUME_KEYS.items()}
-    if metric == "rcode-volume":
-        out: dict[str, Any] = {col: values.get(code) for col, code in _RCODES.items()}
-        out["rcode_total"] = sum(values.values()) if values else None
-        return out
-    if metric == "unique-sources":
-        return {col: values.get(key) for col, key in _SOURCES.items()}
-    if metric == "load-time":
-        times = [float(v) for v in values.values()]
-        return {
-            "load_time_median": statistics.median(times) if times else None,
-            "load_time_max": max(times) if times else None,
-        }
-    return {}
-
-
-def store_letter_days(rows: Iterable[DailyFile]) -> None:
-    """Upsert the LetterDay columns of these files (one statement per metric)."""
-    by_metric: dict[str, dict[tuple[str, date], LetterDay]] = {}
-    for row in rows:
-        if not row.letter or row.metric not in COLUMNS:
-            continue
-        day = LetterDay(letter=row.letter, day=row.day, **columns_of(row.metric, row.values))
-        by_metric.setdefault(row.metric, {})[(row.letter, row.day)] = day
-    for metric, days in by_metric.items():
-        LetterDay.objects.bulk_create(
-            list(days.values()),
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["letter", "day"],
-            update_fields=list(COLUMNS[metric]),
+def store_letter_days(cursor: Any, docs: Iterable[Any]) -> None:
+    """Upsert the LetterDay columns of these files (prepare.Prepared): one statement per
+    metric, inside the caller's transaction."""
+    by_metric: dict[str, dict[tuple[str, date], tuple[object, ...]]] = {}
+    for doc in docs:
+        if doc.columns is not None:
+            by_metric.setdefault(doc.metric, {})[(doc.letter, doc.day)] = doc.columns
+    ops = connection.ops
+    table = ops.quote_name(LetterDay._meta.db_table)
+    for metric, rows in by_metric.items():
+        cols = COLUMNS[metric]
+        names = ", ".join(cols)
+        marks = ", ".join(["%s"] * (len(cols) + 2))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
+        cursor.executemany(
+            f"INSERT INTO {table} (letter, day, {names}) VALUES ({marks}) "  # noqa: S608 - names from the model, values bound
+            f"ON CONFLICT (letter, day) DO UPDATE SET {updates}",
+            [(letter, ops.adapt_datefield_value(day), *v) for (letter, day), v in rows.items()],
         )
 
 

@@ -25,8 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dnscc.accounts import audit
@@ -34,6 +33,7 @@ from dnscc.core import rssac002 as R
 from dnscc.core.errors import InputError, Location, NotFoundError
 from dnscc.rootinfo import figures, sizes
 from dnscc.rootinfo.models import DailyFile, IngestRun, SizeMonth
+from dnscc.rootinfo.prepare import Prepared, prepare_many
 
 BATCH = 500  # files per parse task and per transaction
 POOL_FROM = 2_000  # fewer files are parsed in this process: a pool costs a second to start
@@ -138,21 +138,21 @@ def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield batch
 
 
-def _parsed(items: Iterable[Item], *, jobs: int) -> Iterator[list[R.Rssac002File | InputError]]:
+def _parsed(items: Iterable[Item], *, jobs: int) -> Iterator[list[Prepared | InputError]]:
     """The parse results batch by batch, in input order. With `jobs` > 1 and enough files,
     batches are parsed on a pool of processes while this one stores the previous ones."""
     stream = iter(items)
     head = list(itertools.islice(stream, POOL_FROM if jobs > 1 else 0))
     if jobs <= 1 or len(head) < POOL_FROM:
         for batch in _batches(itertools.chain(head, stream), BATCH):
-            yield R.parse_many(batch)
+            yield prepare_many(batch)
         return
     items = itertools.chain(head, stream)
     # spawn, not fork: a forked child would share this process's database connections.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        pending: deque[Future[list[R.Rssac002File | InputError]]] = deque()
+        pending: deque[Future[list[Prepared | InputError]]] = deque()
         for batch in _batches(items, BATCH):
-            pending.append(pool.submit(R.parse_many, batch))
+            pending.append(pool.submit(prepare_many, batch))
             if len(pending) > 2 * jobs:  # bounded read-ahead: memory stays flat
                 yield pending.popleft().result()
         while pending:
@@ -162,10 +162,11 @@ def _parsed(items: Iterable[Item], *, jobs: int) -> Iterator[list[R.Rssac002File
 # --- storing ----------------------------------------------------------------------------------
 
 
-def _store(docs: list[R.Rssac002File], tally: Tally, now: datetime) -> None:
+def _store(docs: list[Prepared], tally: Tally, now: datetime) -> None:
     """Store one batch of files read: new ones inserted, changed ones replaced (a
-    correction), the same bytes again skipped; LetterDay columns follow. One transaction."""
-    latest: dict[tuple[str, str, date], R.Rssac002File] = {}
+    correction), the same bytes again skipped; LetterDay columns follow. One transaction,
+    a few statements (executemany): the batch's rows are already JSON (prepare.py)."""
+    latest: dict[tuple[str, str, date], Prepared] = {}
     for doc in docs:
         key = (doc.letter, doc.metric, doc.day)
         earlier = latest.get(key)
@@ -182,55 +183,66 @@ def _store(docs: list[R.Rssac002File], tally: Tally, now: datetime) -> None:
             metric__in=metrics, day__gte=min(days), day__lte=max(days)
         ).values_list("pk", "letter", "metric", "day", "sha256", "source")
     }
-    new: list[DailyFile] = []
-    changed: list[DailyFile] = []
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(now)
+    new: list[tuple[object, ...]] = []
+    changed: list[tuple[object, ...]] = []
+    stored: list[Prepared] = []
     for key, doc in latest.items():
-        tally.notes += len(doc.notes)
-        row = DailyFile(
-            letter=doc.letter,
-            metric=doc.metric,
-            day=doc.day,
-            version=doc.version,
-            values=dict(doc.values),
-            extras=dict(doc.extras),
-            notes=[n.as_dict() for n in doc.notes],
-            sha256=doc.sha256,
-            source=doc.source[:500],
-            ingested_at=now,
-        )
+        tally.notes += doc.notes_count
         old = existing.get(key)
-        if old is None:
-            new.append(row)
-        elif old[1] != doc.sha256:
-            row.pk = old[0]
-            changed.append(row)
-            _correction(tally, doc, old[2])
-        else:
+        if old is not None and old[1] == doc.sha256:
             tally.unchanged += 1
-    with transaction.atomic():
-        if new:
-            DailyFile.objects.bulk_create(new, batch_size=500)
-            tally.new += len(new)
-        for row in changed:
-            DailyFile.objects.filter(pk=row.pk).update(
-                version=row.version,
-                values=row.values,
-                extras=row.extras,
-                notes=row.notes,
-                sha256=row.sha256,
-                source=row.source,
-                ingested_at=now,
-                corrections=F("corrections") + 1,
+            continue
+        stored.append(doc)
+        if old is None:
+            new.append(
+                (
+                    doc.letter,
+                    doc.metric,
+                    ops.adapt_datefield_value(doc.day),
+                    doc.version,
+                    doc.values,
+                    doc.extras,
+                    doc.notes,
+                    doc.sha256,
+                    doc.source,
+                    at,
+                )
             )
-        figures.store_letter_days([*new, *changed])
-    for row in [*new, *changed]:
-        if row.metric == "traffic-sizes" and row.letter:
-            tally.months.add((row.letter, row.day.replace(day=1)))
-        elif row.letter and row.metric in figures.COLUMNS:
-            tally.days.add(row.day)
+        else:
+            changed.append(
+                (doc.version, doc.values, doc.extras, doc.notes, doc.sha256, doc.source, at, old[0])
+            )
+            _correction(tally, doc, old[2])
+    table = ops.quote_name(DailyFile._meta.db_table)
+    values = ops.quote_name("values")
+    j = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if new:
+            cursor.executemany(
+                f"INSERT INTO {table} (letter, metric, day, version, {values}, extras, notes, "  # noqa: S608 - names from the model, values bound
+                f"sha256, source, ingested_at, corrections) "
+                f"VALUES (%s, %s, %s, %s, {j}, {j}, {j}, %s, %s, %s, 0)",
+                new,
+            )
+            tally.new += len(new)
+        if changed:
+            cursor.executemany(
+                f"UPDATE {table} SET version = %s, {values} = {j}, extras = {j}, notes = {j}, "  # noqa: S608 - names from the model, values bound
+                "sha256 = %s, source = %s, ingested_at = %s, corrections = corrections + 1 "
+                "WHERE id = %s",
+                changed,
+            )
+        figures.store_letter_days(cursor, stored)
+    for doc in stored:
+        if doc.metric == "traffic-sizes" and doc.letter:
+            tally.months.add((doc.letter, doc.day.replace(day=1)))
+        elif doc.columns is not None:
+            tally.days.add(doc.day)
 
 
-def _correction(tally: Tally, doc: R.Rssac002File, replaced: str) -> None:
+def _correction(tally: Tally, doc: Prepared, replaced: str) -> None:
     tally.corrected += 1
     if len(tally.corrections) < MAX_LISTED:
         tally.corrections.append(
@@ -330,7 +342,7 @@ def _run(
             else:
                 items = [(path.name if kind in ("url", "upload") else str(path), label, str(path))]
             for results in _parsed(items, jobs=workers):
-                docs = []
+                docs: list[Prepared] = []
                 for r in results:
                     if isinstance(r, InputError):
                         tally.refuse(r)
