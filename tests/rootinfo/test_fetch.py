@@ -25,7 +25,7 @@ FILES: dict[str, bytes] = {}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         body = FILES.get(self.path)
         if body is None:
             self.send_error(404)

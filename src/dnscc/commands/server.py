@@ -205,6 +205,9 @@ def demo(args: argparse.Namespace) -> int:
     from dnscc.demo_coordination import load_coordination
 
     work = load_coordination(with_lab=bool(args.lab))
+    from dnscc.demo_rootinfo import load_rootinfo
+
+    work += load_rootinfo(with_lab=bool(args.lab), password=result["password"])
     result["coordination"] = work
     if work:
         result["text"] += "\n" + "\n".join(work)

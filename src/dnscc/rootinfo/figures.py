@@ -90,12 +90,21 @@ def latest_per_letter() -> dict[str, dict[str, Any]]:
             .values("day", "load_time_median", "load_time_max")
             .first()
         )
+        rcodes = row
+        if row.rcode_total is None:  # the RCODE file of that day not (yet) published
+            rcodes = (
+                LetterDay.objects.filter(letter=row.letter, rcode_total__isnull=False)
+                .order_by("-day")
+                .first()
+                or row
+            )
         out[row.letter] = {
             "day": row.day,
             "row": row,
             "queries": total(row, QUERY_COLUMNS),
             "responses": total(row, RESPONSE_COLUMNS),
-            "rcodes": rcode_mix(row),
+            "rcodes": rcode_mix(rcodes),
+            "rcodes_day": rcodes.day,
             "sources": extra,
             "load": load,
         }

@@ -16,7 +16,7 @@ from dnscc.rootinfo.baseline import Rule
 from dnscc.rootinfo.models import Anomaly, DailyFile, LetterDay, SizeMonth
 
 STEP_WORDS = {"day": "per day", "week": "per day, weekly means", "month": "per day, monthly means"}
-RESPONSE_BIN = 128  # response sizes shown in 128-byte rows (32 rows up to 4,096)
+RESPONSE_BIN = 256  # response sizes shown in 256-byte rows (16 rows up to 4,096)
 
 
 def _labels(xs: list[date], step: str) -> list[str]:
