@@ -98,7 +98,7 @@ def test_plain_http_is_refused_before_any_connection(db: Any) -> None:
 
 def test_a_server_whose_authority_is_unknown_is_refused(db: Any, server: str) -> None:
     FILES["/x.yaml"] = b"---\n"
-    with pytest.raises(UnavailableError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
+    with pytest.raises(UnavailableError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
         ingest(f"{server}/x.yaml", jobs=1)
 
 
