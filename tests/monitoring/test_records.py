@@ -188,3 +188,103 @@ def test_evidence_is_trimmed_to_a_bounded_size_keeping_the_first_proofs() -> Non
     huge = services.evidence_json([FakeEvidence("x.", "TXT", "192.0.2.1", "y" * 40_000)])
     assert len(huge) == 1
     assert len(huge[0]) == 4000
+
+
+@dataclass(frozen=True)
+class TaggedFinding:
+    code: str
+    tag: str
+    severity: str
+    message: str
+    server: str | None = None
+    evidence: tuple[FakeEvidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    zone: str
+    findings: tuple[TaggedFinding, ...] = ()
+    untested: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    chain: tuple[dict[str, str], ...] = ()
+    queries: int = 0
+
+
+BROKEN_CHAIN = (
+    {"kind": "node", "id": "parent", "type": "zone", "label": ".", "status": "ok"},
+    {
+        "kind": "node",
+        "id": "ds-1-2",
+        "type": "DS",
+        "label": "DS 1 alg 13 digest 2",
+        "status": "bad",
+        "note": "digest does not match the DNSKEY",
+    },
+    {
+        "kind": "node",
+        "id": "key-1-13",
+        "type": "DNSKEY",
+        "label": "DNSKEY 1 KSK alg 13",
+        "status": "ok",
+    },
+    {"kind": "edge", "from": "parent", "to": "ds-1-2", "status": "ok"},
+    {
+        "kind": "edge",
+        "from": "ds-1-2",
+        "to": "key-1-13",
+        "status": "bad",
+        "note": "digest mismatch",
+    },
+)
+
+
+def test_two_tags_of_one_test_case_are_two_findings(world: World) -> None:
+    both = (
+        TaggedFinding("DELEGATION07", "EXTRA_NAME_PARENT", "error", "only in the parent"),
+        TaggedFinding("DELEGATION07", "EXTRA_NAME_CHILD", "notice", "only in the zone"),
+    )
+    counts = services.record_zone_report(_sweep(), ChainReport("alpha", both))
+    assert counts["new"] == 2
+    assert set(Finding.objects.values_list("code", "tag")) == {
+        ("DELEGATION07", "EXTRA_NAME_PARENT"),
+        ("DELEGATION07", "EXTRA_NAME_CHILD"),
+    }
+    # The error opens an alert; the notice does not (the profile's level, the threshold).
+    assert list(Alert.objects.values_list("finding__tag", flat=True)) == ["EXTRA_NAME_PARENT"]
+
+
+def test_the_zone_page_draws_the_dnssec_chain_and_says_where_it_breaks(world: World) -> None:
+    report = ChainReport(
+        "alpha",
+        (TaggedFinding("DNSSEC02", "DS02_NO_MATCH_DS_DNSKEY", "error", "DS 1 matches no key"),),
+        skipped=("DNSCC_HIJACK: no baseline NS set recorded for the zone",),
+        chain=BROKEN_CHAIN,
+    )
+    services.record_zone_report(_sweep(), report)
+    page = world.client("coordinator").get("/health/zone/alpha/")
+    assert page.status_code == 200
+    assert b'aria-label="DNSSEC chain of alpha."' in page.content  # drawn by Graphviz
+    assert b"Where the chain breaks" in page.content
+    assert b"digest does not match the DNSKEY" in page.content
+    assert b"DS02_NO_MATCH_DS_DNSKEY" in page.content
+    assert b"Skipped for want of input" in page.content
+
+
+def test_chain_labels_from_a_server_are_data_not_markup() -> None:
+    from dnscc.monitoring.chain import chain_svg, to_dot
+
+    evil = (
+        {
+            "kind": "node",
+            "id": 'x"];evil',
+            "type": "DS",
+            "label": "<script>x</script>",
+            "status": "bad",
+            "note": '"quoted"',
+        },
+    )
+    dot = to_dot("alpha.", evil)
+    assert 'x\\"];evil' in dot
+    svg = chain_svg("alpha.", evil)
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
