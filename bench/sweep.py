@@ -1,6 +1,7 @@
 """Benchmark: sweep the full lab root with dnscc.probe; engine throughput; peers side by side.
 
-    scripts/bench sweep [--tlds N] [--zonemaster N] [--queries N] [--lab-dir DIR] [--keep]
+    scripts/bench sweep [--tlds N] [--zonemaster N] [--queries N] [--faults N] [--lab-dir DIR]
+                        [--keep]
 
 1. brings up the lab on the full shipped root (1,438 signed TLDs; no second-level zones),
 2. sweeps the root and every TLD with every zone check (delegation, consistency, glue,
@@ -9,7 +10,10 @@
    dnsperf against the same server for reference,
 4. runs zonemaster-cli and dnscc.probe one zone at a time on the same N TLDs and reports
    the per-zone time ratio,
-5. takes the lab down (unless --keep). Loopback only; every step is bounded in time.
+5. faults N TLDs (100 by default, every fault kind in turn, unreachable and slow servers
+   included), sweeps again with every check, times a zone with a silent server, and runs
+   zonemaster-cli and dnscc side by side on 20 of the faulted TLDs (bench/sweep_faults.py),
+6. takes the lab down (unless --keep). Loopback only; every step is bounded in time.
 
 Prints a table, and last one line `RESULT {json}`.
 """
@@ -29,6 +33,7 @@ from pathlib import Path
 
 import dns.rdatatype
 
+import sweep_faults  # bench/sweep_faults.py, beside this file
 from dnscc.lab.lab import Lab
 from dnscc.probe.profile import load_profile
 from dnscc.probe.sweep import sweep_all
@@ -106,6 +111,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=60_000, help="queries for the engine run")
     ap.add_argument("--lab-dir", type=Path, default=Path("/var/tmp/dnscc-bench-sweep-lab"))
     ap.add_argument("--keep", action="store_true", help="leave the lab running")
+    ap.add_argument("--faults", type=int, default=100, help="TLDs faulted (0: none)")
     args = ap.parse_args()
 
     lab = Lab(args.lab_dir)
@@ -177,6 +183,18 @@ def main() -> int:
             result["zonemaster_per_zone_s"] = round(statistics.mean(zm), 3)
             result["probe_per_zone_s"] = round(statistics.mean(us), 4)
             result["per_zone_ratio"] = round(statistics.mean(zm) / statistics.mean(us), 1)
+        if args.faults:
+            result.update(
+                sweep_faults.run(
+                    lab,
+                    tlds,
+                    hints=hints,
+                    anchor=anchor,
+                    profile=profile,
+                    count=args.faults,
+                    compare=args.zonemaster,
+                )
+            )
     finally:
         if not args.keep:
             log("taking the lab down ...")
@@ -192,6 +210,7 @@ def main() -> int:
         ("zonemaster-cli per zone, s", result.get("zonemaster_per_zone_s"), ""),
         ("dnscc.probe per zone, s", result.get("probe_per_zone_s"), ""),
         ("per-zone ratio (zonemaster / ours)", result.get("per_zone_ratio"), f">= {RATIO_GOAL}"),
+        *(sweep_faults.rows(result) if args.faults else []),
     ]
     print(f"{'measure':<38} {'value':>12}  goal")
     for name, value, goal in rows:
