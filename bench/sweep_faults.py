@@ -1,4 +1,5 @@
-"""Not a benchmark of its own: the faulted part of `scripts/bench sweep`: the full lab with many TLDs faulted (every
+"""Not a benchmark of its own: the faulted part of `scripts/bench sweep`. The full lab
+with many TLDs faulted (every
 fault kind, unreachable and slow servers included), swept with every check; zonemaster-cli
 and dnscc side by side on 20 faulted TLDs; and the time of a zone with a silent server.
 
