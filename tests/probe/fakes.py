@@ -220,10 +220,13 @@ class World:
         elif qname == self.zone and qtype == dns.rdatatype.SOA:
             text = self.soa.get(server) or self.soa.get("*")
             texts = [text or self.soa_text(self.serial.get(server, 5))]
-            if self.soa_count > 1:
-                texts.append(self.soa_text(self.serial.get(server, 5) + 1))
             soa = dns.rrset.from_text_list(self.zone, 3600, "IN", "SOA", texts)
             r.answer.extend(self._sign(soa))
+            for extra in range(1, self.soa_count):  # a second SOA RRset, written as is
+                serial = self.serial.get(server, 5) + extra
+                r.answer.append(
+                    dns.rrset.from_text(self.zone, 3600, "IN", "SOA", self.soa_text(serial))
+                )
         elif qname == self.zone and qtype in self._apex(server):
             rdtype, texts = qtype, self._apex(server)[qtype]
             rr = dns.rrset.from_text_list(self.zone, 3600, "IN", rdtype, texts)

@@ -77,6 +77,11 @@ SCENARIOS: dict[str, tuple[World, set[tuple[str, str]]]] = {
             ("ZONE01", "Z01_MNAME_NOT_RESOLVE"),
         },
     ),
+    # The RRSIG covers one SOA: the set of two does not verify (what a validator sees too).
+    "two SOA records": (
+        World(soa_count=2),
+        {("ZONE10", "MULTIPLE_SOA"), ("DNSSEC09", "DS09_RRSIG_NOT_VALID_BY_DNSKEY")},
+    ),
     "a server has no SOA": (
         World(no_soa={NS2}),
         {
