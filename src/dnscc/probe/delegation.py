@@ -238,7 +238,24 @@ async def resolve(
     host: str, hints: Servers, transport: Transport, *, port: int = 53, max_depth: int = 8
 ) -> Resolution:
     """A and AAAA of a host name: a short iterative lookup from the root (A and AAAA asked
-    in parallel at each step)."""
+    in parallel at each step). A transport with a `memo` (a sweep's) looks each name up
+    once: many zones share their name servers."""
+    memo = getattr(transport, "memo", None)
+    if memo is None:
+        return await _resolve(host, hints, transport, port=port, max_depth=max_depth)
+    key = ("resolve", host.lower(), port)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = asyncio.ensure_future(
+            _resolve(host, hints, transport, port=port, max_depth=max_depth)
+        )
+    result: Resolution = await asyncio.shield(found)
+    return result
+
+
+async def _resolve(
+    host: str, hints: Servers, transport: Transport, *, port: int, max_depth: int
+) -> Resolution:
     out = Resolution()
     name = dns.name.from_text(host)
     results = await asyncio.gather(

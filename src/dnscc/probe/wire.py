@@ -142,3 +142,50 @@ def addresses(buf: bytes) -> list[tuple[str, str]]:
             out.append((owner, str(ipaddress.ip_address(buf[off : off + rdlen]))))
         off += rdlen
     return out
+
+
+class Summary:
+    """What many checks need of an answer without a full parse: every record's section,
+    owner and type, and the OPT record (version, extended rcode, option codes)."""
+
+    __slots__ = ("ext_rcode", "opt", "options", "records", "version")
+
+    def __init__(self, buf: bytes) -> None:
+        if len(buf) < 12:
+            raise WireError("short header")
+        counts = struct.unpack_from("!HHHH", buf, 4)
+        off = 12
+        for _ in range(counts[0]):
+            off = _skip_name(buf, off) + 4
+        self.records: list[tuple[int, str, int]] = []  # (section 1-3, owner, type)
+        self.opt = False
+        self.version = -1
+        self.ext_rcode = 0
+        self.options: list[int] = []
+        for section in (1, 2, 3):
+            for _ in range(counts[section]):
+                owner, off = _name(buf, off)
+                if off + 10 > len(buf):
+                    raise WireError("record header runs past the end")
+                rtype, _cls, ttl, rdlen = struct.unpack_from("!HHIH", buf, off)
+                off += 10
+                if off + rdlen > len(buf):
+                    raise WireError("rdata runs past the end")
+                if rtype == 41:
+                    self.opt = True
+                    self.ext_rcode, self.version = ttl >> 24, (ttl >> 16) & 0xFF
+                    o = off
+                    while o + 4 <= off + rdlen:
+                        code, length = struct.unpack_from("!HH", buf, o)
+                        self.options.append(code)
+                        o += 4 + length
+                else:
+                    self.records.append((section, owner, rtype))
+                off += rdlen
+
+    def has(self, rtype: int, owner: str | None = None, section: int = 1) -> bool:
+        """Whether a record of `rtype` (owned by `owner`, if given) is in `section`."""
+        return any(
+            s == section and t == rtype and (owner is None or o == owner)
+            for s, o, t in self.records
+        )

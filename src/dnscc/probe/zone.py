@@ -42,7 +42,7 @@ from dnscc.probe.delegation import (
 )
 from dnscc.probe.model import Evidence, Finding, ZoneReport
 from dnscc.probe.profile import Profile
-from dnscc.probe.transport import Answer, Transport, Variant
+from dnscc.probe.transport import TIMEOUT, Answer, Transport, Variant
 
 A, AAAA, NS, SOA, DNSKEY, DS = (
     dns.rdatatype.A,
@@ -339,6 +339,17 @@ async def _server(
         transport.query(a, zone, NS, port=port, tcp=True),
     )
     c.soa[a], c.ns[a], c.dnskey[a] = soa, ns, dnskey
+    if any(x.ok for x in (soa, ns)) and TIMEOUT in (tcp_soa.status, tcp_ns.status):
+        # The server answers over UDP: a TCP timeout may be a full accept queue on a busy
+        # server, so TCP gets a second chance before CONNECTIVITY02 is told.
+        tcp_soa, tcp_ns = await asyncio.gather(
+            *(
+                transport.query(a, zone, qt, port=port, tcp=True)
+                if x.status == TIMEOUT
+                else _ready(x)
+                for x, qt in ((tcp_soa, SOA), (tcp_ns, NS))
+            )
+        )
     c.more[("tcp_soa", a)], c.more[("tcp_ns", a)] = tcp_soa, tcp_ns
     first_soa.done(checks.authoritative(soa))
     if not any(x.ok for x in (soa, ns, dnskey)):
@@ -400,6 +411,10 @@ async def _server(
                 *(transport.query(a, zone, SOA, port=port, dnssec=False) for _ in range(probes))
             )
         )
+
+
+async def _ready(answer: Answer) -> Answer:
+    return answer
 
 
 def _mixed_case(zone: dns.name.Name) -> dns.name.Name:
@@ -478,6 +493,7 @@ class _Counting:
         self.inner = inner
         self.queries = 0
         self.rto = getattr(inner, "rto", None)
+        self.memo = getattr(inner, "memo", None)
 
     async def query(
         self,

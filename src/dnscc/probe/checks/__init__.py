@@ -54,10 +54,38 @@ def msg(answer: Answer | None) -> dns.message.Message | None:
         return None
 
 
+def summary(answer: Answer | None) -> wire.Summary | None:
+    """Sections, owners and types of an answer's records, and its OPT, without a full
+    parse (None when there is no answer or it is garbage). Cached on the answer."""
+    if answer is None or not answer.ok or answer.wire is None:
+        return None
+    found = _SUMMARIES.get(answer.wire[2:])
+    if found is None:
+        try:
+            found = wire.Summary(answer.wire)
+        except wire.WireError:
+            return None
+        if len(_SUMMARIES) > 20_000:
+            _SUMMARIES.clear()
+        _SUMMARIES[answer.wire[2:]] = found
+    return found
+
+
+_SUMMARIES: dict[bytes, wire.Summary] = {}
+_SECTIONS = {"answer": 1, "authority": 2, "additional": 3}
+
+
 def rrset(
     answer: Answer | None, owner: dns.name.Name | str, rdtype: int, section: str = "answer"
 ) -> dns.rrset.RRset | None:
-    """One RRset of an answer (None when absent or unparseable)."""
+    """One RRset of an answer (None when absent or unparseable). The wire is read first:
+    an answer without such a record is never parsed in full."""
+    s = summary(answer)
+    if s is None:
+        return None
+    name = owner if isinstance(owner, str) else owner.to_text()
+    if not s.has(rdtype, name.lower(), _SECTIONS[section]):
+        return None
     m = msg(answer)
     if m is None:
         return None
@@ -204,4 +232,4 @@ def all_checks() -> tuple[Callable[[Collected, Out], None], ...]:
     )
 
 
-__all__ = ["Out", "all_checks", "authoritative", "records_of", "run_all"]
+__all__ = ["Out", "all_checks", "authoritative", "records_of", "run_all", "summary"]

@@ -152,7 +152,6 @@ def consistency05(c: Collected, out: Out) -> None:
     if c.zone == dns.name.root or c.delegation.evidence is None:
         return
     ref = c.delegation.evidence
-    glue_ev = [ev(ref, "additional")]
     asked_hosts = {key[1] for key in c.child_addr_all}
     # The in-bailiwick names of the parent and of the zone (Zonemaster's methods 2 and 3).
     inb = sorted(h for h in asked_hosts if dns.name.from_text(h).is_subdomain(c.zone))
@@ -185,7 +184,8 @@ def consistency05(c: Collected, out: Out) -> None:
         return
     mismatch = strict - child if answered else set()
     extra = child - strict if answered else set()
-    evidence = glue_ev + [ev(x) for x in proof[:4]]
+    glue_ev = [ev(ref, "additional")] if mismatch or extra else []
+    evidence = glue_ev + [ev(x) for x in proof[:4]] if mismatch or extra else []
     if mismatch:
         out.add(
             "CONSISTENCY05",
@@ -220,7 +220,7 @@ def consistency05(c: Collected, out: Out) -> None:
                 "OUT_OF_BAILIWICK_ADDR_MISMATCH",
                 f"glue for {h} is {', '.join(sorted(glue))}; resolving it gives "
                 f"{', '.join(sorted(res.addresses)) or 'nothing'}",
-                glue_ev + [ev(x) for x in res.answers[:2]],
+                [ev(ref, "additional")] + [ev(x) for x in res.answers[:2]],
                 args={
                     "parent_addresses": ";".join(f"{h}/{a}" for a in sorted(glue)),
                     "zone_addresses": ";".join(f"{h}/{a}" for a in sorted(res.addresses)),

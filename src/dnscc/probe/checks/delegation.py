@@ -102,8 +102,8 @@ def delegation02(c: Collected, out: Out) -> None:
     """DELEGATION02: no two name server names share an address (in the delegation, in
     the zone's NS set, and both together)."""
     kids, answers = child_ns(c)
-    ref = [ev(c.delegation.evidence, "additional")] if c.delegation.evidence else []
-    kid = [ev(answers[0])] if answers else []  # type: ignore[arg-type]
+    ref = [(c.delegation.evidence, "additional")] if c.delegation.evidence else []
+    kid = [(answers[0], "answer")] if answers else []
     for names, tag, where, proof in (
         (set(c.delegation.ns), "DEL_NS_SAME_IP", "the delegation", ref),
         (set(kids), "CHILD_NS_SAME_IP", "the zone's NS set", kid),
@@ -119,7 +119,7 @@ def delegation02(c: Collected, out: Out) -> None:
                     "DELEGATION02",
                     tag,
                     f"in {where}, name servers {', '.join(sorted(hosts))} share the address {a}",
-                    proof,
+                    [ev(x, section) for x, section in proof],  # type: ignore[arg-type]
                     server=a,
                     args={"ns_ip": a, "nsname_list": ";".join(sorted(hosts))},
                 )
@@ -186,19 +186,19 @@ def delegation05(c: Collected, out: Out) -> None:
     for host in c.delegation.ns:
         res = c.resolutions.get(host)
         target = res.cname if res else None
-        proof = [ev(x) for x in (res.answers if res else [])[:2]]
+        cited = (res.answers if res else [])[:2]
         if target is None:
             for t in (dns.rdatatype.A, dns.rdatatype.AAAA):
                 found = rrset(c.child_addr.get((host, t)), host, dns.rdatatype.CNAME)
                 if found:
                     target = found[0].target.to_text()
-                    proof = [ev(c.child_addr[(host, t)])]
+                    cited = [c.child_addr[(host, t)]]
         if target is not None:
             out.add(
                 "DELEGATION05",
                 "NS_IS_CNAME",
                 f"name server {host} is an alias (CNAME) for {target}",
-                proof,
+                [ev(x) for x in cited],
                 args={"nsname": host},
             )
     for (a, host, _t), answer in sorted(c.child_addr_all.items()):

@@ -65,31 +65,24 @@ def _keyset(answer: Answer | None, zone: dns.name.Name) -> Any:
     return rrset(answer, zone, DNSKEY) if answer is not None and authoritative(answer) else None
 
 
-_VERDICTS: dict[tuple[bytes, bytes, bytes, float], str] = {}
+_VERDICTS: dict[tuple[int, int, tuple[bytes, ...], float], tuple[Any, Any, str]] = {}
 
 
 def verdict(rr: Any, sig: Any, keys: Any, zone: dns.name.Name, now: float) -> str:
     """ok, expired, future, nokey, unsupported or bogus (the signature checked at `now`).
 
-    Remembered by the signed data, the signature and the keys: a zone's servers send the
-    same RRsets, and several test cases judge the same signature."""
-    try:
-        key = (
-            b"".join(sorted(r.to_digestable() for r in rr)) + rr.name.to_digestable()
-            if rr is not None
-            else b"",
-            sig.to_digestable(),
-            b"".join(sorted(k.to_digestable() for k in keys)) if keys else b"",
-            round(now, -1),
-        )
-    except dns.exception.DNSException:
-        return _verdict(rr, sig, keys, zone, now)
+    Remembered per parsed RRset and signature (a zone's servers send the same answers, which
+    are parsed once, and several test cases judge the same signature): the entry holds the
+    objects themselves, so their ids cannot be reused while it lives."""
+    key = (id(rr), id(sig), tuple(bytes(k.key) for k in keys) if keys else (), round(now, -1))
     found = _VERDICTS.get(key)
-    if found is None:
-        found = _VERDICTS[key] = _verdict(rr, sig, keys, zone, now)
-        if len(_VERDICTS) > 20_000:
-            _VERDICTS.clear()
-    return found
+    if found is not None and found[0] is rr and found[1] is sig:
+        return found[2]
+    result = _verdict(rr, sig, keys, zone, now)
+    if len(_VERDICTS) > 20_000:
+        _VERDICTS.clear()
+    _VERDICTS[key] = (rr, sig, result)
+    return result
 
 
 def _verdict(rr: Any, sig: Any, keys: Any, zone: dns.name.Name, now: float) -> str:
@@ -110,21 +103,35 @@ def _verdict(rr: Any, sig: Any, keys: Any, zone: dns.name.Name, now: float) -> s
     return "ok"
 
 
+class _Proof:
+    """An answer to cite, turned into Evidence only when a finding is made (summarising an
+    answer is costly, and most answers prove nothing is wrong)."""
+
+    __slots__ = ("answer", "section")
+
+    def __init__(self, answer: Answer, section: str = "answer") -> None:
+        self.answer, self.section = answer, section
+
+    def evidence(self) -> Evidence:
+        return ev(self.answer, self.section)
+
+
 class _Seen:
-    """tag -> (servers, first evidence, message): one finding per tag."""
+    """tag -> (servers, first proofs, message): one finding per tag."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], tuple[list[str], list[Evidence], str]] = {}
+        self.items: dict[tuple[str, str], tuple[list[str], list[_Proof], str]] = {}
 
-    def note(self, code: str, tag: str, server: str, proof: Evidence, message: str) -> None:
-        servers, evidence, _ = self.items.setdefault((code, tag), ([], [], message))
+    def note(self, code: str, tag: str, server: str, proof: _Proof, message: str) -> None:
+        servers, proofs, _ = self.items.setdefault((code, tag), ([], [], message))
         if server not in servers:
             servers.append(server)
-        if len(evidence) < 2 and proof not in evidence:
-            evidence.append(proof)
+        if len(proofs) < 2 and all(p.answer is not proof.answer for p in proofs):
+            proofs.append(proof)
 
     def emit(self, out: Out) -> None:
-        for (code, tag), (servers, evidence, message) in self.items.items():
+        for (code, tag), (servers, proofs, message) in self.items.items():
+            evidence = list(dict.fromkeys(p.evidence() for p in proofs))
             out.add(code, tag, f"{message} (at {few(servers)})", evidence)
 
 
@@ -202,7 +209,7 @@ def dnssec02(c: Collected, out: Out) -> None:
         keys = _keyset(answer, c.zone)
         if not keys:
             continue
-        proof = ev(answer)
+        proof = _Proof(answer)
         sigs = _sigs(msg(answer), c.zone, DNSKEY)
         matched_any = signed_any = False
         # As Zonemaster does: a key with the DS's key tag is "the" key of that DS even when
@@ -473,7 +480,7 @@ def _signatures(c: Collected, out: Out, code: str, prefix: str, covers: int) -> 
         target = rrset(answer, c.zone, covers)
         if target is None:
             continue
-        proof = ev(answer)
+        proof = _Proof(answer)
         sigs = _sigs(msg(answer), c.zone, covers)
         if not sigs:
             seen.note(
@@ -574,7 +581,7 @@ def dnssec10(c: Collected, out: Out) -> None:
         m = msg(answer)
         if m is None or answer is None or not keys:
             continue
-        proof = ev(answer, "authority")
+        proof = _Proof(answer, "authority")
         if answer.rcode != dns.rcode.NXDOMAIN:
             if answer.rcode == dns.rcode.NOERROR and m.answer:
                 continue  # a wildcard answers: denial is not shown this way
@@ -706,7 +713,7 @@ def dnssec13(c: Collected, out: Out) -> None:
                     "DNSSEC13",
                     f"DS13_ALGO_NOT_SIGNED_{what}",
                     a,
-                    ev(answer),
+                    _Proof(answer),
                     f"DNSKEY algorithm {int(alg)} does not sign the {what} RRset",
                 )
     seen.emit(out)
@@ -816,12 +823,15 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
     if not found or answer is None:
         return
     keys = _keyset(c.dnskey[a], c.zone)
-    proof = [ev(answer)]
+
+    def proof() -> list[Evidence]:
+        return [ev(answer)]
+
     deletes = [rd for rd in found if rd.algorithm == 0]
     if deletes:
         if len(deletes) != len(found):
             out.add(
-                code, f"{p}_MIXED_DELETE_{kind}", f"a delete {kind} is mixed with others", proof
+                code, f"{p}_MIXED_DELETE_{kind}", f"a delete {kind} is mixed with others", proof()
             )
         return
     if what == "cds":
@@ -832,7 +842,10 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
             ]
             if not match:
                 out.add(
-                    code, f"{p}_CDS_MATCHES_NO_DNSKEY", f"CDS {d.key_tag} matches no DNSKEY", proof
+                    code,
+                    f"{p}_CDS_MATCHES_NO_DNSKEY",
+                    f"CDS {d.key_tag} matches no DNSKEY",
+                    proof(),
                 )
             pointed += match
     else:
@@ -848,7 +861,7 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
                     code,
                     f"{p}_CDNSKEY_MATCHES_NO_DNSKEY",
                     f"CDNSKEY {dns.dnssec.key_id(k)} matches no DNSKEY",
-                    proof,
+                    proof(),
                 )
     for k in pointed:
         if not k.flags & ZONE_FLAG:
@@ -858,18 +871,18 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
                 if what == "cds"
                 else f"{p}_CDNSKEY_IS_NON_ZONE",
                 f"{kind} points at a non-zone key",
-                proof,
+                proof(),
             )
         elif not k.flags & SEP_FLAG:
             out.add(
                 code,
                 f"{p}_CDS_MATCHES_NON_SEP_DNSKEY" if what == "cds" else f"{p}_CDNSKEY_IS_NON_SEP",
                 f"{kind} points at a key without SEP",
-                proof,
+                proof(),
             )
     sigs = _sigs(msg(answer), c.zone, CDS if what == "cds" else CDNSKEY)
     if not sigs:
-        out.add(code, f"{p}_{kind}_UNSIGNED", f"the {kind} RRset is not signed", proof)
+        out.add(code, f"{p}_{kind}_UNSIGNED", f"the {kind} RRset is not signed", proof())
         return
     results = [verdict(found, s, keys, c.zone, c.now) for s in sigs]
     if "nokey" in results:
@@ -877,17 +890,19 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
             code,
             f"{p}_{kind}_SIGNED_BY_UNKNOWN_DNSKEY",
             f"the {kind} RRset is signed by a key not in the DNSKEY RRset",
-            proof,
+            proof(),
         )
     if "ok" not in results:
-        out.add(code, f"{p}_{kind}_INVALID_RRSIG", f"no RRSIG of the {kind} RRset verifies", proof)
+        out.add(
+            code, f"{p}_{kind}_INVALID_RRSIG", f"no RRSIG of the {kind} RRset verifies", proof()
+        )
     pointed_tags = {dns.dnssec.key_id(k) for k in pointed}
     if pointed_tags and not pointed_tags & {s.key_tag for s in sigs}:
         out.add(
             code,
             f"{p}_{kind}_NOT_SIGNED_BY_{kind}",
             f"the {kind} RRset is not signed by a key it points at",
-            proof,
+            proof(),
         )
     key_sigs = {s.key_tag for s in _sigs(msg(c.dnskey[a]), c.zone, DNSKEY)}
     if pointed_tags and not pointed_tags & key_sigs:
@@ -895,7 +910,7 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
             code,
             f"{p}_DNSKEY_NOT_SIGNED_BY_{kind}",
             f"the DNSKEY RRset is not signed by a key the {kind} points at",
-            proof,
+            proof(),
         )
     ds = c.delegation.ds
     if ds and not {d.key_tag for d in ds} & {s.key_tag for s in sigs}:
@@ -903,7 +918,7 @@ def _child_keys(c: Collected, out: Out, what: str) -> None:
             "DNSSEC18",
             f"DS18_NO_MATCH_{kind}_RRSIG_DS",
             f"the {kind} RRset is not signed by a key the parent's DS points at",
-            proof,
+            proof(),
         )
 
 

@@ -9,14 +9,15 @@ answer from another address is dropped as a possible spoof, so the query times o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import dns.edns
 import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from dnscc.probe.checks import Out, authoritative, ev, label, lossy, msg, records_of
+from dnscc.probe import wire
+from dnscc.probe.checks import Out, authoritative, ev, label, lossy, msg, records_of, summary
 from dnscc.probe.model import Evidence
 from dnscc.probe.transport import Answer, rcode_text
 
@@ -68,8 +69,14 @@ def nameserver01(c: Collected, out: Out) -> None:
             )
 
 
-def _edns(m: Any) -> int:
-    return int(m.edns) if m is not None else -1
+def _edns(m: wire.Summary | None) -> int:
+    """The EDNS version of an answer, -1 without OPT."""
+    return m.version if m is not None and m.opt else -1
+
+
+def _rcode(answer: Answer, m: wire.Summary) -> int:
+    """The full rcode: the header's four bits and the OPT's extended eight (RFC 6891)."""
+    return (m.ext_rcode << 4) | (answer.rcode & 0xF) if m.opt else answer.rcode
 
 
 def nameserver02(c: Collected, out: Out) -> None:
@@ -111,7 +118,7 @@ def nameserver02(c: Collected, out: Out) -> None:
                 args=args,
             )
             continue
-        m = msg(soa)
+        m = summary(soa)
         if m is None:
             continue
         if _edns(m) < 0:
@@ -216,10 +223,10 @@ def nameserver07(c: Collected, out: Out) -> None:
         return
     for a in _servers(c):
         answer = _get(c, "upward", a)
-        m = msg(answer)
+        m = summary(answer)
         if m is None or answer is None or answer.aa:
             continue
-        if any(r.rdtype == dns.rdatatype.NS and r.name == dns.name.root for r in m.authority):
+        if m.has(dns.rdatatype.NS, ".", section=2):
             out.add(
                 "NAMESERVER07",
                 "UPWARD_REFERRAL",
@@ -315,11 +322,12 @@ def _question_text(wire: bytes) -> str | None:
     return None
 
 
-def _rrs(answer: Answer) -> set[str]:
-    m = msg(answer)
+def _rrs(answer: Answer) -> set[tuple[str, int]]:
+    """The answer section's (owner, type) pairs, signatures aside (read from the wire)."""
+    m = summary(answer)
     if m is None:
         return set()
-    return {r.to_text().lower() for r in m.answer if r.rdtype != dns.rdatatype.RRSIG}
+    return {(o, t) for sec, o, t in m.records if sec == 1 and t != dns.rdatatype.RRSIG}
 
 
 def nameserver10_11(c: Collected, out: Out) -> None:
@@ -330,7 +338,7 @@ def nameserver10_11(c: Collected, out: Out) -> None:
         args = {"ns": who}
         e1 = _get(c, "edns1", a)
         if e1 is not None:
-            m = msg(e1)
+            m = summary(e1)
             if not e1.ok:
                 out.add(
                     "NAMESERVER10",
@@ -340,17 +348,16 @@ def nameserver10_11(c: Collected, out: Out) -> None:
                     server=a,
                     args=args,
                 )
-            elif m is not None and m.rcode() != BADVERS:
+            elif m is not None and _rcode(e1, m) != BADVERS:
                 out.add(
                     "NAMESERVER10",
                     "N10_UNEXPECTED_RCODE",
-                    f"{who} answers EDNS version 1 with {dns.rcode.to_text(m.rcode())}, "
-                    "not BADVERS",
+                    f"{who} answers EDNS version 1 with rcode {_rcode(e1, m)}, not BADVERS",
                     [ev(e1)],
                     server=a,
                     args=args,
                 )
-            elif m is not None and (_edns(m) != 0 or m.answer):
+            elif m is not None and (_edns(m) != 0 or any(r[0] == 1 for r in m.records)):
                 out.add(
                     "NAMESERVER10",
                     "N10_EDNS_RESPONSE_ERROR",
@@ -361,7 +368,7 @@ def nameserver10_11(c: Collected, out: Out) -> None:
                 )
         opt = _get(c, "ednsopt", a)
         if opt is not None:
-            m = msg(opt)
+            m = summary(opt)
             if not opt.ok:
                 out.add(
                     "NAMESERVER11",
@@ -391,7 +398,7 @@ def nameserver10_11(c: Collected, out: Out) -> None:
                         args=args,
                     )
                 else:
-                    if any(o.otype == 65001 for o in m.options):
+                    if 65001 in m.options:
                         out.add(
                             "NAMESERVER11",
                             "N11_RETURNS_UNKNOWN_OPTION_CODE",
@@ -409,7 +416,7 @@ def nameserver10_11(c: Collected, out: Out) -> None:
                             server=a,
                             args=args,
                         )
-                    if not any(r.rdtype == dns.rdatatype.SOA for r in m.answer):
+                    if not m.has(dns.rdatatype.SOA):
                         out.add(
                             "NAMESERVER11",
                             "N11_UNEXPECTED_ANSWER_SECTION",
@@ -430,7 +437,7 @@ def nameserver12_13(c: Collected, out: Out) -> None:
             answer = _get(c, what, a)
             if answer is None or not answer.ok:
                 continue
-            m = msg(answer)
+            m = summary(answer)
             if answer.rcode == dns.rcode.FORMERR or (m is not None and _edns(m) < 0):
                 if code == "NAMESERVER13" and answer.tc:
                     out.add(

@@ -76,14 +76,17 @@ def baseline(c: Collected, out: Out) -> None:
     if not c.delegation.ns:
         return
     parent = frozenset(c.delegation.ns)
-    proof = [ev(c.delegation.evidence, "authority")] if c.delegation.evidence else []
+
+    def proof() -> list[Evidence]:
+        return [ev(c.delegation.evidence, "authority")] if c.delegation.evidence else []
+
     if not (parent & b.ns):
         out.add(
             "DNSCC_HIJACK",
             "DNSCC_HIJACK",
             f"delegation moved to {', '.join(sorted(parent))}, disjoint from the recorded "
             f"{', '.join(sorted(b.ns))}",
-            proof,
+            proof(),
         )
         return
     changes = []
@@ -97,7 +100,7 @@ def baseline(c: Collected, out: Out) -> None:
                 f"(recorded {', '.join(sorted(expected))})"
             )
     if changes:
-        out.add("DNSCC_DELEGATION_CHANGED", "DNSCC_DELEGATION_CHANGED", "; ".join(changes), proof)
+        out.add("DNSCC_DELEGATION_CHANGED", "DNSCC_DELEGATION_CHANGED", "; ".join(changes), proof())
 
 
 def sig_expiry(c: Collected, out: Out) -> None:
@@ -120,18 +123,21 @@ def sig_expiry(c: Collected, out: Out) -> None:
     if soonest is None:
         return
     left = (soonest - c.now) / DAY
-    proof = [ev(c.dnskey[a]), ev(c.soa[a])]
+
+    def proof() -> list[Evidence]:
+        return [ev(c.dnskey[a]), ev(c.soa[a])]
+
     if left < out.profile.threshold("sig_expiry_critical_days"):
         out.add(
             "DNSCC_SIG_EXPIRY",
             "DNSCC_SIG_EXPIRY",
             f"signatures expire in {left:.2f} days",
-            proof,
+            proof(),
             severity="critical",
         )
     elif left < out.profile.threshold("sig_expiry_warning_days"):
         out.add(
-            "DNSCC_SIG_EXPIRY", "DNSCC_SIG_EXPIRY", f"signatures expire in {left:.2f} days", proof
+            "DNSCC_SIG_EXPIRY", "DNSCC_SIG_EXPIRY", f"signatures expire in {left:.2f} days", proof()
         )
 
 
