@@ -1,7 +1,7 @@
 """The DNSSEC chain of a zone as a picture, as DNSViz draws it: the parent's DS records,
 the zone's DNSKEYs, the RRSIGs they make and the RRsets those cover, with every link that
 fails drawn in red and labelled with why. Laid out by Graphviz (`dot`, Debian's graphviz
-package, the layout engine DNSViz uses; docs/decisions/0007-dnssec-chain-picture.md) and
+package, the layout engine DNSViz uses; docs/decisions/0009-dnssec-chain-picture.md) and
 served as inline SVG: no JavaScript.
 
 Input: the `chain` list a probe report carries (dnscc.probe.checks.dnssec.chain): nodes
