@@ -547,6 +547,7 @@ ROW_MODULES = [
         "tests.rootinfo.authz_rows",
         "tests.sharing.authz_rows",
         "tests.risk.authz_rows",
+        "tests.outreach.authz_rows",
     )
 ]
 for _module in ROW_MODULES:

@@ -254,6 +254,9 @@ OUTREACH_DRAIN_CHECK_SECONDS = env_int("DNSCC_OUTBOX_DRAIN_CHECK_SECONDS", 5, mi
 # A channel (the SMTP relay, a webhook host) failing for longer than this shows a banner on
 # every staff page and makes `dnscc outreach status` exit 69.
 OUTREACH_HEALTH_ALERT_SECONDS = env_int("DNSCC_OUTBOX_ALERT_SECONDS", 300, minimum=0)
+# Where the demo's mail catcher (`dnscc outreach catcher`, started by scripts/run) keeps
+# what it accepts; the "Demo mailbox" page (development mode only) reads it.
+DEMO_MAILBOX_DIR = Path(env_str("DNSCC_DEMO_MAILBOX", str(DATA_DIR / "mailbox")))
 OUTREACH_FOLLOWUP_HOURS = env_int("DNSCC_FOLLOWUP_HOURS", 24, minimum=1)
 OUTREACH_FOLLOWUP_MAX = env_int("DNSCC_FOLLOWUP_MAX", 2, minimum=0)
 OUTREACH_CSAF_VALIDATOR = env_str("DNSCC_CSAF_VALIDATOR")  # validate.js; default: tools/ checkout

@@ -254,6 +254,7 @@ def slice_detail(request: HttpRequest, slug: str, slice_id: int) -> HttpResponse
             "outcomes": Target.OUTCOME_CHOICES,
             "is_staff": viewer.is_staff,
             "formats": [f for f in services.MANIFEST_FORMATS],
+            "form_rows": range(FORM_ROWS),
         },
     )
 
@@ -304,21 +305,43 @@ def slice_acknowledge(request: HttpRequest, slug: str, slice_id: int) -> HttpRes
     return redirect("campaigns:slice", slug=campaign.slug, slice_id=slice_.pk)
 
 
+FORM_ROWS = 5
+
+
+def _form_outcomes(request: HttpRequest) -> list[dict[str, str]]:
+    """The rows of the "one or a few names" form that name a name."""
+    p = request.POST
+    rows = []
+    for i in range(FORM_ROWS):
+        name = p.get(f"name_{i}", "").strip()
+        if name:
+            rows.append(
+                {"name": name, "outcome": p.get(f"outcome_{i}", ""), "note": p.get(f"note_{i}", "")}
+            )
+    return rows
+
+
 @role_required()
 @require_POST
 def slice_outcomes(request: HttpRequest, slug: str, slice_id: int) -> HttpResponse:
     campaign = _campaign(request, slug)
     slice_ = _slice(request, campaign, slice_id)
     upload = request.FILES.get("file")
+    rows = _form_outcomes(request)
     try:
-        if upload is None:
-            raise InputError("choose a CSV file to upload", location=Location(field="file"))
+        if upload is None and not rows:
+            raise InputError(
+                "name at least one name, or choose a CSV file to upload",
+                location=Location(field="file"),
+            )
+        # One or a few names in the form: the same parser and checks as a CSV upload.
+        stream = upload if upload is not None else services.outcomes_from_json(rows)
         result = services.record_outcomes(
             request.viewer,  # type: ignore[attr-defined]
             audit.Actor.of(request.user),
             slice_,
-            upload,
-            filename=upload.name or "outcomes.csv",
+            stream,
+            filename=(upload.name or "outcomes.csv") if upload is not None else "form",
         )
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from None

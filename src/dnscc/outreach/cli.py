@@ -26,6 +26,15 @@ def register(sub: Any) -> None:
     i.set_defaults(func=inbound)
     k = osub.add_parser("key", help="print the center's OpenPGP public key")
     k.set_defaults(func=key)
+    c = osub.add_parser(
+        "catcher",
+        help="development: a mail catcher on loopback (aiosmtpd) keeping every mail it"
+        " accepts for the Demo mailbox page (scripts/run starts it)",
+    )
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=8025)
+    c.add_argument("--dir", default="", help="default: DNSCC_DEMO_MAILBOX (DATA_DIR/mailbox)")
+    c.set_defaults(func=catcher)
     n = osub.add_parser(
         "status",
         help="the outbox's health (exit 69 when a channel has been failing past the"
@@ -46,6 +55,28 @@ def send(args: argparse.Namespace) -> int:
         until_empty=not args.forever,
     )
     print_json(stats.as_dict())
+    return 0
+
+
+def catcher(args: argparse.Namespace) -> int:
+    django_setup()
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from dnscc.core.errors import PermissionDenied
+    from dnscc.outreach import mailbox
+
+    if not settings.DEV:
+        raise PermissionDenied(
+            "the mail catcher is for development and the demo (DNSCC_DEV=1)",
+            hint="in production the outbox sends to your relay (DNSCC_SMTP_HOST)",
+        )
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        raise PermissionDenied("the mail catcher listens on loopback only")
+    directory = Path(args.dir) if args.dir else settings.DEMO_MAILBOX_DIR
+    print(f"mail catcher: smtp://{args.host}:{args.port}/ -> {directory}", flush=True)
+    mailbox.serve(directory, host=args.host, port=args.port)
     return 0
 
 

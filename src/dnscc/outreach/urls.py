@@ -12,6 +12,7 @@ urlpatterns = [
     path("messages/<str:key>/<str:action>", views.message_action, name="message_action"),
     path("ack/<str:key>/<str:signature>/", views.ack_link, name="ack"),
     path("templates/", views.templates_page, name="templates"),
+    path("mailbox/", views.demo_mailbox, name="demo_mailbox"),
     path("advisories/", views.advisory_list, name="advisories"),
     path("advisories/new/", views.advisory_new, name="advisory_new"),
     path("advisories/<str:tracking_id>/", views.advisory, name="advisory"),

@@ -21,6 +21,28 @@ from dnscc.outreach.models import Advisory, Message, Notice
 from dnscc.web.access import role_required
 
 
+@role_required(staff=True)
+def demo_mailbox(request: HttpRequest) -> HttpResponse:
+    """Development mode only: what the demo's mail catcher received, newest first, with
+    each mail's signature checked and encrypted ones decrypted with the center's key."""
+    from django.conf import settings
+
+    from dnscc.outreach import mailbox
+
+    if not settings.DEV:
+        raise Http404("the demo mailbox exists in development mode only")
+    directory = settings.DEMO_MAILBOX_DIR
+    mails = mailbox.read(directory, limit=100)
+    audit.disclosed(
+        audit.Actor.of(request.user), "outreach.demo_mailbox", ids=[m.name for m in mails]
+    )
+    return render(
+        request,
+        "outreach/mailbox.html",
+        {"mails": mails, "total": mailbox.count(directory), "directory": directory},
+    )
+
+
 def _errors(request: HttpRequest, exc: DnsccError) -> None:
     if isinstance(exc, ValidationErrors):
         for e in exc.errors[:20]:

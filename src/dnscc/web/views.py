@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
+    if not viewer.is_staff and viewer.organization_id:
+        from dnscc.web import operator
+
+        return operator.home(request, viewer)  # what the organisation owes, and by when
     context = {"summary": directory.dashboard_summary(viewer)}
     return render(request, "web/home.html", context)
 
