@@ -298,6 +298,8 @@ def test_a_slice_is_delivered_on_acceptance_and_an_unreachable_one_goes_to_the_d
     assert "no message reaches Bravo Registry" in step["summary"]
     bravo = Slice.objects.get(organization=world.org_b)
     assert bravo.escalation_level == escalation.DESK
+    assert campaigns.unreachable_slices(viewer) == [bravo]
+    assert campaigns.unreachable_slices(viewer_for(world.users["operator"])) == []
     page = world.client("coordinator").get(f"/campaigns/{campaign.slug}/").content.decode()
     assert "Unreachable (no usable contact)" in page
     assert "no message: no usable contact or channel" in page

@@ -54,7 +54,7 @@ def test_the_catcher_accepts_the_notices_the_parties_turn_notified_and_the_page_
         viewer_for(user),
         audit.Actor.of(user),
         {
-            "title": "Hijack of <b>ns1</b>",
+            "title": "Détournement of <b>ns1</b>",
             "dns_type": "domain-hijack",
             "scope": {"tlds": [".alpha", ".bravo"]},
         },
@@ -71,6 +71,7 @@ def test_the_catcher_accepts_the_notices_the_parties_turn_notified_and_the_page_
     assert incident.ref in encrypted.subject
     assert encrypted.signature.startswith("valid: signed inside the encryption")
     assert signed.security == "signed"
+    assert signed.subject == f"[dnscc] [{incident.ref}] Détournement of <b>ns1</b>"  # RFC 2047
     assert signed.signature.startswith("valid: signed by the center's key")
     key = Message.objects.get(address="security@bravo.example").key
     assert signed.key == key
@@ -83,6 +84,7 @@ def test_the_catcher_accepts_the_notices_the_parties_turn_notified_and_the_page_
     # What a registry wrote (here: the incident's title) is escaped, never markup.
     assert "<b>ns1</b>" not in page
     assert "&lt;b&gt;ns1&lt;/b&gt;" in page
+    assert "=?utf-8?" not in page
 
 
 def test_the_demo_mailbox_is_for_staff_in_development_mode_only(

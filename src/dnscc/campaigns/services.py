@@ -1219,6 +1219,21 @@ def refresh_delivery(slice_ids: list[int]) -> list[Slice]:
     return changed
 
 
+def unreachable_slices(viewer: Viewer) -> list[Slice]:
+    """Slices of active campaigns that no message reaches (unreachable, delivery failed),
+    oldest delivery first: for staff (the duty console); nothing for anyone else."""
+    if not viewer.is_staff:
+        return []
+    return list(
+        Slice.objects.filter(
+            state__in=Slice.NOT_REACHED,
+            campaign__in=visible_campaigns(viewer).filter(status=Campaign.ACTIVE),
+        )
+        .select_related("campaign", "organization")
+        .order_by("delivered_at", "pk")
+    )
+
+
 def slice_deliveries(slices: list[Slice]) -> dict[int, Any]:
     """{slice id: outreach.tracking.Delivery} of each slice's current delivery."""
     from dnscc.outreach import tracking

@@ -14,6 +14,7 @@ written to a temporary name then renamed, so a reader never sees half a mail.
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import itertools
 import os
@@ -80,8 +81,11 @@ def start(directory: Path, *, host: str = "127.0.0.1", port: int = 8025) -> Any:
 def serve(directory: Path, *, host: str = "127.0.0.1", port: int = 8025) -> None:
     """Run the catcher until interrupted (the `dnscc outreach catcher` command)."""
     import asyncio
+    import logging
     import signal
 
+    # aiosmtpd logs every command at INFO: the demo's terminal wants only problems.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = start(directory, host=host, port=port)
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()
@@ -124,6 +128,17 @@ class Mail:
         }[self.security]
 
 
+def _header(msg: EmailMessage, name: str, default: str = "") -> str:
+    """A header as text, RFC 2047 encoded words decoded ("=?utf-8?q?...?=" -> "é")."""
+    value = msg.get(name)
+    if value is None:
+        return default
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except (ValueError, LookupError):
+        return str(value)
+
+
 def _text_of(part: EmailMessage) -> str:
     for sub in part.walk():
         if sub.get_content_type() == "text/plain":
@@ -143,11 +158,11 @@ def read_one(path: Path) -> Mail:
     mail = Mail(
         name=path.stem,
         received_at=path.stat().st_mtime,
-        to=str(outer.get("X-Catcher-Rcpt-To", outer.get("To", ""))),
-        mail_from=str(outer.get("From", "")),
-        subject=str(outer.get("Subject", "")),
-        outer_subject=str(outer.get("Subject", "")),
-        date=str(outer.get("Date", "")),
+        to=_header(outer, "X-Catcher-Rcpt-To", _header(outer, "To")),
+        mail_from=_header(outer, "From"),
+        subject=_header(outer, "Subject"),
+        outer_subject=_header(outer, "Subject"),
+        date=_header(outer, "Date"),
         key=str(outer.get("X-Dnscc-Idempotency-Key", "")),
         security="plain",
         signature="",
@@ -201,7 +216,7 @@ def _decrypt_into(mail: Mail, outer: EmailMessage, center: Any) -> None:
         mail.problems.append(f"could not decrypt with the center's key: {exc}")
         return
     inner = email.message_from_bytes(plain.bytes or b"", policy=email.policy.compat32)
-    mail.subject = str(inner.get("Subject", mail.subject))
+    mail.subject = _header(inner, "Subject", mail.subject)
     mail.key = mail.key or str(inner.get("X-Dnscc-Idempotency-Key", ""))
     mail.ack_url = mail.ack_url or str(inner.get("X-Dnscc-Ack", ""))
     mail.text = _text_of(inner)
