@@ -65,7 +65,11 @@ def test_the_home_says_what_the_operator_owes_by_when_in_its_own_time_zone(world
     incident = _notified_incident(world)
     load(world, campaign, b"a.alpha\nb.alpha\nx.bravo\n")
     campaigns.deliver(*staff(world), campaign)
-    _finding("alpha", "DELEGATION04", [{"query": "alpha. NS", "answer": "lame <b>x</b>"}])
+    _finding(
+        "alpha",
+        "DELEGATION04",
+        [{"query": "alpha. NS @192.0.2.1", "status": "error", "note": "lame <b>x</b>"}],
+    )
     _finding("bravo", "DNSSEC10", [{"secret": "bravo-only evidence"}])
 
     page = world.client("operator").get("/").content.decode()
@@ -80,7 +84,8 @@ def test_the_home_says_what_the_operator_owes_by_when_in_its_own_time_zone(world
     assert "due in" in text
     # Its zones' findings with their evidence; never another's.
     assert "DELEGATION04" in page
-    assert "lame &lt;b&gt;x&lt;/b&gt;" in page
+    assert "lame &lt;b&gt;x&lt;/b&gt;" in page  # as dig prints it, escaped
+    assert "; &lt;&lt;&gt;&gt; dnscc probe &lt;&lt;&gt;&gt; alpha. NS @192.0.2.1" in page
     assert "DNSSEC10" not in page
     assert "bravo-only evidence" not in page
     # What a coordinator typed is escaped.

@@ -65,6 +65,7 @@ AUDIT_ACTIONS = {
     "cli": "Command run",
     "contact.create": "Contact added",
     "contact.delete": "Contact removed",
+    "contact.update": "Contact changed",
     "contact.verification_sent": "Contact verification sent",
     "contact.verified": "Contact verified",
     "directory.import_contacts": "Contacts imported",
@@ -224,6 +225,7 @@ FIXED: dict[str, dict[str, str]] = {
         "directory.contact": "Contact",
         "directory.tld": "TLD",
         "monitoring.alert": "Alert",
+        "monitoring.finding": "Finding",
         "incidents.incident": "Incident",
         "incidents.party": "Party",
         "incidents.report": "Report",
@@ -236,6 +238,7 @@ FIXED: dict[str, dict[str, str]] = {
         "outreach.notice": "Notice",
         "outreach.message": "Message",
         "outreach.advisory": "Advisory",
+        "outreach.demo_mailbox": "Demo mailbox",
         "campaigns.campaign": "Campaign",
         "campaigns.slice": "Campaign slice",
         "campaigns.namelist": "Name list",
@@ -255,6 +258,7 @@ FIXED: dict[str, dict[str, str]] = {
         "cli": "the command line",
         "scheduler": "the scheduler",
         "sla": "the SLA check",
+        "outbox": "the outbox (a message accepted, failed or retried)",
     },
 }
 
