@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 import zipfile
 
 import pytest
@@ -201,14 +200,11 @@ def test_split_by_tld_groups_names_under_sorted_tlds() -> None:
     }
 
 
-def test_a_million_ascii_names_are_read_in_a_few_seconds() -> None:
-    data = "".join(f"host{i}.example{i % 997}.com\n" for i in range(1_000_000)).encode()
-    start = time.perf_counter()
+def test_a_long_ascii_list_is_read_whole() -> None:
+    # Speed is measured by `scripts/bench campaign_core` (a million names), not here.
+    data = "".join(f"host{i}.example{i % 997}.com\n" for i in range(50_000)).encode()
     names = open_names(io.BytesIO(data), filename="big", max_bytes=None)
-    count = sum(1 for _ in names)
-    elapsed = time.perf_counter() - start
-    assert count == 1_000_000
-    assert elapsed < 10, f"{elapsed:.1f} s"  # ~2 s measured; generous for a loaded machine
+    assert sum(1 for _ in names) == 50_000
 
 
 def test_a_lone_carriage_return_in_a_csv_row_is_an_invalid_line() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -162,12 +160,3 @@ def test_a_normalised_name_is_lower_case_ascii(text: str) -> None:
 def test_the_unicode_form_normalises_back_to_the_same_name(text: str) -> None:
     name = _normal(text)
     assert normalize_name(to_unicode(name)) == name
-
-
-def test_fifty_thousand_names_normalise_in_well_under_a_second() -> None:
-    names = [f"Host{i}.Example{i % 97}.COM." for i in range(50_000)]
-    start = time.perf_counter()
-    for name in names:
-        normalize_name(name)
-    # 50,000 per second is the requirement; this machine does about a million.
-    assert time.perf_counter() - start < 1.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import dns.name
@@ -117,11 +116,10 @@ def test_kzonecheck_accepts_the_zone(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_million_names_are_written_in_seconds() -> None:
-    names = [f"host{i}.example{i % 997}.com" for i in range(1_000_000)]
+def test_many_names_give_two_records_each() -> None:
+    # Speed is measured by `scripts/bench campaign_core` (a million names), not here.
+    names = [f"host{i}.example{i % 997}.com" for i in range(50_000)]
     out = io.StringIO()
-    start = time.perf_counter()
     summary = write_rpz(names, out, origin=ORIGIN, serial=1)
-    elapsed = time.perf_counter() - start
-    assert summary.records == 2_000_000
-    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert summary.records == 100_000
+    assert "\n*.host49999.example149.com." in out.getvalue()
