@@ -400,6 +400,7 @@ def _action(action: str, body: Body | None = None, ok: int = 302) -> Row:
 PAGE_ROWS = [
     Row("GET", "/", page_statuses(200, members=200)),
     Row("GET", "/healthz", statuses(200)),
+    Row("GET", "/console/", page_statuses(200)),  # the duty console (htmx polls it)
     Row("GET", "/api/v1/", statuses(404)),  # nothing there: the docs are at /api/v1/docs
     Row("GET", "/api/v1/docs", statuses(200)),  # public like the schema: it holds no data
     Row("GET", "/login/", statuses(302, anonymous=200)),  # signed-in users are sent home

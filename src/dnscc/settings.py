@@ -296,6 +296,8 @@ SLA_PROFILE = env_str("DNSCC_SLA_PROFILE")  # empty: the shipped incidents/sla.t
 ALERT_MIN_SEVERITY = env_choice(
     "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
 )
+# The duty console lists what falls due within this many hours (docs/incidents.md).
+CONSOLE_DUE_HOURS = env_int("DNSCC_CONSOLE_DUE_HOURS", 4, minimum=1)
 
 # Root server information: RSSAC002 ingestion and RSSAC047 measurements (docs/rootinfo.md).
 RSSAC002_MAX_DOWNLOAD_BYTES = env_int("DNSCC_RSSAC002_MAX_DOWNLOAD_BYTES", 1 << 30, minimum=1 << 20)

@@ -19,13 +19,20 @@ def expect_orgs(page: Page, *names: str) -> None:
     expect(page.locator("#org-total")).to_have_text(str(len(names)))
 
 
-def test_a_coordinator_sees_the_dashboard_with_the_directory_figures(
-    page: Page, login: Any
-) -> None:
+def test_a_coordinator_sees_the_console_with_the_directory_figures(page: Page, login: Any) -> None:
     login(page, "coord1")
-    expect(page).to_have_title("Dashboard · dnscc")
+    expect(page).to_have_title("Duty console · dnscc")
     nav = page.get_by_role("navigation", name="Main")
-    for link in ("Dashboard", "Directory", "TLDs", "Lookup", "Import", "Audit log", "API tokens"):
+    page.get_by_text("The directory at a glance").click()
+    for link in (
+        "Duty console",
+        "Directory",
+        "TLDs",
+        "Lookup",
+        "Import",
+        "Audit log",
+        "API tokens",
+    ):
         expect(nav.get_by_role("link", name=link, exact=True)).to_be_visible()
     expect(page.locator(".card", has_text="organizations").locator(".n")).to_have_text("3")
     expect(page.locator(".card", has_text="delegated TLDs").locator(".n")).to_have_text("2")

@@ -46,7 +46,7 @@ def test_every_page_of_a_coordinators_walk_has_a_csp_and_no_console_errors(
     # Every page of the main navigation, whatever it holds today, clicked as a person would.
     links = nav.get_by_role("link").all_inner_texts()
     assert {"Directory", "Import", "API tokens"} <= set(links), links
-    for link in [*links, "Dashboard"]:
+    for link in [*links, "Duty console"]:
         with page.expect_navigation(wait_until="load") as visit:
             nav.get_by_role("link", name=link, exact=True).click()
         response = visit.value

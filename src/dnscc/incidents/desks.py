@@ -255,43 +255,7 @@ def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
         .select_related("owner")
         .order_by("created_at", "id")
     )
-    due: list[dict[str, Any]] = []
-    for incident in incidents:
-        for kind, at in sla.deadlines(incident).items():
-            if at is not None and now <= at < until:
-                due.append({"incident": incident.ref, "what": f"{kind} deadline", "due_at": at})
-    waiting = Party.objects.filter(
-        status=Party.NOTIFIED, acknowledged_at__isnull=True, incident__in=incidents
-    ).select_related("incident", "organization")
-    for party in waiting:
-        at = sla.party_deadline(party)
-        if at is not None and now <= at < until:
-            red = party.incident.tlp == TLP.RED.value
-            who = "[TLP:RED]" if red else party.organization.name
-            due.append(
-                {
-                    "incident": party.incident.ref,
-                    "what": f"acknowledgement by {who}",
-                    "due_at": at,
-                    # The party reads its deadline in its own zone: show both.
-                    "time_zone": "" if red else party.organization.time_zone,
-                }
-            )
-    tasks = Task.objects.filter(
-        done_at__isnull=True, due_at__isnull=False, due_at__lt=until, incident__in=incidents
-    ).select_related("incident")
-    for task in tasks:
-        assert task.due_at is not None
-        overdue = " (overdue)" if task.due_at < now else ""
-        title = "[TLP:RED]" if task.incident.tlp == TLP.RED.value else task.title
-        due.append(
-            {
-                "incident": task.incident.ref,
-                "what": f"task: {title}{overdue}",
-                "due_at": task.due_at,
-            }
-        )
-    due.sort(key=lambda d: d["due_at"])
+    due = due_between(now, until, incidents)
     reports = Report.objects.filter(state=Report.NEW).order_by("created_at", "id")
     return {
         "incidents": [
@@ -327,6 +291,61 @@ def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
         ],
         "until": until.isoformat(),
     }
+
+
+def due_between(
+    now: datetime, until: datetime, incidents: list[Incident] | None = None
+) -> list[dict[str, Any]]:
+    """What falls due in [now, until) among the open incidents (or those given), soonest
+    first: incident deadlines (triage, notify, mitigate), parties' acknowledgements, and
+    tasks (overdue ones too). Each {"incident": ref, "incident_desk", "what", "due_at",
+    "time_zone"?, "party"?}: what a handover note and the duty console list."""
+    if incidents is None:
+        incidents = list(
+            Incident.objects.exclude(status=Incident.CLOSED).order_by("created_at", "id")
+        )
+    desk_of = {i.ref: i.desk for i in incidents}
+    due: list[dict[str, Any]] = []
+    for incident in incidents:
+        for kind, at in sla.deadlines(incident).items():
+            if at is not None and now <= at < until:
+                due.append({"incident": incident.ref, "what": f"{kind} deadline", "due_at": at})
+    waiting = Party.objects.filter(
+        status=Party.NOTIFIED, acknowledged_at__isnull=True, incident__in=incidents
+    ).select_related("incident", "organization")
+    for party in waiting:
+        at = sla.party_deadline(party)
+        if at is not None and now <= at < until:
+            red = party.incident.tlp == TLP.RED.value
+            who = "[TLP:RED]" if red else party.organization.name
+            due.append(
+                {
+                    "incident": party.incident.ref,
+                    "what": f"acknowledgement by {who}",
+                    "due_at": at,
+                    # The party reads its deadline in its own zone: show both.
+                    "time_zone": "" if red else party.organization.time_zone,
+                    "party": party.pk,
+                }
+            )
+    tasks = Task.objects.filter(
+        done_at__isnull=True, due_at__isnull=False, due_at__lt=until, incident__in=incidents
+    ).select_related("incident")
+    for task in tasks:
+        assert task.due_at is not None
+        overdue = " (overdue)" if task.due_at < now else ""
+        title = "[TLP:RED]" if task.incident.tlp == TLP.RED.value else task.title
+        due.append(
+            {
+                "incident": task.incident.ref,
+                "what": f"task: {title}{overdue}",
+                "due_at": task.due_at,
+            }
+        )
+    due.sort(key=lambda d: d["due_at"])
+    for item in due:
+        item["incident_desk"] = desk_of.get(item["incident"], "")
+    return due
 
 
 def shift_change(now: datetime | None = None) -> Handover | None:

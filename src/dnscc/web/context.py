@@ -18,6 +18,9 @@ def _outbox_banner() -> Any:
 def portal(request: HttpRequest) -> dict[str, Any]:
     viewer = viewer_for(getattr(request, "user", None))
     return {
+        # The navigation's counts (alerts waiting, SLA breaches, reports to triage): a few
+        # COUNT queries, run only when a staff page's navigation reads them.
+        "nav_counts": SimpleLazyObject(lambda: _nav_counts(viewer)) if viewer.is_staff else {},
         # A relay refusing or timing out for longer than DNSCC_OUTBOX_ALERT_SECONDS: a
         # banner on every staff page (evaluated only when a template shows it).
         "outbox_banner": SimpleLazyObject(_outbox_banner) if viewer.is_staff else None,
@@ -28,6 +31,12 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         # Asked only when a template reads it (the navigation of operators' members).
         "is_root_operator": lambda: _root_operator(viewer),
     }
+
+
+def _nav_counts(viewer: Any) -> dict[str, int]:
+    from dnscc.web.console import nav_counts
+
+    return nav_counts(viewer)
 
 
 def _root_operator(viewer: Any) -> bool:

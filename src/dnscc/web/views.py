@@ -5,9 +5,11 @@ import logging
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from dnscc.accounts.services import viewer_for
 from dnscc.directory import services as directory
+from dnscc.web import console
 from dnscc.web.access import role_required
 
 log = logging.getLogger(__name__)
@@ -15,13 +17,30 @@ log = logging.getLogger(__name__)
 
 @role_required()
 def home(request: HttpRequest) -> HttpResponse:
+    """Staff land on the duty console; organisations' members on their home page."""
     viewer = viewer_for(request.user)
+    if viewer.is_staff:
+        return render(
+            request,
+            "web/console.html",
+            {**console.console(viewer), "summary": directory.dashboard_summary(viewer)},
+        )
     if not viewer.is_staff and viewer.organization_id:
         from dnscc.web import operator
 
         return operator.home(request, viewer)  # what the organisation owes, and by when
     context = {"summary": directory.dashboard_summary(viewer)}
     return render(request, "web/home.html", context)
+
+
+@role_required(staff=True)
+@require_GET
+def console_lines(request: HttpRequest) -> HttpResponse:
+    """The console's lines alone (htmx polls it); the whole page without htmx."""
+    viewer = viewer_for(request.user)
+    if request.headers.get("HX-Request") != "true":
+        return home(request)
+    return render(request, "web/_console.html", console.console(viewer))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
