@@ -168,3 +168,18 @@ def test_an_operator_keeps_its_own_home_page(world: World) -> None:
     page = world.client("operator").get("/").content.decode()
     assert "Duty console" not in page
     assert world.client("operator").get("/console/").status_code == 403
+
+
+def test_a_slice_past_its_deadline_is_a_line_to_its_page(world: World) -> None:
+    from dnscc.campaigns.models import Slice
+    from tests.campaigns.test_services import load, make_campaign
+
+    campaign = make_campaign(world)
+    load(world, campaign, b"n1.alpha\nn2.alpha\n")
+    world.client("coordinator").post(f"/campaigns/{campaign.slug}/deliver/", {"confirm": "yes"})
+    Slice.objects.update(deadline=timezone.now() - timedelta(hours=2))
+    slice_ = Slice.objects.get()
+    lines = console(viewer_for(world.users["admin"]))["lines"]
+    [line] = [x for x in lines if x.kind == "slice"]
+    assert line.text == "Alpha Registry's slice of Avalanche takedown: past its deadline"
+    assert line.url == f"/campaigns/{campaign.slug}/slices/{slice_.pk}/"

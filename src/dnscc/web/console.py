@@ -235,21 +235,27 @@ def _in(at: datetime, now: datetime) -> str:
     return human((at - now).total_seconds())
 
 
-def _slice_lines(scope: Scope, now: datetime) -> list[Line]:
+def _slice_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
     from dnscc.campaigns.escalation import late_slices
+    from dnscc.campaigns.services import unreachable_slices
 
+    found = {s.pk: s for s in late_slices(now)[:200]}
+    for slice_ in unreachable_slices(viewer)[:200]:
+        found.setdefault(slice_.pk, slice_)
     lines = []
-    for slice_ in late_slices(now)[:200]:
+    for slice_ in found.values():
         campaign = slice_.campaign
         if not scope.covers(campaign.incident.desk if campaign.incident_id else ""):
             continue
         reached = slice_.state not in ("unreachable", "delivery_failed")
-        org = "[TLP:RED]" if campaign.tlp == TLP.RED.value else slice_.organization.name
+        red = campaign.tlp == TLP.RED.value
+        org = "[TLP:RED]" if red else slice_.organization.name
+        title = "a TLP:RED campaign" if red else campaign.title
         what = "past its deadline" if reached else label(slice_.state, "slice_state").lower()
         lines.append(
             Line(
                 kind="slice",
-                text=f"{org}'s slice of {campaign.title}: {what}",
+                text=f"{org}'s slice of {title}: {what}",
                 url=reverse("campaigns:slice", args=[campaign.slug, slice_.pk]),
                 when=slice_.deadline,
                 detail=f"due {slice_.deadline:%Y-%m-%d %H:%M} UTC · not acknowledged"
@@ -354,7 +360,7 @@ def console(viewer: Viewer, *, now: datetime | None = None) -> dict[str, Any]:
         *_outbox_lines(outbox, now),
         *_unreachable_lines(scope, viewer, now),
         *_due_lines(scope, now),
-        *_slice_lines(scope, now),
+        *_slice_lines(scope, viewer, now),
         *_handover_lines(scope, now),
         *_report_lines(scope, viewer, now),
     ]
