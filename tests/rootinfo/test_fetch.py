@@ -115,3 +115,13 @@ def test_an_answer_over_the_bound_is_refused(db: Any, server: str, ca_file: str)
 def test_a_missing_file_is_said(db: Any, server: str, ca_file: str) -> None:
     with pytest.raises(UnavailableError, match="HTTP 404"):
         ingest(f"{server}/nothing.yaml", ca_file=ca_file, jobs=1)
+
+
+def test_a_server_outside_the_egress_rule_gets_no_connection(
+    db: Any, server: str, ca_file: str
+) -> None:
+    from dnscc.core import egress
+
+    FILES["/y.yaml"] = b"---\n"
+    with egress.using(egress.parse("public")), pytest.raises(egress.EgressRefused):
+        ingest(f"{server}/y.yaml", ca_file=ca_file, jobs=1)

@@ -32,6 +32,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from dnscc.core import egress
+
 DEFAULT_TIMEOUT = 4.0  # RSSAC047: a query unanswered after 4 seconds is a failure
 
 
@@ -102,6 +104,10 @@ def _query(name: str, rdtype: str) -> dns.message.Message:
 async def _ask(
     q: dns.message.Message, address: str, transport: str, *, port: int, timeout: float
 ) -> tuple[dns.message.Message | None, float, str]:
+    # The one door of this module: nothing leaves outside the egress rule (DNSCC_PROBE_NETWORKS).
+    refused = egress.current().refusal(address)
+    if refused:
+        return None, 0.0, refused
     start = time.perf_counter()
     try:
         if transport == "udp":

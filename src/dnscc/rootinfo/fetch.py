@@ -1,9 +1,12 @@
 """Fetching RSSAC002 data over HTTPS: one file or a tarball, to a temporary file, bounded
-in size, certificates verified (against DNSCC_RSSAC002_CA_FILE or the system's), and never
-over plain HTTP, not even after a redirect."""
+in size, certificates verified (against DNSCC_RSSAC002_CA_FILE or the system's), never
+over plain HTTP, not even after a redirect, and only to addresses the egress rule allows
+(dnscc.core.egress, DNSCC_PROBE_NETWORKS; decision 0008)."""
 
 from __future__ import annotations
 
+import http.client
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -13,9 +16,43 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from dnscc.core import egress
 from dnscc.core.errors import InputError, Location, UnavailableError
 
 CHUNK = 1 << 20
+
+
+def _checked_address(host: str, port: int) -> str:
+    """The address to connect to: resolved once, every address checked by the egress rule
+    (a name that resolves anywhere forbidden is refused), so that no second lookup can
+    lead the connection elsewhere (DNS rebinding)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UnavailableError(f"cannot resolve {host}: {exc}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise UnavailableError(f"cannot resolve {host}: no address")
+    policy = egress.current()
+    for address in addresses:
+        policy.check(address, egress.FETCH, host=host)
+    return addresses[0]
+
+
+class _CheckedConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        address = _checked_address(self.host, self.port)
+        sock = socket.create_connection((address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class _CheckedHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self._checked_context = context
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(_CheckedConnection, req, context=self._checked_context)
 
 
 class _HttpsOnly(urllib.request.HTTPRedirectHandler):
@@ -42,7 +79,7 @@ def download(url: str, directory: Path, *, ca_file: str | None = None) -> Path:
         )
     limit = int(settings.RSSAC002_MAX_DOWNLOAD_BYTES)
     context = ssl.create_default_context(cafile=ca_file or settings.RSSAC002_CA_FILE or None)
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnly())
+    opener = urllib.request.build_opener(_CheckedHandler(context), _HttpsOnly())
     name = Path(parts.path).name or "download"
     target = directory / name
     try:

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dnscc.core import egress
 from dnscc.core.errors import InputError, UnavailableError
 from dnscc.core.rssac002 import LETTERS
 from dnscc.rootinfo.models import Measurement, SerialSeen
@@ -112,6 +113,16 @@ def run_round(
     targets = probe.targets_from_hints(read_hints(str(hints_path)))
     if not targets:
         raise UnavailableError(f"no root server letters in {hints_path}")
+    # Only what the egress rule allows is measured; nothing allowed: not run, and why.
+    policy = egress.current()
+    allowed = {letter: policy.split(addrs)[0] for letter, addrs in targets.items()}
+    targets = {letter: addrs for letter, addrs in allowed.items() if addrs}
+    if not targets:
+        raise UnavailableError(
+            f"not run: the root servers of {hints_path} are outside the networks the center "
+            f"may query ({policy.describe()})",
+            hint=f"set {egress.SETTING} to include them",
+        )
     try:
         reference = load_reference(reference_path or reference_zone())
     except InputError:
