@@ -24,8 +24,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q, Sum
 
 from dnscc.core.errors import InputError, Location
 from dnscc.risk import catalogue
@@ -139,35 +138,36 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
     )
     findings = Finding.objects.filter(open_in_period, code__in=codes)
     zone_region = dict(Tld.objects.values_list("name", "region"))
-    grouped = findings.values("code", "zone").annotate(n=Count("id"))
+    # One scan: per code and zone, how many and how long open within the period.
+    grouped = findings.values("code", "zone").annotate(
+        n=Count("id"), open_seconds=Sum(_clipped_seconds(since, until))
+    )
     zones_per_code: dict[str, set[str]] = defaultdict(set)
+    finding_total = 0
     for row in grouped:
         code, zone, n = row["code"], row["zone"], row["n"]
+        finding_total += n
         region = (zone_region.get(zone) or GLOBAL) if zone else GLOBAL
         for key in index["codes"].get(code, []):
             if key not in per:
                 continue
             per[key]["findings"] += n
             per[key]["codes"][code] += n
+            per[key]["finding_days_total"] += max(0.0, float(row["open_seconds"] or 0)) / 86400
             by_region[region][key]["findings"] += n
         zones_per_code[code].add(zone)
     for code, zones in zones_per_code.items():
         for key in index["codes"].get(code, []):
             if key in per:
                 per[key]["finding_zones"] += len(zones)
-    # Duration: the open time clipped to the period, summed per code in the database.
-    for code, seconds in _durations(findings, since, until).items():
-        for key in index["codes"].get(code, []):
-            if key in per:
-                per[key]["finding_days_total"] += seconds / 86400
     monthly = (
         Finding.objects.filter(code__in=codes, first_seen__gte=since, first_seen__lt=until)
-        .annotate(month=TruncMonth("first_seen", output_field=DateTimeField()))
+        .annotate(month=_month_of("first_seen"))
         .values("code", "month")
         .annotate(n=Count("id"))
     )
     for row in monthly:
-        m = _month(row["month"])
+        m = row["month"]
         if m not in position:
             continue
         for key in index["codes"].get(row["code"], []):
@@ -229,52 +229,46 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
         "severity": {s: severity_all.get(s, 0) for s in SEVERITIES},
         "totals": {
             "incidents": len(incidents),
-            "findings": findings.count(),
+            "findings": finding_total,
             "campaigns": len(campaigns),
         },
     }
 
 
-def _durations(findings: Any, since: dt.datetime, until: dt.datetime) -> dict[str, float]:
-    """Seconds each code's findings were open within [since, until), per code.
-
-    Computed from grouped sums of epoch seconds so that only (codes x 4) rows leave the
-    database: a finding open from a to b contributes min(b, until) - max(a, since).
-    Findings are split by whether they started before the period and whether they ended
-    in it, so that each part is a plain sum of one column."""
-    result: dict[str, float] = defaultdict(float)
-    started_before = Q(first_seen__lt=since)
-    still_open = Q(resolved_at__isnull=True) | Q(resolved_at__gte=until)
-    for starts_before in (True, False):
-        for open_at_end in (True, False):
-            part = findings.filter(started_before if starts_before else ~started_before)
-            part = part.filter(still_open if open_at_end else ~still_open)
-            rows = part.values("code").annotate(
-                n=Count("id"),
-                first=Sum(_epoch("first_seen")) if not starts_before else Count("id"),
-                last=Sum(_epoch("resolved_at")) if not open_at_end else Count("id"),
-            )
-            for row in rows:
-                n = row["n"]
-                begin = since.timestamp() * n if starts_before else float(row["first"])
-                finish = until.timestamp() * n if open_at_end else float(row["last"])
-                result[row["code"]] += max(0.0, finish - begin)
-    return dict(result)
-
-
-def _epoch(field: str) -> Any:
-    """Seconds since 1970 of a datetime column, in the database's own arithmetic."""
+def _clipped_seconds(since: dt.datetime, until: dt.datetime) -> Any:
+    """Seconds a finding was open within [since, until): min(resolved, until) - max(first
+    seen, since), in the database's own arithmetic (a plain function of columns, so that
+    the grouped query sums it in one scan)."""
     from django.db import connection
     from django.db.models import FloatField
     from django.db.models.expressions import RawSQL
 
-    # `field` is one of two column names of this module, never user input.
-    column = {
-        "first_seen": '"monitoring_finding"."first_seen"',
-        "resolved_at": '"monitoring_finding"."resolved_at"',
-    }[field]
+    table = '"monitoring_finding"'
     if connection.vendor == "postgresql":
-        sql = f"EXTRACT(EPOCH FROM {column})"
-    else:  # SQLite stores datetimes as ISO text; strftime('%s') reads them (to the second).
-        sql = f"CAST(strftime('%%s', {column}) AS REAL)"
-    return RawSQL(sql, (), output_field=FloatField())  # noqa: S611
+        sql = (
+            f'EXTRACT(EPOCH FROM LEAST(COALESCE({table}."resolved_at", %s), %s))'
+            f' - EXTRACT(EPOCH FROM GREATEST({table}."first_seen", %s))'
+        )
+        params: tuple[Any, ...] = (until, until, since)
+    else:  # SQLite keeps datetimes as UTC text; strftime('%s') reads them to the second.
+        sql = (
+            f"MIN(COALESCE(CAST(strftime('%%s', {table}.\"resolved_at\") AS INTEGER), %s), %s)"
+            f" - MAX(CAST(strftime('%%s', {table}.\"first_seen\") AS INTEGER), %s)"
+        )
+        params = (int(until.timestamp()), int(until.timestamp()), int(since.timestamp()))
+    return RawSQL(sql, params, output_field=FloatField())  # noqa: S611 - no user input
+
+
+def _month_of(field: str) -> Any:
+    """YYYY-MM of a datetime column (UTC), computed by the database without a Python
+    function per row (Django's TruncMonth is one on SQLite: seconds on a million rows)."""
+    from django.db import connection
+    from django.db.models import CharField
+    from django.db.models.expressions import RawSQL
+
+    column = {"first_seen": '"monitoring_finding"."first_seen"'}[field]
+    if connection.vendor == "postgresql":
+        sql = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+    else:
+        sql = f"substr({column}, 1, 7)"
+    return RawSQL(sql, (), output_field=CharField())  # noqa: S611 - no user input
