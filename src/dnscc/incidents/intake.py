@@ -536,7 +536,9 @@ def dns_type_for_finding(code: str, zone: str = "x") -> str:
         return "response-rewriting"
     if "ROOT" in code or not zone:
         return "root-server-anomaly"
-    if code.startswith(("DELEGATION", "CONSISTENCY")):
+    # Zonemaster's Basic (no delegation, no working server) and Connectivity (servers not
+    # answering) test cases are a delegation that does not work, like Delegation's.
+    if code.startswith(("DELEGATION", "CONSISTENCY", "BASIC", "CONNECTIVITY")):
         return "broken-delegation"
     return "other"
 
