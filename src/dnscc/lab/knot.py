@@ -79,7 +79,7 @@ def render(conf: KnotConf) -> str:
         user.rstrip("\n") if user else None,
         f"  listen: [{listen}]" if conf.listen else None,
         f"  udp-workers: {conf.workers}",
-        "  tcp-workers: 1",
+        "  tcp-workers: 2",  # a sweep opens TCP to every server (CONNECTIVITY02, AXFR)
         f"  background-workers: {conf.workers}",
         "  identity: dnscc-lab",
         '  version: ""',  # no software version disclosed (NAMESERVER15)

@@ -557,7 +557,7 @@ async def probe_zone(
         axfr=axfr,
         undelegated=undelegated,
     )
-    findings: list[Finding] = checks.run_all(c, profile)
+    findings: list[Finding] = await checks.run_all_async(c, profile)
     return ZoneReport(
         zone=name.to_text(),
         findings=tuple(findings),

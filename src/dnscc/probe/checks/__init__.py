@@ -202,6 +202,19 @@ def dnssec_chain(c: Collected) -> list[dict[str, Any]]:
     return chain(c)
 
 
+async def run_all_async(c: Collected, profile: Profile) -> list[Finding]:
+    """`run_all`, handing the event loop back between checks: in a sweep, many zones are
+    judged at once, and answers waiting in the sockets must be read meanwhile (a socket
+    buffer that fills while the loop is busy loses them, and they look like timeouts)."""
+    import asyncio
+
+    out = Out(c, profile)
+    for check in all_checks():
+        check(c, out)
+        await asyncio.sleep(0)
+    return out.findings
+
+
 @functools.cache
 def all_checks() -> tuple[Callable[[Collected, Out], None], ...]:
     """Every check, in report order (the modules import this one, hence the late import)."""
