@@ -91,8 +91,11 @@ def main() -> int:
         # Production mode, as the center runs (DNSCC_DEV=1 would turn on DEBUG, which logs
         # every SQL statement and, on SQLite, quotes its parameters with one more query).
         DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
+        # Production mode keys the audit chain and refuses to write without a key.
+        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
         DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
         DNSCC_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver is on loopback
+        DNSCC_PROBE_NETWORKS="loopback",  # the egress rule: the receivers are on loopback
         DNSCC_DATA_DIR=str(tmp / "data"),
         DNSCC_TASKS="immediate",
         DNSCC_OUTBOX_AUTODRAIN="0",
