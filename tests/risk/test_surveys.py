@@ -141,3 +141,20 @@ def test_the_scheduler_enqueues_the_risk_jobs_once_per_interval(risk_world: Worl
     first = tasks.schedule()
     assert set(first) == {tasks.REMIND_SCHEDULE, tasks.ASSETS_SCHEDULE}
     assert tasks.schedule() == []
+
+
+def test_the_operator_home_lists_an_open_survey_as_owed_until_it_is_answered(
+    risk_world: World,
+) -> None:
+    from dnscc.web.operator import owed
+
+    questionnaire()
+    rnd = send(organizations=[risk_world.org_a.slug])
+    operator = viewer_for(risk_world.users["operator"])
+    items = [i for i in owed(operator, risk_world.org_a) if i["kind"] == "survey"]
+    assert [i["link"] for i in items] == [f"/risk/surveys/{rnd.pk}/answer/"]
+    assert items[0]["what"] == "Answer the survey Annual DNS risk survey"
+    page = risk_world.client("operator").get("/")
+    assert f"/risk/surveys/{rnd.pk}/answer/" in page.content.decode()
+    surveys.answer_in_portal(operator, ACTOR, rnd.pk, {"ddos": "no"})
+    assert [i for i in owed(operator, risk_world.org_a) if i["kind"] == "survey"] == []

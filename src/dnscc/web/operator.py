@@ -131,6 +131,20 @@ def owed(viewer: Viewer, org: Organization, *, now: datetime | None = None) -> l
                 "due": _when(None, zone, now),
             }
         )
+    # Risk surveys its organisation was invited to and has not answered yet.
+    from dnscc.risk import surveys
+
+    for inv in surveys.owed_surveys(viewer):
+        rnd = inv.round
+        items.append(
+            {
+                "what": f"Answer the survey {rnd.questionnaire.title_in(inv.language)}",
+                "kind": "survey",
+                "link": f"/risk/surveys/{rnd.pk}/answer/",
+                "detail": "in the portal or by the link in the mail; shown only in aggregate",
+                "due": _when(rnd.closes_at, zone, now),
+            }
+        )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     items.sort(key=lambda i: (i["due"]["at"] or far, i["what"]))
     return items
