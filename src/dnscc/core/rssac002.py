@@ -341,6 +341,7 @@ _TOP_SPLIT = re.compile(r"\n(?=[^ \n])")
 _FAST_REFUSE = ("\t", "#", "\n\n", "\n\r\n", "\\", "\x00", "\n- ", "\n...")
 _PLAIN_START = frozenset("[]{}&*!|>%@`-?,:#'\" \t")
 _HIST_CHARS = str.maketrans("", "", "0123456789 -:\r\n")
+_QUOTED_NUMBER = re.compile(r"'[0-9-]*'|\"[0-9-]*\"")
 _OPEN = 10**30  # stands for the missing end of an open bucket ("288-")
 
 
@@ -422,7 +423,12 @@ def _fast_block(block: str, indent: int, line: int) -> dict[str, _Node]:
 def _fast_histogram(block: str) -> Histogram:
     """A histogram from its `  LOW-HIGH: COUNT` lines, the numbers converted in C; every
     check the careful path makes, made on whole lists (_NotSimple when one fails)."""
-    text = block.replace("'", " ").replace('"', " ")
+    text = block
+    if "'" in text or '"' in text:
+        # Quoted keys or counts ('16-31': '5'); any other quote is the careful path's.
+        text = _QUOTED_NUMBER.sub(lambda m: m[0][1:-1], text)
+        if "'" in text or '"' in text:
+            raise _NotSimple
     rows = text.count("\n") + (not text.endswith("\n"))
     if text.count(":") != rows or text.count("-") != rows or text.translate(_HIST_CHARS):
         raise _NotSimple
