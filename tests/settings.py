@@ -9,6 +9,9 @@ os.environ.setdefault("DNSCC_TASKS", "immediate")
 # The scheduler writes no audit checkpoints into the shared test data directory; the
 # anchor tests write theirs to their own files.
 os.environ.setdefault("DNSCC_AUDIT_ANCHOR_INTERVAL_SECONDS", "0")
+# Second factors are optional in the suite, so that every test logging in with a password or
+# force_login keeps working; tests/accounts/test_second_factor.py enforces them itself.
+os.environ.setdefault("DNSCC_2FA_ROLES", "")
 
 from dnscc.settings import *  # noqa: F403
 

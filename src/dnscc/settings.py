@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "dnscc.accounts",
     "dnscc.directory",
     "dnscc.outreach",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     "dnscc.web.middleware.InputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "dnscc.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dnscc.web.middleware.SecurityHeadersMiddleware",
@@ -143,6 +148,18 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Second factors (accounts.twofactor): roles that must use one; others may.
+SECOND_FACTOR_ROLES = env_list("DNSCC_2FA_ROLES", ["admin", "coordinator"])
+if set(SECOND_FACTOR_ROLES) - {"admin", "coordinator", "operator", "partner"}:
+    raise ImproperlyConfigured(
+        f"DNSCC_2FA_ROLES={','.join(SECOND_FACTOR_ROLES)!r}: use admin, coordinator, operator, "
+        "partner (comma-separated), or leave it empty"
+    )
+OTP_TOTP_ISSUER = "dnscc"
+# Wrong codes are slowed by the one login throttle (accounts.throttle: per account and
+# address); django-otp's per-device throttle would make the right code fail for a while.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

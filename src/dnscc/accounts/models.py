@@ -111,3 +111,16 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted per key (a normalised account name, a client address, or the
+    whole center) within a window; accounts.throttle turns the count into a delay."""
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.IntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} failures since {self.first_at:%Y-%m-%d %H:%M}"

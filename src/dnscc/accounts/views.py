@@ -1,52 +1,181 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
-from dnscc.accounts import anchor, services
+from dnscc.accounts import anchor, audit, services, throttle, twofactor
 from dnscc.accounts.models import ApiToken, AuditEvent
 from dnscc.core.errors import DnsccError
 from dnscc.web.access import role_required
 
-MAX_FAILED_LOGINS = 10
-LOCKOUT = timedelta(minutes=15)
-
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Refuse a user name after MAX_FAILED_LOGINS failures in LOCKOUT, counted from the
-    audit log so that every web process sees the same count."""
+    """The password step, slowed per account, per client address and for the whole center
+    (accounts.throttle). The account is the normalised name authentication looks up, so
+    spelling variants share one count. While an account is delayed its owner may unlock it
+    at once with a second-factor code (`otp_token`)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Your user name and password did not match. Please try again.",
     }
 
-    def clean(self) -> dict[str, object]:
-        username = (self.data.get("username") or "")[:150]
-        recent = AuditEvent.objects.filter(
-            action="auth.login_failed", object_id=username, at__gte=timezone.now() - LOCKOUT
-        ).count()
-        if username and recent >= MAX_FAILED_LOGINS:
+    otp_token = forms.CharField(required=False, max_length=64, strip=True)
+
+    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.account_delayed = False
+        self.unlocked_by: Any = None
+
+    def _ip(self) -> str:
+        return str(self.request.META.get("REMOTE_ADDR", "")) if self.request else ""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")  # stripped, NFKC-normalised
+        keys = throttle.Keys.of(username, self._ip())
+        wait = throttle.address_wait(keys)
+        if wait:
             raise ValidationError(
-                "Too many failed attempts for this user name. Try again in 15 minutes.",
+                f"Too many failed attempts from your address. Try again in {throttle.human(wait)}.",
                 code="throttled",
             )
-        return super().clean()
+        account_wait = throttle.account_wait(keys) if username else 0.0
+        if account_wait:
+            self.account_delayed = True
+            if not self._unlock(username):
+                throttle.failed(keys)
+                raise ValidationError(
+                    "Too many failed attempts for this account. Try again in "
+                    f"{throttle.human(account_wait)}, or give a code from your authenticator "
+                    "app (or a recovery code) to unlock it now.",
+                    code="throttled",
+                )
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            if exc.code == "invalid_login":
+                throttle.failed(keys)
+            raise
+        throttle.succeeded(keys)
+        return cleaned
+
+    def _unlock(self, username: str) -> bool:
+        """The account's own second factor (with its password, checked next) unlocks it."""
+        token = self.cleaned_data.get("otp_token") or ""
+        if not token:
+            return False
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None or not user.check_password(self.cleaned_data.get("password") or ""):
+            return False
+        self.unlocked_by = twofactor.check(user, token, actor=audit.Actor.of(user), ip=self._ip())
+        return self.unlocked_by is not None
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
     authentication_form = ThrottledAuthenticationForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.unlocked_by is not None:
+            otp_login(self.request, form.unlocked_by)  # the code given also verifies
+        return response
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of logging in: a code from the authenticator app, or a recovery code."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    if request.user.is_verified() or not twofactor.has_device(request.user):
+        return redirect(next_url)
+    error = ""
+    if request.method == "POST":
+        keys = throttle.Keys.of(request.user.get_username(), request.META.get("REMOTE_ADDR", ""))
+        wait = throttle.account_wait(keys)
+        if wait:
+            error = f"Too many wrong codes. Try again in {throttle.human(wait)}."
+        else:
+            device = twofactor.check(
+                request.user,
+                request.POST.get("token", ""),
+                actor=audit.Actor.of(request.user),
+                ip=request.META.get("REMOTE_ADDR", ""),
+            )
+            if device is not None:
+                otp_login(request, device)
+                throttle.succeeded(keys)
+                return redirect(next_url)
+            throttle.failed(keys)
+            error = "That code is not valid. Try again, or use one of your recovery codes."
+    return render(request, "accounts/verify.html", {"error": error, "next": next_url})
+
+
+@role_required()
+def security(request: HttpRequest) -> HttpResponse:
+    """The account's own security: second factors, recovery codes, password."""
+    user = request.user
+    actor = audit.Actor.of(user)
+    context: dict[str, Any] = {
+        "required": twofactor.required(user),
+        "codes": None,
+        "password_form": PasswordChangeForm(user),
+    }
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    try:
+        if action == "start":
+            twofactor.start_totp(user)
+        elif action == "confirm":
+            context["codes"] = twofactor.confirm_totp(
+                user, request.POST.get("token", ""), actor=actor
+            )
+            # Enrolling proves the factor: this session counts as verified.
+            device = twofactor.TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is not None:
+                otp_login(request, device)
+            messages.success(request, "Authenticator app enrolled. Keep your recovery codes.")
+        elif action == "recovery":
+            context["codes"] = twofactor.regenerate_recovery_codes(user, actor=actor)
+            messages.success(request, "New recovery codes made; the old ones no longer work.")
+        elif action == "remove":
+            twofactor.remove(user, actor=actor)
+            messages.success(request, "Authenticator app and recovery codes removed.")
+        elif action == "password":
+            form = PasswordChangeForm(user, request.POST)
+            if form.is_valid():
+                form.save()
+                update_session_auth_hash(request, form.user)
+                audit.record(actor, "auth.password_changed", kind=AuditEvent.AUTH, obj=user)
+                messages.success(request, "Password changed.")
+                return redirect("security")
+            context["password_form"] = form
+    except DnsccError as exc:
+        messages.error(request, exc.message)
+    pending = twofactor.TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    context.update(
+        has_device=twofactor.has_device(user),
+        pending=twofactor.provisioning(pending)
+        if pending and not twofactor.has_device(user)
+        else None,
+        codes_left=twofactor.recovery_codes_left(user),
+        must_enrol=request.GET.get("required") == "1" and not twofactor.has_device(user),
+    )
+    return render(request, "accounts/security.html", context)
 
 
 @role_required()  # deny by default: an account without a role manages no tokens

@@ -1,0 +1,148 @@
+"""Second factors (django-otp): TOTP authenticator apps, one-time recovery codes, and the
+rule of who must have one (DNSCC_2FA_ROLES: admins and coordinators by default).
+
+A session is "verified" once a second factor was given in it (django-otp keeps the device
+in the session). accounts.middleware.SecondFactorMiddleware sends an unverified session of
+an account that has a second factor to the code page, and one of a role that must have
+one to the enrolment page; API bearer tokens are not affected (a token is created from a
+verified session and can be revoked). Every enrolment, use, failure and removal is in the
+audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.db import transaction
+from django_otp import devices_for_user, match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dnscc.accounts import audit
+from dnscc.accounts.models import AuditEvent
+from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError
+
+RECOVERY_CODES = 10
+AUTHENTICATOR = "authenticator app"
+RECOVERY = "recovery codes"
+
+
+def required(user: Any) -> bool:
+    """Whether the user's role must use a second factor (DNSCC_2FA_ROLES)."""
+    from dnscc.accounts.services import viewer_for
+
+    role = viewer_for(user).role
+    return role is not None and role.value in settings.SECOND_FACTOR_ROLES
+
+
+def has_device(user: Any) -> bool:
+    """True when the user has a confirmed authenticator (recovery codes alone do not count)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def devices(user: Any) -> list[Any]:
+    return list(devices_for_user(user, confirmed=True))
+
+
+def recovery_codes_left(user: Any) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def start_totp(user: Any) -> TOTPDevice:
+    """An unconfirmed authenticator for the user (the one pending, or a new one)."""
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if pending is not None:
+        return pending
+    if has_device(user):
+        raise ConflictError(
+            "you already have an authenticator app", hint="remove it first to enrol another"
+        )
+    return TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, confirmed=False)
+
+
+def provisioning(device: TOTPDevice) -> dict[str, str]:
+    """What the enrolment page shows: the otpauth:// URI, its QR code (SVG) and the secret
+    in base32 for typing in."""
+    import base64
+
+    uri = device.config_url
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+    return {"uri": uri, "secret": secret, "qr_svg": svg}
+
+
+def confirm_totp(user: Any, token: str, *, actor: audit.Actor) -> list[str]:
+    """Confirm the pending authenticator with a code from it; returns new recovery codes."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        raise NotFoundError("no authenticator waiting for confirmation")
+    if not device.verify_token(_clean(token)):
+        audit.record(actor, "auth.2fa_enrol_failed", kind=AuditEvent.AUTH, obj=user)
+        raise InputError(
+            "that code is not the one the app shows now",
+            location=Location(field="token"),
+            hint="type the 6 digits the app shows for dnscc; check the phone's clock",
+        )
+    with transaction.atomic():
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        codes = _new_recovery_codes(user)
+        audit.record(
+            actor,
+            "auth.2fa_enrolled",
+            kind=AuditEvent.AUTH,
+            obj=user,
+            summary=f"{user.get_username()} enrolled an authenticator app",
+            data={"device": "totp"},
+        )
+    return codes
+
+
+def _new_recovery_codes(user: Any) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def regenerate_recovery_codes(user: Any, *, actor: audit.Actor) -> list[str]:
+    """New recovery codes (the old ones stop working)."""
+    if not has_device(user):
+        raise ConflictError("enrol an authenticator app first")
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        audit.record(actor, "auth.2fa_recovery_codes", kind=AuditEvent.AUTH, obj=user)
+    return codes
+
+
+def remove(user: Any, *, actor: audit.Actor) -> None:
+    """Remove the user's authenticator and recovery codes."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        audit.record(actor, "auth.2fa_removed", kind=AuditEvent.AUTH, obj=user)
+
+
+def _clean(token: str) -> str:
+    return "".join(str(token or "").split())[:64]
+
+
+def check(user: Any, token: str, *, actor: audit.Actor, ip: str = "") -> Any | None:
+    """The device that accepts `token` (an authenticator code or an unused recovery code,
+    which is then spent), or None; both outcomes are audited."""
+    device = match_token(user, _clean(token)) if _clean(token) else None
+    if device is None:
+        audit.record(actor, "auth.2fa_failed", kind=AuditEvent.AUTH, obj=user, data={"ip": ip})
+        return None
+    kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator app"
+    audit.record(
+        actor,
+        "auth.2fa_verified",
+        kind=AuditEvent.AUTH,
+        obj=user,
+        summary=f"second factor: {kind}",
+        data={"ip": ip, "device": kind},
+    )
+    return device
