@@ -56,7 +56,13 @@ def make_campaign(world: World, **kw: Any) -> Campaign:
     )
 
 
-def load(world: World, campaign: Campaign, data: bytes, name: str = "names.txt") -> NameList:
+def load(
+    world: World,
+    campaign: Campaign,
+    data: bytes,
+    name: str = "names.txt",
+    encoding: str | None = None,
+) -> NameList:
     coordinator = world.users["coordinator"]
     return services.load_names(
         viewer_for(coordinator),
@@ -64,6 +70,7 @@ def load(world: World, campaign: Campaign, data: bytes, name: str = "names.txt")
         campaign,
         io.BytesIO(data),
         filename=name,
+        encoding=encoding,
         **LEGAL,
     )
 
@@ -93,7 +100,7 @@ def test_an_upload_with_junk_encodings_idns_and_duplicates_reports_exact_lines_a
     world: World,
 ) -> None:
     campaign = make_campaign(world)
-    name_list = load(world, campaign, MESSY)
+    name_list = load(world, campaign, MESSY, encoding="cp1252")
     assert (name_list.lines, name_list.added, name_list.duplicates, name_list.invalid) == (
         11,
         4,
@@ -109,6 +116,16 @@ def test_an_upload_with_junk_encodings_idns_and_duplicates_reports_exact_lines_a
     assert names == {"good1.alpha", "xn--bcher-kva.alpha", "xn--mnchen-3ya.bravo", "tail.bravo"}
     assert len(name_list.sha256) == 64
     assert name_list.sha256 == hashlib.sha256(MESSY).hexdigest()
+
+
+def test_a_line_that_is_not_utf8_is_refused_unless_the_encoding_is_named(world: World) -> None:
+    campaign = make_campaign(world)
+    name_list = load(world, campaign, MESSY)
+    invalid = {item["line"]: item["reason"] for item in name_list.report["invalid"]}
+    assert sorted(invalid) == [3, 6, 9, 10]
+    assert "not UTF-8 text" in invalid[6]
+    names = set(Target.objects.filter(campaign=campaign).values_list("name", flat=True))
+    assert "xn--mnchen-3ya.bravo" not in names
 
 
 def test_names_are_split_per_registry_with_the_deadline_in_the_orgs_time_zone(

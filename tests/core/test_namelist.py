@@ -80,9 +80,22 @@ def test_valid_names_come_with_their_line_numbers() -> None:
     ]
 
 
-def test_mixed_encodings_fall_back_per_line_and_are_counted() -> None:
+def test_a_line_that_is_not_utf8_is_refused_not_guessed() -> None:
+    # Issue 18, defect 11: read as Windows-1252 these bytes became the real xn--zz-zkade.com.
+    names, summary = _read(b"ok.example\n\xff\xfe\xfdzz.com\n")
+    assert names == ["ok.example"]
+    assert summary.invalid_count == 1
+    (bad,) = summary.invalid
+    assert bad.line == 2
+    assert "not UTF-8 text" in bad.reason
+    assert summary.non_utf8_lines == 0
+
+
+def test_mixed_encodings_are_read_per_line_when_the_user_names_the_encoding() -> None:
     data = "münchen.de\n".encode() + "zürich.ch\n".encode("cp1252") + b"plain.example\n"
-    names, summary = _read(data)
+    names, summary = read_names(
+        io.BytesIO(data), filename="list.txt", max_bytes=1 << 20, encoding="cp1252"
+    )
     assert names == ["xn--mnchen-3ya.de", "xn--zrich-kva.ch", "plain.example"]
     assert summary.non_utf8_lines == 1
     assert summary.non_utf8_examples == [("list.txt", 2)]

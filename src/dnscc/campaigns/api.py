@@ -229,6 +229,7 @@ def upload_names(
     legal_basis: Form[str],
     legal_reference: Form[str],
     expires_at: Form[str] = "",
+    encoding: Form[str] = "",
 ) -> Status[dict[str, Any]]:
     """Staff: load a name list (text, CSV, gzip or zip) with its action and legal basis; names are
     split per registry into slices."""
@@ -244,6 +245,7 @@ def upload_names(
         legal_basis=legal_basis,
         legal_reference=legal_reference,
         expires_at=_optional_datetime(expires_at, "expires_at"),
+        encoding=encoding or None,
     )
     return Status(201, services.name_list_report(name_list))
 

@@ -43,6 +43,10 @@ def register(sub: Any) -> None:
     s = csub.add_parser("load", help="load a name list (text, CSV, gzip, zip; - for stdin)")
     list_args(s)
     s.add_argument("file")
+    s.add_argument(
+        "--encoding",
+        help="encoding of lines that are not UTF-8 (e.g. cp1252); without it they are refused",
+    )
     s.set_defaults(func=cmd_load)
 
     s = csub.add_parser("generate", help="load the names of a DGA over a date range")
@@ -177,6 +181,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         "legal_basis": args.legal_basis,
         "legal_reference": args.legal_reference,
         "expires_at": _expires(args.expires),
+        "encoding": args.encoding,
     }
     if args.file == "-":
         nl = services.load_names(

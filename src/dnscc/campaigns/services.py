@@ -673,6 +673,7 @@ def load_names(
     legal_basis: str,
     legal_reference: str,
     expires_at: datetime | None = None,
+    encoding: str | None = None,
 ) -> NameList:
     """Stream a name list (text, CSV, gzip, zip; core.namelist) into the campaign: names
     normalised, invalid lines reported with line numbers (NameList.report), duplicates
@@ -699,7 +700,13 @@ def load_names(
             hint="split the list into smaller files",
         )
     hashing = _Hashing(stream)
-    names = namelist.open_names(hashing, filename=filename, max_bytes=limit)  # type: ignore[arg-type]
+    # Lines that are not UTF-8 are refused unless the user names the file's encoding.
+    names = namelist.open_names(
+        hashing,  # type: ignore[arg-type]
+        filename=filename,
+        max_bytes=limit,
+        encoding=encoding or None,
+    )
     with transaction.atomic():
         name_list = NameList.objects.create(
             campaign=campaign,

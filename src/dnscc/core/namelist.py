@@ -12,9 +12,11 @@ C's 50,000 generated names a day over 110 TLDs, Avalanche's 800,000 names in 60+
 * zip: every member file, in archive order, each streamed (a member may itself be gzip);
 * UTF-16 with a byte-order mark (what spreadsheets call "Unicode text").
 
-Each line is decoded as UTF-8; a line that is not valid UTF-8 is decoded as Windows-1252
-(Latin-1 for the five bytes cp1252 leaves undefined), so one mis-encoded line in a merged
-list does not spoil the file. Such lines are counted in `IngestSummary.non_utf8_lines`.
+Each line is decoded as UTF-8. A line that is not valid UTF-8 is refused as an invalid line
+("not UTF-8 text"), never guessed: read as Windows-1252, the bytes ``\xff\xfe\xfdzz.com``
+became the real name ``xn--zz-zkade.com``. When the user names the file's encoding
+(`encoding="cp1252"`, `--encoding` on the command line), such lines are decoded with it
+and counted in `IngestSummary.non_utf8_lines`; the other lines stay UTF-8.
 
 Every name goes through `dnscc.core.names.normalize_name` (the one normaliser), so U-labels
 become A-labels and "Example.COM." equals "example.com". Lines that do not hold a valid
@@ -141,6 +143,7 @@ class IngestSummary:
     non_utf8_lines: int = 0
     non_utf8_examples: list[tuple[str, int]] = field(default_factory=list)
     decompressed_bytes: int = 0
+    encoding: str | None = None  # for lines that are not UTF-8, when the user names one
 
     def add_invalid(self, file: str, line: int, text: str, reason: str) -> None:
         self.invalid_count += 1
@@ -250,6 +253,10 @@ def _utf16_chunks(reader: io.BufferedReader, budget: _Budget) -> Iterator[bytes]
         yield chunk.encode("utf-8")
 
 
+# Stands for a line that is not UTF-8 (already reported invalid): compared by identity.
+_UNDECODED = "\x00 not decoded"
+
+
 def _decode(raw: bytes, first: int, label: str, summary: IngestSummary) -> list[str]:
     """Lines of a chunk of complete lines: UTF-8 when all of it is, else line by line."""
     try:
@@ -260,14 +267,32 @@ def _decode(raw: bytes, first: int, label: str, summary: IngestSummary) -> list[
     for offset, line in enumerate(raw.split(b"\n")):
         try:
             lines.append(line.decode("utf-8"))
+            continue
         except UnicodeDecodeError:
-            try:
-                lines.append(line.decode("cp1252"))
-            except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d are undefined in cp1252
-                lines.append(line.decode("latin-1"))
-            summary.non_utf8_lines += 1
-            if len(summary.non_utf8_examples) < 20:
-                summary.non_utf8_examples.append((label, first + offset))
+            pass
+        if summary.encoding is None:
+            summary.add_invalid(
+                label,
+                first + offset,
+                line.decode("utf-8", "backslashreplace"),
+                "not UTF-8 text: name the file's encoding to read it (e.g. cp1252)",
+            )
+            lines.append(_UNDECODED)
+            continue
+        try:
+            lines.append(line.decode(summary.encoding))
+        except UnicodeDecodeError:
+            summary.add_invalid(
+                label,
+                first + offset,
+                line.decode("utf-8", "backslashreplace"),
+                f"not {summary.encoding} text either",
+            )
+            lines.append(_UNDECODED)
+            continue
+        summary.non_utf8_lines += 1
+        if len(summary.non_utf8_examples) < 20:
+            summary.non_utf8_examples.append((label, first + offset))
     return lines
 
 
@@ -440,7 +465,7 @@ def read_text_lines(
         for number, text in enumerate(lines, start=first):
             if text is None:
                 _too_long(summary, file, number)
-            else:
+            elif text is not _UNDECODED:
                 yield TextLine(text.rstrip("\r"), number, file)
 
 
@@ -470,8 +495,9 @@ class NameList:
         max_invalid: int = 1000,
         min_labels: int = 2,
         seen: set[str] | None = None,
+        encoding: str | None = None,
     ) -> None:
-        self.summary = IngestSummary(max_invalid=max_invalid)
+        self.summary = IngestSummary(max_invalid=max_invalid, encoding=_codec(encoding))
         self.seen: set[str] = seen if seen is not None else set()
         self._stream = stream
         self._filename = filename
@@ -506,6 +532,8 @@ class NameList:
                 if text is None:
                     _too_long(summary, file, number)
                     continue
+                if text is _UNDECODED:
+                    continue  # reported as invalid when it was read
                 if "#" in text:
                     text = text.partition("#")[0]
                 if not text or text.isspace():
@@ -575,6 +603,7 @@ def open_names(
     max_invalid: int = 1000,
     min_labels: int = 2,
     seen: set[str] | None = None,
+    encoding: str | None = None,
 ) -> NameList:
     """The valid, unique, normalised names of an uploaded list, streamed (see module doc).
 
@@ -591,7 +620,24 @@ def open_names(
         max_invalid=max_invalid,
         min_labels=min_labels,
         seen=seen,
+        encoding=encoding,
     )
+
+
+def _codec(name: str | None) -> str | None:
+    """A codec the user named, checked now (InputError naming it when unknown)."""
+    if not name:
+        return None
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise InputError(
+            f"unknown text encoding {name!r}",
+            location=Location(field="encoding"),
+            hint="e.g. cp1252, latin-1, iso-8859-15",
+        ) from None
 
 
 def read_names(
@@ -601,6 +647,7 @@ def read_names(
     max_bytes: int | None,
     max_invalid: int = 1000,
     min_labels: int = 2,
+    encoding: str | None = None,
 ) -> tuple[list[str], IngestSummary]:
     """All valid unique names of an upload in first-seen order, and the summary."""
     names = open_names(
@@ -609,6 +656,7 @@ def read_names(
         max_bytes=max_bytes,
         max_invalid=max_invalid,
         min_labels=min_labels,
+        encoding=encoding,
     )
     found = [item.name for item in names]
     return found, names.summary

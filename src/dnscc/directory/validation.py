@@ -16,6 +16,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
+from dnscc.core.inputguard import excerpt
+from dnscc.core.weburl import check_http_url
 from dnscc.core.errors import InputError, Location
 from dnscc.core.openpgp import parse_public_key
 from dnscc.core.regions import Region, normalize_country
@@ -78,10 +80,11 @@ def url(value: Any, field: str = "webhook_url") -> str:
     value = text(value, field, max_length=500)
     if not value:
         return ""
+    check_http_url(value, field=field, max_length=500)
     try:
         _url(value)
     except ValidationError:
-        raise _err(field, f"{value!r} is not a valid http(s) URL") from None
+        raise _err(field, f"{excerpt(value)} is not a valid http(s) URL") from None
     return value
 
 

@@ -31,6 +31,7 @@ from dnscc.core.errors import (
 )
 from dnscc.core.regions import Region
 from dnscc.core.text import check_text
+from dnscc.core.weburl import check_http_url
 from dnscc.core.tlp import TLP, Viewer, can_see
 from dnscc.directory.models import Organization
 from dnscc.outreach import csaf, pgp, services
@@ -73,6 +74,12 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         elif name in ("products", "vulnerabilities", "references"):
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise InputError(f"{name} must be a list of objects", location=Location(field=name))
+            if name == "references":
+                for n, reference in enumerate(value):
+                    # Published into CSAF documents and shown as links: http(s) only.
+                    reference["url"] = check_http_url(
+                        reference.get("url"), field=f"references[{n}].url"
+                    )
         elif name == "audience":
             value = _clean_audience(value)
         elif isinstance(value, str):
@@ -389,18 +396,22 @@ def visible_advisories(viewer: Viewer) -> list[Advisory]:
     qs = Advisory.objects.order_by("-published_at", "-created_at")
     if not viewer.is_staff:
         qs = qs.filter(version__gt=0)
-    return [a for a in qs if not a.is_published or can_see(viewer, a.labelled())]
+    return [a for a in qs if _may_see(viewer, a)]
+
+
+def _may_see(viewer: Viewer, advisory: Advisory) -> bool:
+    """Published: the TLP rule. A draft (never published): staff only, and the TLP rule as
+    well, so a TLP:RED draft is its author's and the named users' alone."""
+    if not advisory.is_published and not viewer.is_staff:
+        return False
+    return can_see(viewer, advisory.labelled())
 
 
 def get_advisory(viewer: Viewer, tracking_id: str) -> Advisory:
     advisory = Advisory.objects.filter(tracking_id=tracking_id).first()
     if advisory is None:
         raise NotFoundError("no such advisory")
-    if not advisory.is_published:
-        if not viewer.is_staff:
-            raise NotFoundError("no such advisory")
-        return advisory
-    if not can_see(viewer, advisory.labelled()):
+    if not _may_see(viewer, advisory):
         raise NotFoundError("no such advisory")
     return advisory
 

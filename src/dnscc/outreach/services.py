@@ -569,7 +569,12 @@ def record_accepted(
 
 
 def message_labelled(message: Message) -> Labelled:
+    """A message as the TLP rule sees it: at least AMBER, whatever its notice says. The
+    notice's text may be GREEN, but the message carries the recipient's address and a
+    signed acknowledgement link: only the recipient organisation and staff see it."""
     tlp = TLP(message.notice.tlp) if message.notice_id else TLP.AMBER
+    if tlp.rank < TLP.AMBER.rank:
+        tlp = TLP.AMBER
     orgs = frozenset([message.organization_id]) if message.organization_id else frozenset()
     return Labelled(tlp=tlp, recipient_organization_ids=orgs)
 

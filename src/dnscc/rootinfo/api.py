@@ -151,12 +151,16 @@ def ingest(request: HttpRequest, file: UploadedFile | None = File(None)) -> Any:
         from dnscc.rootinfo.ingest import ingest_upload
 
         return Status(201, ingest_upload(file.name or "upload", file, actor=actor))
-    import json
+    from dnscc.core import inputguard
 
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = {}
+    body: Any = {}
+    if request.content_type == "application/json":
+        # A multipart body without a file has been read already (found by the API fuzzer:
+        # request.body raised, a 500); only a JSON body names a URL.
+        try:
+            body = inputguard.load_json(request.body or b"{}")
+        except InputError:
+            body = {}
     url = str(body.get("url", "")).strip() if isinstance(body, dict) else ""
     if not url.startswith("https://"):
         raise InputError(
