@@ -16,12 +16,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from dnscc.core.inputguard import excerpt
-from dnscc.core.weburl import check_http_url
 from dnscc.core.errors import InputError, Location
+from dnscc.core.inputguard import excerpt
 from dnscc.core.openpgp import parse_public_key
 from dnscc.core.regions import Region, normalize_country
 from dnscc.core.tlp import TLP
+from dnscc.core.weburl import check_http_url
 from dnscc.directory.models import Contact, Organization
 
 _email = EmailValidator()

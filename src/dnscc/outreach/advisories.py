@@ -31,8 +31,8 @@ from dnscc.core.errors import (
 )
 from dnscc.core.regions import Region
 from dnscc.core.text import check_text
-from dnscc.core.weburl import check_http_url
 from dnscc.core.tlp import TLP, Viewer, can_see
+from dnscc.core.weburl import check_http_url
 from dnscc.directory.models import Organization
 from dnscc.outreach import csaf, pgp, services
 from dnscc.outreach.models import Advisory
