@@ -112,7 +112,7 @@ def check_data_dir(app_configs: object = None, **kwargs: object) -> list[Error]:
 
 def data_dir_problems(directory: Path) -> list[Error]:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         return [
             Error(

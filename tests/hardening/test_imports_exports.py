@@ -96,3 +96,33 @@ def test_a_nul_rejects_its_record_by_field_and_keeps_the_others(
     assert "name contains a NUL character" in err
     assert Contact.objects.filter(email="g@alpha.example").exists()
     assert not Contact.objects.filter(email="b@alpha.example").exists()
+
+
+def test_the_embedded_database_and_data_directory_are_private(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DNSCC_", "DJANGO_"))}
+    env.update(DNSCC_DEV="1", DNSCC_DATA_DIR=str(data))
+    result = subprocess.run(
+        [sys.executable, "-m", "dnscc", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (data / "dnscc.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_error_quotes_a_huge_value_as_a_bounded_excerpt(world: World, tmp_path: Path) -> None:
+    from dnscc.core.errors import InputError
+    from dnscc.core.names import normalize_name
+
+    with pytest.raises(InputError) as info:
+        normalize_name("a" * 100 + "!" + "b" * 5_000_000 + ".example")
+    assert len(str(info.value)) < 1000

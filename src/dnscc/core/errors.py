@@ -57,6 +57,9 @@ class Location:
         return ", ".join(parts) if parts else "input"
 
 
+MAX_MESSAGE = 500
+
+
 class InputError(DnsccError):
     exit_code = 65
 
@@ -64,6 +67,9 @@ class InputError(DnsccError):
         self, message: str, *, location: Location | None = None, hint: str | None = None
     ) -> None:
         self.location = location or Location()
+        if len(message) > MAX_MESSAGE:
+            # An error never echoes a huge value in full (a 5 MB label gave 5 MB of error).
+            message = f"{message[:MAX_MESSAGE]}... ({len(message)} characters in all)"
         self.problem = message
         full = f"{self.location}: {message}" if location else message
         super().__init__(full, hint=hint)

@@ -29,6 +29,7 @@ from functools import lru_cache
 import idna
 
 from dnscc.core.errors import InputError, Location
+from dnscc.core.inputguard import excerpt
 
 __all__ = [
     "MAX_LABEL_LENGTH",
@@ -92,21 +93,23 @@ def _check_ascii(name: str, original: str) -> str:
     for index, label in enumerate(parts, start=1):
         if not label:
             raise _error(
-                f"label {index} of {shown!r} is empty",
+                f"label {index} of {excerpt(shown)} is empty",
                 hint="remove the doubled or leading dot",
             )
         if len(label) > MAX_LABEL_LENGTH:
             raise _error(
-                f"label {label[:20]!r}... of {shown!r} has {len(label)} octets,"
+                f"label {label[:20]!r}... of {excerpt(shown)} has {len(label)} octets,"
                 f" more than {MAX_LABEL_LENGTH}",
                 hint="each label is at most 63 octets (RFC 1035 section 2.3.4)",
             )
         if not _LABEL_CHARS.fullmatch(label):
             bad = sorted({c for c in label if not _LABEL_CHARS.fullmatch(c)})
-            raise _error(f"label {label!r} of {shown!r} has invalid characters {''.join(bad)!r}")
+            raise _error(
+                f"label {excerpt(label)} of {excerpt(shown)} has invalid characters {excerpt(''.join(bad))}"
+            )
         if label.startswith("xn--") and _decode_alabel(label) is None:
             raise _error(
-                f"label {label!r} of {shown!r} is not a valid A-label",
+                f"label {excerpt(label)} of {excerpt(shown)} is not a valid A-label",
                 hint="an 'xn--' label must be valid Punycode of an IDNA 2008 U-label",
             )
     if len(name) > MAX_NAME_LENGTH:
@@ -122,14 +125,14 @@ def _normalize_unicode(name: str, original: str) -> str:
     try:
         mapped = idna.uts46_remap(name, std3_rules=False, transitional=False)
     except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        raise _error(f"name {shown!r} cannot be mapped with UTS #46: {exc}") from None
+        raise _error(f"name {excerpt(shown)} cannot be mapped with UTS #46: {exc}") from None
     if mapped.endswith("."):
         mapped = mapped[:-1]
     out: list[str] = []
     for index, label in enumerate(mapped.split("."), start=1):
         if not label:
             raise _error(
-                f"label {index} of {shown!r} is empty",
+                f"label {index} of {excerpt(shown)} is empty",
                 hint="remove the doubled or leading dot",
             )
         if label.isascii():
@@ -139,7 +142,7 @@ def _normalize_unicode(name: str, original: str) -> str:
             out.append(idna.alabel(label).decode("ascii"))
         except (idna.IDNAError, UnicodeError, ValueError) as exc:
             raise _error(
-                f"label {label!r} of {shown!r} is not a valid IDNA 2008 label: {exc}",
+                f"label {excerpt(label)} of {excerpt(shown)} is not a valid IDNA 2008 label: {exc}",
                 hint="check for symbols, emoji or mixed scripts, which IDNA 2008 forbids",
             ) from None
     return _check_ascii(".".join(out), original)
@@ -184,7 +187,7 @@ def normalize_ip(text: str) -> str:
         return ipaddress.ip_address(text.strip()).compressed
     except (ValueError, AttributeError):
         raise InputError(
-            f"{text!r} is not an IP address",
+            f"{excerpt(text)} is not an IP address",
             location=Location(field="ip"),
             hint="write an IPv4 address as 192.0.2.1 or an IPv6 address as 2001:db8::1",
         ) from None

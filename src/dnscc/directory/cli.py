@@ -105,19 +105,29 @@ def import_rootzone(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    verb = "would" if args.dry_run else "did"
     print(
         f"root zone serial {report.serial}: {report.tlds_in_zone} TLDs "
         f"({'dry run, nothing written' if args.dry_run else 'imported'})"
     )
-    print(
-        f"  TLDs {verb} add {len(report.created)}, change {len(report.updated)}, "
-        f"undelegate {len(report.undelegated)}; {report.unchanged} unchanged"
-    )
-    print(
-        f"  {len(report.organizations_created)} inferred operator(s) {verb} be created; "
-        f"{report.assigned} TLDs placed"
-    )
+    if args.dry_run:
+        print(
+            f"  TLDs that would be added: {len(report.created)}, changed: "
+            f"{len(report.updated)}, undelegated: {len(report.undelegated)}; "
+            f"{report.unchanged} unchanged"
+        )
+        print(
+            f"  inferred operators that would be created: {len(report.organizations_created)};"
+            f" TLDs that would be placed: {report.assigned}"
+        )
+    else:
+        print(
+            f"  TLDs added: {len(report.created)}, changed: {len(report.updated)}, "
+            f"undelegated: {len(report.undelegated)}; {report.unchanged} unchanged"
+        )
+        print(
+            f"  inferred operators created: {len(report.organizations_created)};"
+            f" TLDs placed: {report.assigned}"
+        )
     for name, fields in list(report.updated.items())[:20]:
         print(f"  ~ .{name}: {', '.join(fields)}")
     for name in report.undelegated[:20]:
