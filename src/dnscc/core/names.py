@@ -105,7 +105,8 @@ def _check_ascii(name: str, original: str) -> str:
         if not _LABEL_CHARS.fullmatch(label):
             bad = sorted({c for c in label if not _LABEL_CHARS.fullmatch(c)})
             raise _error(
-                f"label {excerpt(label)} of {excerpt(shown)} has invalid characters {excerpt(''.join(bad))}"
+                f"label {excerpt(label)} of {excerpt(shown)} has invalid characters "
+                f"{excerpt(''.join(bad))}"
             )
         if label.startswith("xn--") and _decode_alabel(label) is None:
             raise _error(
