@@ -23,7 +23,8 @@ FAST = settings(
 # Text that looks like the formats, mixed with noise, so the parsers get past their first line.
 ZONE_LINES = st.sampled_from(
     [
-        ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2026010101 1800 900 604800 86400",
+        ". 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com."
+        " 2026010101 1800 900 604800 86400",
         "alpha. 172800 IN NS ns1.nic.alpha.",
         "ns1.nic.alpha. 172800 IN A 192.0.2.1",
         "ns1.nic.alpha. 172800 IN AAAA 2001:db8::1",
