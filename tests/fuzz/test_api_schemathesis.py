@@ -6,8 +6,9 @@ Every operation in /api/v1/openapi.json is fuzzed, so a new app's routes are cov
 day they land. Bounded: FUZZ_EXAMPLES generated requests per operation and role (set
 DNSCC_FUZZ_EXAMPLES to fuzz harder by hand), FUZZ_SECONDS per role. Run once, on SQLite
 (scripts/test leaves it out of the PostgreSQL run: it fuzzes the API, not the database).
-Nothing leaves the machine: for the length of the run, any connection or name lookup outside loopback is refused (an operation that
-fetches a URL, a webhook) and surfaces as that operation's own error handling.
+Nothing leaves the machine: for the length of the run, any connection or name lookup
+outside loopback is refused (an operation that fetches a URL, a webhook) and surfaces as
+that operation's own error handling.
 
 The figures of a run (operations, requests, failures) are printed at the end of each role
 and kept in `FIGURES` for the summary line.
