@@ -415,6 +415,10 @@ PAGE_ROWS = [
         mutates=True,
     ),
     Row("POST", "/account/tokens/{token_id}/revoke", page_statuses(302, members=302), mutates=True),
+    # The second-factor step: without an authenticator there is nothing to give; go on.
+    Row("GET", "/login/verify/", statuses(302)),
+    Row("GET", "/account/security/", page_statuses(200, members=200)),
+    Row("POST", "/account/security/", page_statuses(200, members=200)),
     Row("GET", "/audit/", page_statuses(200), secrets=("user.create",)),
     Row("GET", "/directory/", page_statuses(200), secrets=ORG_A_LISTED),
     Row("GET", "/directory/mine/", page_statuses(404, members=302)),

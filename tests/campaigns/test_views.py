@@ -21,7 +21,9 @@ def test_a_coordinator_creates_loads_and_delivers_from_the_portal(world: World) 
     assert response.status_code == 302
     campaign = Campaign.objects.get()
     upload = SimpleUploadedFile("messy.txt", MESSY)
-    response = client.post(f"/campaigns/{campaign.slug}/names/", {"file": upload, **LEGAL})
+    response = client.post(
+        f"/campaigns/{campaign.slug}/names/", {"file": upload, "encoding": "cp1252", **LEGAL}
+    )
     assert response.status_code == 302
     page = client.get(f"/campaigns/{campaign.slug}/").content.decode()
     # The import report: invalid lines with their numbers, counts.

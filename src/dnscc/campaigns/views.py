@@ -174,6 +174,7 @@ def campaign_names(request: HttpRequest, slug: str) -> HttpResponse:
                 if expires
                 else None
             ),
+            encoding=request.POST.get("encoding", "").strip() or None,
         )
     except DnsccError as exc:
         _errors(request, exc)
