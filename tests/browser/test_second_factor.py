@@ -47,4 +47,4 @@ def test_a_coordinator_enrols_then_logs_in_with_a_code(
     page.get_by_label("Code").fill(_code(secret, drift=1))
     page.get_by_role("button", name="Verify").click()
     assert page.url == f"{live_server.url}/"
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Duty console")).to_be_visible()

@@ -109,20 +109,20 @@ PAGE_ROWS = [
 def _incident(world: World) -> dict[str, Any]:
     from tests.incidents.authz_pages import _objects as incident_objects
 
-    return incident_objects(world)
+    return {**incident_objects(world), "ref": _REF}
 
 
 _REF = "DNSCC-2026-0901"
 API_ROWS += [
     Row(
         "GET",
-        f"/api/v1/incidents/{_REF}/status-notes",
+        "/api/v1/incidents/{ref}/status-notes",
         api_statuses(200, members=404, operator=200),
         setup=_incident,
     ),
     Row(
         "POST",
-        f"/api/v1/incidents/{_REF}/status-notes",
+        "/api/v1/incidents/{ref}/status-notes",
         api_statuses(403, members=404, operator=403),
         body=lambda w: {"text": "all letters answering", "tlp": "AMBER"},
         setup=_incident,
