@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from dnscc.accounts import audit
 from dnscc.accounts.services import viewer_for
 from dnscc.incidents import services
+from tests import delivery
 from tests.browser.conftest import Problems, fill_login_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +30,9 @@ def test_a_coordinator_opens_an_incident_and_the_operator_acknowledges_only_its_
     live_server: Any,
     login: Any,
     new_context: Callable[..., BrowserContext],
+    settings: Any,
 ) -> None:
+    settings.OUTREACH_AUTODRAIN = False
     login(page, "coord1")
     nav = page.get_by_role("navigation", name="Main")
     with page.expect_navigation(wait_until="load"):
@@ -62,9 +65,14 @@ def test_a_coordinator_opens_an_incident_and_the_operator_acknowledges_only_its_
     expect(parties).to_contain_text("Bravo Registry")
 
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("button", name=re.compile("Notify parties not yet contacted")).click()
+        page.get_by_role("button", name=re.compile("Notify parties not yet reached")).click()
     expect(page.locator(".messages")).to_contain_text("Queued")
-    expect(parties.locator("tr", has_text="Alpha Registry")).to_contain_text("Notified")
+    # Queued is not notified: the party turns Notified when the relay accepts the notice.
+    alpha_row = parties.locator("tr", has_text="Alpha Registry")
+    expect(alpha_row).to_contain_text("Notice queued, not yet accepted")
+    assert delivery.accept() >= 1
+    page.reload(wait_until="load")
+    expect(alpha_row).to_contain_text("Notified")
     expect(page.locator("#message-table")).to_contain_text("security@alpha.example")
 
     page.get_by_label("New status of Bravo Registry", exact=True).select_option("unresponsive")
