@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dnscc.campaigns",
     "dnscc.sharing",
     "dnscc.risk",
+    "dnscc.metrics",
     "dnscc.web",
 ]
 
@@ -333,3 +334,6 @@ INBOUND_REPORTS_ADDRESS = env_str("DNSCC_INBOUND_REPORTS_ADDRESS")  # empty: rep
 # reminded every SURVEY_REMINDER_DAYS, at most SURVEY_MAX_REMINDERS times.
 SURVEY_REMINDER_DAYS = env_int("DNSCC_SURVEY_REMINDER_DAYS", 7, minimum=1)
 SURVEY_MAX_REMINDERS = env_int("DNSCC_SURVEY_MAX_REMINDERS", 2, minimum=0, maximum=10)
+
+# Metrics: the objectives profile (docs/metrics.md); empty: the shipped metrics/objectives.toml.
+METRICS_OBJECTIVES = env_str("DNSCC_METRICS_OBJECTIVES")
