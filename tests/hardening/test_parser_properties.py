@@ -9,6 +9,7 @@ import email
 import email.policy
 import io
 import json
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,10 @@ from hypothesis import strategies as st
 from dnscc.core.errors import DnsccError, InputError
 
 FAST = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+    max_examples=int(os.environ.get("PROPS", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
 )
 
 # Text that looks like the formats, mixed with noise, so the parsers get past their first line.
@@ -186,3 +190,132 @@ def test_a_csaf_document_is_judged_without_crashing(doc: dict[str, Any]) -> None
     from dnscc.outreach.csaf import schema_problems
 
     assert isinstance(schema_problems(doc), list)
+
+
+STIX_OBJECT = st.one_of(
+    JSONISH,
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["indicator", "marking-definition", "x-custom", "report"]),
+            "id": st.sampled_from(["indicator--1", "marking-definition--x", ""]) | NOISE,
+        },
+        optional={
+            "pattern": st.sampled_from(
+                [
+                    "[domain-name:value = 'evil.example']",
+                    "[ipv4-addr:value = '192.0.2.1'] OR [url:value = 'http://x']",
+                    "[domain-name:value = '",
+                ]
+            )
+            | NOISE,
+            "object_marking_refs": st.lists(NOISE, max_size=3) | JSONISH,
+            "definition": JSONISH,
+            "name": NOISE,
+            "x_extra": JSONISH,
+        },
+    ),
+)
+STIX_DOC = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["bundle", "report"]) | NOISE,
+        "id": NOISE,
+        "objects": st.lists(STIX_OBJECT, max_size=5) | JSONISH,
+        "more": st.booleans(),
+    },
+)
+
+
+@FAST
+@given(
+    st.one_of(STIX_DOC.map(json.dumps), st.text(max_size=200)).map(str.encode),
+    st.sampled_from(["keep", "reject"]),
+    st.booleans(),
+)
+def test_a_stix_bundle_is_read_or_refused_as_input(
+    data: bytes, policy: str, envelope: bool
+) -> None:
+    from dnscc.core import intel
+
+    records = _refused_or_ok(
+        lambda: list(
+            intel.read_stix(
+                io.BytesIO(data), name="b.json", policy=policy, limit=1 << 16, envelope=envelope
+            )
+        )
+    )
+    if records is not None:
+        assert all(
+            isinstance(
+                r, intel.Observation | intel.Marking | intel.Kept | intel.Rejected | intel.EventEnd
+            )
+            for r in records
+        )
+
+
+MISP_ATTRIBUTE = st.one_of(
+    JSONISH,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.sampled_from(["domain", "ip-dst", "hostname", "domain|ip", "url"]) | NOISE,
+            "value": st.sampled_from(["evil.example", "192.0.2.1", "a.example|192.0.2.9"]) | NOISE,
+            "uuid": NOISE,
+            "Tag": st.lists(st.fixed_dictionaries({"name": st.just("tlp:amber") | NOISE})),
+        },
+    ),
+)
+MISP_EVENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "uuid": NOISE | JSONISH,
+        "info": NOISE,
+        "distribution": st.sampled_from(["0", "1", 3, "x"]) | JSONISH,
+        "Tag": st.lists(st.fixed_dictionaries({"name": st.just("tlp:red") | NOISE})) | JSONISH,
+        "Attribute": st.lists(MISP_ATTRIBUTE, max_size=4) | JSONISH,
+        "Object": st.lists(
+            st.fixed_dictionaries({"Attribute": st.lists(MISP_ATTRIBUTE, max_size=3)}),
+            max_size=2,
+        ),
+    },
+)
+MISP_DOC = st.one_of(
+    MISP_EVENT.map(lambda e: {"Event": e}),
+    st.lists(MISP_EVENT.map(lambda e: {"Event": e}), max_size=3),
+    st.lists(MISP_EVENT.map(lambda e: {"Event": e}), max_size=3).map(lambda r: {"response": r}),
+    JSONISH,
+)
+
+
+@FAST
+@given(st.one_of(MISP_DOC.map(json.dumps), st.text(max_size=200)).map(str.encode))
+def test_a_misp_document_is_read_or_refused_as_input(data: bytes) -> None:
+    from dnscc.core import intel
+
+    records = _refused_or_ok(
+        lambda: list(intel.read_misp(io.BytesIO(data), name="e.json", limit=1 << 16))
+    )
+    if records is not None:
+        assert sum(isinstance(r, intel.EventEnd) for r in records) >= 1
+
+
+def test_an_indicator_with_an_empty_pattern_is_rejected_not_a_crash() -> None:
+    from dnscc.core import intel
+
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--1",
+        "objects": [{"type": "indicator", "id": "indicator--1", "pattern": ""}],
+    }
+    records = list(intel.read_stix(io.BytesIO(json.dumps(bundle).encode()), name="b.json"))
+    assert [type(r) for r in records] == [intel.Rejected]
+    assert "the pattern is empty" in records[0].reason  # type: ignore[union-attr]
+
+
+def test_a_misp_url_with_an_unclosed_ipv6_literal_is_kept_without_a_value() -> None:
+    from dnscc.core import intel
+
+    event = {"Event": {"Attribute": [{"type": "url", "value": "http://[2001:db8::1/x"}]}}
+    records = list(intel.read_misp(io.BytesIO(json.dumps(event).encode()), name="e.json"))
+    assert not any(isinstance(r, intel.Observation) for r in records)
+    assert isinstance(records[-1], intel.EventEnd)

@@ -176,6 +176,10 @@ def _custom(obj: dict[str, Any]) -> bool:
 
 def _values_of_pattern(pattern: str) -> tuple[list[tuple[str, str]], str]:
     """The (kind, value) comparisons of a pattern on domains and addresses, or an error."""
+    if not pattern.strip():
+        # stix2patterns' validator fails with UnboundLocalError on an empty pattern (found
+        # by the property test): say it here instead.
+        return [], "the pattern is empty"
     simple = stix.simple_pattern_value(pattern)
     if simple is not None:
         return [simple], ""
@@ -360,7 +364,10 @@ def _misp_values(attr: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "url":
         from urllib.parse import urlsplit
 
-        host = urlsplit(value if "://" in value else f"http://{value}").hostname or ""
+        try:
+            host = urlsplit(value if "://" in value else f"http://{value}").hostname or ""
+        except ValueError:  # "http://[" (an unclosed IPv6 literal): found by the property test
+            return []
         if host:
             try:
                 return [(stix.IP, normalize_ip(host))]
