@@ -553,6 +553,7 @@ ROW_MODULES = [
         "tests.sharing.authz_rows",
         "tests.risk.authz_rows",
         "tests.outreach.authz_rows",
+        "tests.metrics.authz_rows",
     )
 ]
 for _module in ROW_MODULES:

@@ -199,6 +199,7 @@ def _add_routers() -> None:
     from dnscc.incidents.api import router as incidents
     from dnscc.incidents.api_desks import router as desks
     from dnscc.incidents.api_reports import router as reports
+    from dnscc.metrics.api import router as metrics
     from dnscc.monitoring.api import router as monitoring
     from dnscc.outreach.api import router as outreach
     from dnscc.risk.api import router as risk
@@ -216,6 +217,7 @@ def _add_routers() -> None:
     api.add_router("/campaigns/", campaigns)
     api.add_router("/sharing/", sharing)
     api.add_router("/risk/", risk)
+    api.add_router("/metrics/", metrics)
 
 
 _add_routers()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("sharing/", include("dnscc.sharing.urls")),
     path("taxii2/", include((taxii_urlpatterns, "taxii"))),
     path("risk/", include("dnscc.risk.urls")),
+    path("performance/", include("dnscc.metrics.urls")),
     path("", include("dnscc.web.urls")),
 ]
 

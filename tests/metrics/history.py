@@ -5,6 +5,8 @@ Every figure it gives is computed by hand in test_figures.py (from the numbers h
 The period is 2026-Q3 (2026-07-01 to 2026-10-01, UTC); one incident of each kind of
 "outside" (created before the quarter) is there to be left out.
 
+Incident T-n has the reference DNSCC-2026-900n.
+
 Organisations: A1 (AF, TLD registry, resource-constrained), A2 (AF, registrar),
 E1 (EU, TLD registry), P1 (AP, TLD registry, resource-constrained), X (AF, CSIRT, expert).
 """
@@ -80,7 +82,7 @@ def build() -> History:
     # acknowledged 300 min later; E1 reached +30, silent; X an expert (not counted).
     t1 = at("2026-07-01T10:00")
     i1 = _incident(
-        "T-1",
+        "DNSCC-2026-9001",
         t1,
         "AF",
         "broken-delegation",
@@ -100,7 +102,7 @@ def build() -> History:
     # 2000 min later; P1 unreachable (no usable contact).
     t2 = at("2026-08-01T00:00")
     i2 = _incident(
-        "T-2",
+        "DNSCC-2026-9002",
         t2,
         "AF",
         "dnssec-failure",
@@ -117,7 +119,7 @@ def build() -> History:
     # 60 min later; P1's delivery failed.
     t3 = at("2026-09-01T00:00")
     i3 = _incident(
-        "T-3",
+        "DNSCC-2026-9003",
         t3,
         "EU",
         "dnssec-failure",
@@ -133,14 +135,14 @@ def build() -> History:
     # I5 (EU, not triaged yet): A2's notice queued (attempted, not reached); E1 not
     # contacted (no notice attempted: not counted).
     t5 = at("2026-09-15T00:00")
-    i5 = _incident("T-5", t5, "EU", "other")
+    i5 = _incident("DNSCC-2026-9005", t5, "EU", "other")
     _party(i5, a2, Party.QUEUED)
     _party(i5, e1, Party.NOT_CONTACTED)
 
     # I4: created a minute before the quarter: left out of everything.
     t4 = at("2026-06-30T23:59")
     i4 = _incident(
-        "T-4",
+        "DNSCC-2026-9004",
         t4,
         "AF",
         "other",

@@ -480,3 +480,21 @@ def describe_value(kind: str, statistic: str, number: float | None) -> str:
     if statistic == "share":
         return f"{100 * number:.1f} %"
     return f"{number:g}"
+
+
+def cell_text(kind: str, cell: dict[str, Any]) -> str:
+    """A cell in words: "median 25 min, p90 1.5 h (n=5)", "62.5 % (5 of 8)", "2", or
+    "no data"."""
+    if kind == DURATION:
+        if not cell["n"]:
+            return "no data"
+        return (
+            f"median {describe_value(kind, 'median', cell['median'])}, "
+            f"p90 {describe_value(kind, 'p90', cell['p90'])} (n={cell['n']})"
+        )
+    if kind == SHARE:
+        if cell["share"] is None:
+            return "no data"
+        share = describe_value(kind, "share", cell["share"])
+        return f"{share} ({cell['numerator']:g} of {cell['denominator']:g})"
+    return str(cell["count"])

@@ -1,0 +1,4 @@
+from dnscc.metrics import views
+
+app_name = "metrics"
+urlpatterns = views.patterns
