@@ -32,6 +32,7 @@ TINY_ZONE = (
             SOA,
             "alpha. NS ns1.nic.alpha.",
             "ns1.nic.alpha. A 192.0.2.1",
+            "bravo. NS ns1.nic.bravo.",  # both of the world's TLDs: no shrink to refuse
             "newtld. NS ns.example.net.",
         ]
     )

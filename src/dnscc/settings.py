@@ -222,6 +222,11 @@ SHARING_IMPORT_MAX_BYTES = env_int(
 SHARING_POLL_SECONDS = env_int("DNSCC_SHARING_POLL_SECONDS", 3600, minimum=0)
 
 # Directory
+# A root zone import that would undelegate more than this share of the delegated TLDs is
+# refused unless --allow-shrink (a copy cut short looks like a namespace that shrank).
+ROOTZONE_MAX_SHRINK_PERCENT = env_int(
+    "DNSCC_ROOTZONE_MAX_SHRINK_PERCENT", 2, minimum=0, maximum=100
+)
 CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)
 CONTACT_TOKEN_HOURS = env_int("DNSCC_CONTACT_TOKEN_HOURS", 72, minimum=1)
 

@@ -14,7 +14,7 @@ from dnscc.core.errors import InputError
 from dnscc.core.paths import default_root_zone
 from dnscc.core.tlp import ANONYMOUS, Role, Viewer
 from dnscc.directory import lookup
-from dnscc.directory.models import Organization, RootServer, Tld
+from dnscc.directory.models import Organization, RootServer, RootZoneLoad, Tld
 from dnscc.directory.rootzone_import import import_root_zone
 from tests.conftest import World
 
@@ -27,6 +27,7 @@ def _real_zone_committed(django_db_setup: Any, django_db_blocker: Any) -> Iterat
         import_root_zone(default_root_zone())
         yield
         RootServer.objects.all().delete()
+        RootZoneLoad.objects.all().delete()
         Tld.objects.all().delete()
         Organization.objects.all().delete()
         with dbguard.lifted():  # the append-only log's triggers refuse row deletes

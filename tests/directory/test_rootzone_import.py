@@ -3,6 +3,7 @@ re-import must keep, and malformed zones refused with file, line and field."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,11 +37,25 @@ def _state() -> dict[str, object]:
 
 
 def _zone_without(tmp_path: Path, *tlds: str) -> Path:
-    """The real zone with every record owned by the given TLDs left out."""
-    owners = tuple(f"{t}." for t in tlds)
+    """The real zone with every record owned by the given TLDs left out, and its NSEC chain
+    mended around them, as the zone looks when IANA removes a TLD."""
+    owners = {f"{t}." for t in tlds}
+    lines = default_root_zone().read_text(encoding="utf-8").splitlines()
+    following = {}
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 5 and fields[3] == "NSEC":
+            following[fields[0]] = fields[4]
+
+    def mend(match: re.Match[str]) -> str:
+        name = match.group(2)
+        while name in owners:
+            name = following[name]
+        return match.group(1) + name
+
     kept = [
-        line
-        for line in default_root_zone().read_text(encoding="utf-8").splitlines()
+        re.sub(r"(\sNSEC\s+)(\S+)", mend, line, count=1)
+        for line in lines
         if not line.split(maxsplit=1)[:1] or line.split(maxsplit=1)[0] not in owners
     ]
     path = tmp_path / "root.zone"
@@ -173,12 +188,17 @@ def test_a_small_valid_zone_imports_through_the_api_and_a_dry_run_does_not(
     world: World,
 ) -> None:
     zone = "\n".join([SOA, "newtld. NS ns.example.net."]) + "\n"
-    response = _upload(world, zone, name="mini.zone", dry_run="true")
+    response = _upload(world, zone, name="mini.zone", dry_run="true", allow_shrink="true")
     assert response.status_code == 200
     assert response.json()["created"] == ["newtld"]
     assert response.json()["dry_run"] is True
     assert not Tld.objects.filter(name="newtld").exists()
     response = _upload(world, zone, name="mini.zone")
+    # Both of the world's TLDs would go: refused as a shrink, unless allowed.
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "delegations"
+    assert not Tld.objects.filter(name="newtld").exists()
+    response = _upload(world, zone, name="mini.zone", allow_shrink="true")
     assert response.status_code == 200
     assert Tld.objects.filter(name="newtld", delegated=True).exists()
     # the world's own TLDs were not in this zone: undelegated, kept, with their operator

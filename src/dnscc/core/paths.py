@@ -35,3 +35,12 @@ def default_root_zone() -> Path:
 def default_iana_rootdb() -> Path:
     """The IANA Root Zone Database snapshot shipped with the package (CSV)."""
     return shipped("iana-root-db.csv")
+
+
+def default_trust_anchor() -> Path:
+    """The root trust anchor (DS records) for fetched zones: DNSCC_TRUST_ANCHOR, else the
+    IANA anchors shipped with the package."""
+    explicit = os.environ.get("DNSCC_TRUST_ANCHOR")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    return shipped("root-anchors.ds")

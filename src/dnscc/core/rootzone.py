@@ -41,6 +41,7 @@ from dnscc.core.root_servers import ROOT_SERVER_OPERATORS, RootServerOperator
 
 __all__ = [
     "DsRecord",
+    "Record",
     "RootServer",
     "RootZone",
     "TldDelegation",
@@ -123,6 +124,18 @@ class RootServer:
     operator: RootServerOperator | None
 
 
+class Record(NamedTuple):
+    """One resource record as written (kept when asked, for the checks of core.zonecheck):
+    its 1-based line, owner (normalised, "" for the root), TTL, type mnemonic and rdata
+    tokens."""
+
+    line: int
+    owner: str
+    ttl: int
+    rtype: str
+    rdata: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class RootZone:
     """What the center keeps from one root zone file."""
@@ -132,6 +145,7 @@ class RootZone:
     tlds: Mapping[str, TldDelegation]
     root_servers: tuple[RootServer, ...]
     warnings: tuple[str, ...] = field(default=())
+    records: tuple[Record, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.serial < 2**32:
@@ -201,8 +215,12 @@ def _strip_comment(line: str) -> str:
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, keep: bool = False) -> None:
         self.source = source
+        self.keep: list[Record] | None = [] if keep else None
+        self.line = 0
+        self.default_ttl: int | None = None  # $TTL (RFC 2308 section 4)
+        self.last_ttl: int | None = None  # else the last TTL written (RFC 1035 section 5.1)
         self.errors: list[InputError] = []
         self.warnings: list[str] = []
         self.origin = ""
@@ -252,6 +270,7 @@ class _Parser:
         while index < count:
             raw = lines[index]
             number = index + 1
+            self.line = number
             index += 1
             line = _strip_comment(raw) if ";" in raw else raw
             if "(" in line or ")" in line:
@@ -302,7 +321,7 @@ class _Parser:
                 )
             self.origin = self.name(args[0], "owner")
         elif upper == "$TTL" and len(args) == 1:
-            _ttl(args[0])
+            self.default_ttl = _ttl(args[0])
         elif upper in ("$ORIGIN", "$TTL"):
             raise _LineError("type", f"{name} takes one argument, got {len(args)}")
         else:
@@ -312,12 +331,13 @@ class _Parser:
 
     def record(self, owner: str, tokens: list[str]) -> None:
         position = 0
+        ttl: int | None = None
         for _ in range(2):
             if position >= len(tokens):
                 break
             token = tokens[position]
             if token[0].isdigit():
-                _ttl(token)
+                ttl = _ttl(token)
                 position += 1
                 continue
             cls = _class_of(token.upper()) if len(token) <= 8 else None
@@ -332,6 +352,13 @@ class _Parser:
         rdata = tokens[position + 1 :]
         if rtype == "SOA" and not owner:
             self.soa_seen = True
+        if self.keep is not None:
+            if ttl is None:
+                ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
+                if ttl is None:
+                    raise _LineError("ttl", "the record has no TTL and no $TTL precedes it")
+            self.last_ttl = ttl
+            self.keep.append(Record(self.line, owner, ttl, rtype, tuple(rdata)))
         if rtype not in _DECODED_TYPES:
             if not _known_type(rtype):
                 raise _LineError("type", f"{tokens[position]!r} is not a record type")
@@ -457,13 +484,18 @@ def _build(parser: _Parser) -> RootZone:
         tlds=MappingProxyType(dict(sorted(tlds.items()))),
         root_servers=root_servers,
         warnings=tuple(warnings),
+        records=tuple(parser.keep or ()),
     )
 
 
-def parse_root_zone(zone: str | os.PathLike[str], *, source: str | None = None) -> RootZone:
+def parse_root_zone(
+    zone: str | os.PathLike[str], *, source: str | None = None, keep_records: bool = False
+) -> RootZone:
     """Parse a root zone from a path, or from zone text (a str holding a newline).
 
     `source` names the input in errors and in the result (default: the path, or "<text>").
+    With `keep_records`, every record is kept too (`RootZone.records`), for the checks of
+    core.zonecheck (ZONEMD, NSEC chain, signatures).
     Raises ValidationErrors with every bad line, or with "not a root zone" when the input
     has no SOA record for the root.
     """
@@ -489,7 +521,7 @@ def parse_root_zone(zone: str | os.PathLike[str], *, source: str | None = None) 
                     )
                 ]
             ) from None
-    parser = _Parser(name)
+    parser = _Parser(name, keep=keep_records)
     parser.parse(text)
     if not parser.soa_seen:
         parser.errors.append(

@@ -306,13 +306,21 @@ def _read_upload(upload: UploadedFile) -> str:
 
 @router.post("/import/rootzone")
 def import_rootzone(
-    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
+    request: HttpRequest,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    allow_shrink: Form[bool] = False,
 ) -> dict[str, Any]:
-    """Staff: import a root zone file (TLDs, NS, glue, DS; operators inferred); dry_run shows the
-    diff only."""
+    """Staff: import a root zone file (TLDs, NS, glue, DS; operators inferred) after its
+    checks (ZONEMD, NSEC chain, serial, shrink); dry_run shows the diff only; allow_shrink
+    accepts a zone with fewer delegations."""
     require_staff(request.user)
     report = rootzone_import.import_root_zone(
-        _read_upload(file), actor=audit.Actor.of(request.user), dry_run=dry_run, name=file.name
+        _read_upload(file),
+        actor=audit.Actor.of(request.user),
+        dry_run=dry_run,
+        name=file.name,
+        allow_shrink=allow_shrink,
     )
     return report.as_dict()
 

@@ -20,6 +20,12 @@ def register(sub: Any) -> None:
     )
     r.add_argument("file", nargs="?", help="root zone file (default: the shipped snapshot)")
     r.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    r.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="accept a zone with fewer delegations than the directory holds "
+        "(more than DNSCC_ROOTZONE_MAX_SHRINK_PERCENT removed, or NSEC gaps)",
+    )
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=import_rootzone)
     c = isub.add_parser("contacts", help="contacts from CSV or JSON (docs/directory.md)")
@@ -101,14 +107,22 @@ def import_rootzone(args: argparse.Namespace) -> int:
         actor=_actor(),
         dry_run=args.dry_run,
         name=path,
+        allow_shrink=args.allow_shrink,
     )
+    return _print_rootzone_report(report, args)
+
+
+def _print_rootzone_report(report: Any, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
     print(
         f"root zone serial {report.serial}: {report.tlds_in_zone} TLDs "
         f"({'dry run, nothing written' if args.dry_run else 'imported'})"
+        + (f"; {', '.join(report.notes)}" if report.notes else "")
     )
+    for check, found in report.checks.items():
+        print(f"  {check}: {found}")
     if args.dry_run:
         print(
             f"  TLDs that would be added: {len(report.created)}, changed: "

@@ -111,6 +111,27 @@ class Tld(models.Model):
         return bool(self.ds)
 
 
+class RootZoneLoad(models.Model):
+    """One root zone imported into the directory, and what its checks found: the serial the
+    next import may not go back from, and what the directory says about its data."""
+
+    serial = models.BigIntegerField()
+    source = models.CharField(max_length=500)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=150, blank=True)
+    digest = models.CharField(max_length=16, help_text="ZONEMD: verified, none, unverifiable")
+    digest_detail = models.TextField(blank=True)
+    chain = models.CharField(max_length=16, help_text="NSEC chain: complete, gaps, none")
+    dnssec = models.TextField(blank=True, help_text="the apex signatures, when checked")
+    notes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"root zone {self.serial} ({self.digest})"
+
+
 class RootServer(models.Model):
     letter = models.CharField(max_length=1, unique=True)
     host = models.CharField(max_length=64)

@@ -1,5 +1,14 @@
 """Import the TLD namespace from a root zone file into the directory.
 
+Only what checks out is imported (core.zonecheck): the ZONEMD digest when the zone has one
+(a snapshot whose signatures were removed imports with the note "snapshot, digest not
+verifiable"; a fetched copy must verify), the apex signatures against the trust anchor for a
+fetched copy, a complete NSEC chain, an SOA serial that does not go back from the one
+loaded, and no more than DNSCC_ROOTZONE_MAX_SHRINK_PERCENT of the delegated TLDs removed.
+`allow_shrink` accepts a zone with fewer delegations (and NSEC gaps where they were). A
+refusal (RootZoneRefused, exit 65) names every check that failed, its line, and what to do;
+the directory is then unchanged.
+
 Idempotent: a second import of the same zone changes nothing. A coordinator's decisions
 stay: a TLD that already has an operator keeps it; only TLDs without one are placed, into
 the organisation that already holds other members of their inferred group, or into a new
@@ -15,15 +24,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import dns.rrset
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils.text import slugify
 
 from dnscc.accounts import audit
+from dnscc.core import zonecheck
+from dnscc.core.errors import InputError, Location, ValidationErrors
 from dnscc.core.grouping import OperatorGroup, group_operators
 from dnscc.core.rootzone import RootZone, TldDelegation, parse_root_zone
 from dnscc.core.tlp import TLP
 from dnscc.directory import lookup
-from dnscc.directory.models import Organization, RootServer, Tld
+from dnscc.directory.models import Organization, RootServer, RootZoneLoad, Tld
 
 _TLD_FIELDS = ("unicode_name", "kind", "country", "region", "ns", "glue", "ds", "delegated")
 
@@ -42,6 +56,8 @@ class RootZoneReport:
     assigned: int = 0
     root_servers: int = 0
     warnings: list[str] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)  # check -> what it found
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -61,7 +77,151 @@ class RootZoneReport:
             "tlds_assigned_to_operators": self.assigned,
             "root_servers": self.root_servers,
             "warnings": self.warnings,
+            "checks": self.checks,
+            "notes": self.notes,
         }
+
+
+class RootZoneRefused(ValidationErrors):
+    """A root zone that failed a check: each error names the check (its field), the line
+    when there is one, and what to do. Nothing was written."""
+
+
+def loaded_serial() -> int | None:
+    """The SOA serial of the root zone the directory holds (the last import), if any."""
+    last = RootZoneLoad.objects.values_list("serial", flat=True).first()
+    if last is not None:
+        return int(last)
+    found = Tld.objects.aggregate(m=Max("root_serial"))["m"]
+    return int(found) if found is not None else None
+
+
+def serial_older(new: int, old: int) -> bool:
+    """RFC 1982 serial number arithmetic: whether `new` comes before `old`."""
+    return new != old and ((new < old and old - new < 2**31) or (new > old and new - old > 2**31))
+
+
+@dataclass
+class Verdict:
+    """What the checks found: in words per check, notes for the record, and the states the
+    directory keeps (ZONEMD: verified/none/unverifiable; NSEC: complete/gaps/none)."""
+
+    checks: dict[str, str]
+    notes: list[str]
+    digest: str
+    chain: str
+
+
+def verify_zone(
+    zone: RootZone,
+    *,
+    allow_shrink: bool = False,
+    fetched: bool = False,
+    anchors: dns.rrset.RRset | None = None,
+) -> Verdict:
+    """Run the checks; their Verdict, or RootZoneRefused with every failure.
+
+    `fetched`: the copy came from the network, so it must carry a ZONEMD that verifies (no
+    snapshot excuse) and, with `anchors`, apex signatures that validate."""
+    where = zone.source
+    problems: list[InputError] = []
+    checks: dict[str, str] = {}
+    notes: list[str] = []
+
+    def refuse(check: str, message: str, hint: str, line: int | None = None) -> None:
+        problems.append(InputError(message, location=Location(where, line, check), hint=hint))
+
+    fresh = "fetch a fresh copy (dnscc import rootzone --url URL or --axfr SERVER)"
+    digest = zonecheck.zonemd(zone.records)
+    checks["ZONEMD"] = digest.detail
+    if digest.status in (zonecheck.MISMATCH, zonecheck.UNSUPPORTED):
+        refuse("ZONEMD", digest.detail, fresh, digest.line)
+    elif digest.status == zonecheck.UNVERIFIABLE:
+        if fetched:
+            refuse("ZONEMD", digest.detail, fresh, digest.line)
+        else:
+            notes.append("snapshot, digest not verifiable")
+    elif digest.status == zonecheck.NONE:
+        if fetched:
+            refuse(
+                "ZONEMD",
+                "the zone has no ZONEMD record: a copy of the root zone carries one",
+                "check the source: the root zone has carried ZONEMD since December 2023",
+            )
+        else:
+            notes.append("no ZONEMD: the content is not checked")
+    if anchors is not None:
+        trouble = zonecheck.validate_apex(zone.records, anchors)
+        checks["DNSSEC"] = "; ".join(trouble) or (
+            "the DNSKEY, SOA and ZONEMD sets validate against the trust anchor"
+        )
+        for text in trouble:
+            refuse(
+                "DNSSEC",
+                text,
+                "check the source, and DNSCC_TRUST_ANCHOR (default: the shipped IANA anchors)",
+                _apex_line(zone),
+            )
+
+    chain = zonecheck.nsec_chain(zone.records, zone.tlds)
+    if not chain.present:
+        checks["NSEC"] = "the zone has no NSEC chain: completeness not checked"
+        if fetched:
+            refuse("NSEC", "the zone has no NSEC chain", fresh)
+    else:
+        checks["NSEC"] = (
+            f"complete ({chain.links} links)"
+            if chain.complete
+            else f"{len(chain.broken)} break(s), {len(chain.gaps)} gap(s) in {chain.links} links"
+        )
+        for line, text in chain.broken[:20]:
+            refuse("NSEC", f"the NSEC chain is broken: {text}", fresh, line)
+        if chain.gaps and not allow_shrink:
+            for line, text in chain.gaps[:20]:
+                refuse(
+                    "NSEC",
+                    f"names are missing: {text}",
+                    "use a complete copy; if these names were removed on purpose, "
+                    "pass --allow-shrink",
+                    line,
+                )
+        elif chain.gaps:
+            notes.append(f"NSEC gaps accepted (--allow-shrink): {len(chain.gaps)}")
+
+    loaded = loaded_serial()
+    if loaded is not None:
+        checks["SOA serial"] = f"{zone.serial} (loaded: {loaded})"
+        if serial_older(zone.serial, loaded):
+            refuse(
+                "SOA serial",
+                f"the SOA serial {zone.serial} is older than the loaded zone's {loaded}",
+                "import a copy at least as recent as the one loaded",
+                _apex_line(zone),
+            )
+
+    delegated = set(Tld.objects.filter(delegated=True).values_list("name", flat=True))
+    removed = delegated - set(zone.tlds)
+    limit = settings.ROOTZONE_MAX_SHRINK_PERCENT
+    if delegated:
+        share = 100 * len(removed) / len(delegated)
+        checks["delegations"] = (
+            f"{len(removed)} of {len(delegated)} delegated TLDs would be removed ({share:.1f}%)"
+        )
+        if share > limit and not allow_shrink:
+            refuse(
+                "delegations",
+                f"the import would undelegate {len(removed)} of {len(delegated)} TLDs "
+                f"({share:.0f}%), more than DNSCC_ROOTZONE_MAX_SHRINK_PERCENT={limit}%",
+                "check the file (cut short?); pass --allow-shrink if these TLDs were removed",
+            )
+    if problems:
+        raise RootZoneRefused(problems)
+    chain_state = "none" if not chain.present else "gaps" if chain.gaps else "complete"
+    return Verdict(checks, notes, digest.status, chain_state)
+
+
+def _apex_line(zone: RootZone) -> int | None:
+    return next((r.line for r in zone.records if r.owner == "" and r.rtype == "SOA"), None)
 
 
 def import_root_zone(
@@ -70,15 +230,22 @@ def import_root_zone(
     actor: audit.Actor = audit.SYSTEM,
     dry_run: bool = False,
     name: str | None = None,
+    allow_shrink: bool = False,
+    fetched: bool = False,
+    anchors: dns.rrset.RRset | None = None,
 ) -> RootZoneReport:
-    """Parse, group and store. Raises InputError/ValidationErrors (file, line, field)."""
-    zone = parse_root_zone(source, source=name)
+    """Parse, check, group and store. Raises InputError/ValidationErrors (file, line,
+    field) for a malformed zone, RootZoneRefused for one that fails a check."""
+    zone = parse_root_zone(source, source=name, keep_records=True)
+    verdict = verify_zone(zone, allow_shrink=allow_shrink, fetched=fetched, anchors=anchors)
     groups = group_operators(zone)
     report = RootZoneReport(source=zone.source, serial=zone.serial, dry_run=dry_run)
     report.tlds_in_zone = len(zone.tlds)
     report.warnings = list(zone.warnings)
+    report.checks, report.notes = verdict.checks, verdict.notes
     with transaction.atomic():
         _apply(zone, groups, report)
+        _record_load(zone, verdict, actor)
         if report.changed:
             audit.record(
                 actor,
@@ -92,6 +259,25 @@ def import_root_zone(
             transaction.set_rollback(True)
     lookup.invalidate()
     return report
+
+
+def _record_load(zone: RootZone, verdict: Verdict, actor: audit.Actor) -> None:
+    """Keep what was loaded and how it was checked; the same zone again adds nothing."""
+    row = {
+        "serial": zone.serial,
+        "source": zone.source[:500],
+        "digest": verdict.digest,
+        "chain": verdict.chain,
+        "dnssec": verdict.checks.get("DNSSEC", ""),
+    }
+    last = RootZoneLoad.objects.values(*row).first()
+    if last != row:
+        RootZoneLoad.objects.create(
+            **row,
+            actor=actor.name[:150],
+            digest_detail=verdict.checks.get("ZONEMD", ""),
+            notes=verdict.notes,
+        )
 
 
 def _tld_fields(d: TldDelegation, serial: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dnscc.core.errors import DnsccError, InputError, NotFoundError, ValidationE
 from dnscc.core.regions import Region
 from dnscc.core.tlp import can_see
 from dnscc.directory import contacts_import, lookup, rootzone_import, services
-from dnscc.directory.models import Contact, Organization, Tld
+from dnscc.directory.models import Contact, Organization, RootZoneLoad, Tld
 from dnscc.web.access import role_required
 
 
@@ -182,6 +182,7 @@ def tlds(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "regions": list(Region),
             "kinds": Tld.KIND_CHOICES,
+            "load": RootZoneLoad.objects.first(),
             "counts": dict(
                 Tld.objects.filter(delegated=True).values_list("kind").annotate(n=Count("id"))
             ),
@@ -214,7 +215,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         what = request.POST.get("what")
         dry_run = bool(request.POST.get("dry_run"))
-        context.update(what=what, dry_run=dry_run)
+        allow_shrink = bool(request.POST.get("allow_shrink"))
+        context.update(what=what, dry_run=dry_run, allow_shrink=allow_shrink)
         try:
             if upload is None:
                 raise InputError("choose a file to upload")
@@ -234,6 +236,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     actor=actor,
                     dry_run=dry_run,
                     name=upload.name,
+                    allow_shrink=allow_shrink,
                 )
             elif what == "contacts":
                 context["contacts"] = contacts_import.import_contacts(
