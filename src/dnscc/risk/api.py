@@ -376,8 +376,8 @@ class ReferralStatusIn(Schema):
 @router.get("/referrals", response=list[dict[str, Any]])
 def referral_list(request: HttpRequest) -> Any:
     """Staff: incidents referred to other responders, with their status."""
-    require_staff(request.user)
-    return [gaps.describe_referral(r) for r in gaps.referrals()]
+    viewer = require_staff(request.user)
+    return [gaps.describe_referral(r) for r in gaps.referrals(viewer)]
 
 
 @router.post("/referrals", response={201: dict[str, Any]})

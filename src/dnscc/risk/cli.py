@@ -622,10 +622,10 @@ def cmd_gaps_link(args: argparse.Namespace) -> int:
 
 
 def cmd_refer_list(args: argparse.Namespace) -> int:
-    _setup(args)
+    viewer, _, _ = _setup(args)
     from dnscc.risk import gaps
 
-    rows = [gaps.describe_referral(r) for r in gaps.referrals()]
+    rows = [gaps.describe_referral(r) for r in gaps.referrals(viewer)]
     return _out(
         args,
         rows,

@@ -249,13 +249,20 @@ def refer_incident(
 def set_referral_status(
     viewer: Viewer, actor: audit.Actor, referral_id: int, *, status: str, note: str = ""
 ) -> Referral:
-    """Move a referral on: proposed -> sent -> accepted -> resolved, or declined."""
+    """Move a referral on: proposed -> sent -> accepted -> resolved, or declined. The
+    incident's timeline says so (the incident's handlers read it there, not on the gaps
+    page)."""
+    from dnscc.incidents import services as incidents
+
     staff_only(viewer, "update referrals")
     referral = (
         Referral.objects.select_related("incident", "responder").filter(pk=referral_id).first()
     )
     if referral is None:
         raise NotFoundError(f"no referral {referral_id}")
+    # A referral of an incident the viewer may not see (TLP:RED of another) does not exist
+    # for it.
+    incidents.get_incident(viewer, referral.incident.ref)
     new = str(status or "").strip().lower()
     if new not in dict(Referral.STATUS_CHOICES):
         raise InputError(f"unknown status {status!r}", location=Location(field="status"))
@@ -274,6 +281,13 @@ def set_referral_status(
             {"at": now.isoformat(), "status": new, "by": actor.name, "note": text},
         ]
         referral.save(update_fields=["status", "history", "updated_at"])
+        said = dict(Referral.STATUS_CHOICES)[new]
+        incidents.add_note(
+            viewer,
+            actor,
+            referral.incident,
+            f"Referral to {referral.responder.name}: {said}" + (f": {text}" if text else ""),
+        )
         audit.record(
             actor,
             "risk.referral_status",
@@ -291,10 +305,22 @@ def describe_referral(r: Referral) -> dict[str, Any]:
         "responder_name": r.responder.name,
         "reason": r.reason,
         "status": r.status,
+        "status_label": dict(Referral.STATUS_CHOICES)[r.status],
+        "next": [
+            {"status": s, "label": dict(Referral.STATUS_CHOICES)[s]}
+            for s in Referral.NEXT[r.status]
+        ],
         "history": r.history,
         "created_at": r.created_at.isoformat(),
     }
 
 
-def referrals() -> list[Referral]:
-    return list(Referral.objects.select_related("incident", "responder"))
+def referrals(viewer: Viewer) -> list[Referral]:
+    """The referrals of the incidents the viewer may see (one TLP rule: a TLP:RED
+    incident's referral, reason included, stays with the incident's author)."""
+    from dnscc.incidents import services as incidents
+
+    visible = incidents.visible_incidents(viewer)
+    return list(
+        Referral.objects.filter(incident__in=visible).select_related("incident", "responder")
+    )

@@ -415,6 +415,7 @@ def my_surveys(request: HttpRequest) -> HttpResponse:
 
 @role_required(staff=True)
 def gaps_page(request: HttpRequest) -> HttpResponse:
+    viewer = request.viewer  # type: ignore[attr-defined]
     m = gaps.matrix()
     names = {e.key: e.name for e in catalogue.events()}
     return render(
@@ -434,11 +435,10 @@ def gaps_page(request: HttpRequest) -> HttpResponse:
             ],
             "inventory": gaps.inventory(),
             "links": gaps.csirt_links(),
-            "referrals": [gaps.describe_referral(r) for r in gaps.referrals()],
+            "referrals": [gaps.describe_referral(r) for r in gaps.referrals(viewer)],
             "events": catalogue.events(),
             "regions": gaps.REGIONS,
             "capabilities": ("detect", "coordinate", "mitigate", "recover"),
-            "statuses": ("sent", "accepted", "declined", "resolved"),
         },
     )
 
