@@ -270,3 +270,46 @@ def test_the_heat_map_counts_risks_in_their_cells_coloured_by_table_i2() -> None
     # the cell moderate x very high holds 2 and has the colour of "high" (Table I-2)
     assert "moderate, very high: 2" in svg
     assert report.LEVEL_COLORS["high"] in svg
+
+
+def test_the_threat_survey_counts_campaigns_with_their_names_tlds_and_verified_share(
+    risk_world: World,
+) -> None:
+    from dnscc.campaigns.models import Campaign, Slice
+
+    def campaign(
+        slug: str, dns_type: str, day: dt.date, slices: list[tuple[str, int, int]]
+    ) -> None:
+        incident = Incident.objects.create(
+            ref=f"DNSCC-{slug.upper()}", title=slug, dns_type=dns_type, created_at=_at(day)
+        )
+        made = Campaign.objects.create(
+            incident=incident,
+            slug=slug,
+            title=slug,
+            due_date=day,
+            names_total=sum(names for _, names, _ in slices),
+        )
+        Campaign.objects.filter(pk=made.pk).update(created_at=_at(day))
+        for tld, names, verified in slices:
+            Slice.objects.create(
+                campaign=made,
+                organization=risk_world.org_a if tld == "alpha" else risk_world.org_b,
+                tlds=[tld],
+                names=names,
+                deadline=_at(day),
+                verified_ok=verified,
+            )
+
+    campaign(
+        "conficker", "dga-botnet", dt.date(2025, 4, 1), [("alpha", 600, 300), ("bravo", 400, 100)]
+    )
+    campaign("spam", "malicious-registrations", dt.date(2025, 9, 1), [("alpha", 1000, 1000)])
+    campaign("old", "dga-botnet", dt.date(2024, 9, 1), [("alpha", 50, 0)])  # before the period
+    data = threat_survey(*YEAR1)
+    bad = data["events"]["malicious-registrations"]
+    assert (bad["campaigns"], bad["campaign_names"], bad["campaign_tlds"]) == (2, 2000, 2)
+    assert bad["campaign_verified_share"] == 0.7  # (300 + 100 + 1000) of 2000 names
+    assert data["events"]["ddos-tld"]["campaigns"] == 0
+    assert data["events"]["ddos-tld"]["campaign_verified_share"] is None
+    assert data["totals"]["campaigns"] == 2

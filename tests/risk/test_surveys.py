@@ -4,6 +4,7 @@ portal and signed link, reminders, response rates and minimum cell sizes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -158,3 +159,47 @@ def test_the_operator_home_lists_an_open_survey_as_owed_until_it_is_answered(
     assert f"/risk/surveys/{rnd.pk}/answer/" in page.content.decode()
     surveys.answer_in_portal(operator, ACTOR, rnd.pk, {"ddos": "no"})
     assert [i for i in owed(operator, risk_world.org_a) if i["kind"] == "survey"] == []
+
+
+def test_a_region_with_a_single_respondent_is_suppressed_in_the_results_and_the_report(
+    risk_world: World, coordinator: Any
+) -> None:
+    from dnscc.risk import assessments, report
+
+    questionnaire()
+    # Three registries in Africa, three in Europe, one alone in Latin America.
+    orgs = operators(7, regions=("AF", "EU", "AF", "EU", "AF", "EU", "LAC"))
+    rnd = send(organizations=[o.slug for o in orgs])  # minimum cell 3
+    for inv in rnd.invitations.all():
+        lonely = inv.region == "LAC"
+        surveys.answer_by_link(
+            inv.token, {"ddos": "yes" if lonely else "no", "readiness": "5" if lonely else "2"}
+        )
+    result = surveys.results(rnd)
+    ddos, readiness = result["answers"][0], result["answers"][1]
+    assert ddos["overall"]["counts"] == {"yes": 1, "no": 6}
+    assert ddos["cells"]["LAC"] == {"suppressed": True, "n": None}
+    # With only LAC hidden, AF or EU subtracted from the total would give its answer away.
+    hidden = [r for r in ("AF", "EU") if readiness["cells"][r].get("suppressed")]
+    assert len(hidden) == 1
+    viewer, actor = coordinator
+    a = assessments.create_assessment(
+        viewer,
+        actor,
+        title="With a small survey",
+        kind="baseline",
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 12, 31),
+        survey_round=rnd.pk,
+    )
+    html = report.report_html(a)
+    survey_table = html[
+        html.index('id="survey"') : html.index("</table>", html.index('id="survey"'))
+    ]
+    header = re.findall(r"<th>([^<]*)</th>", survey_table)
+    for question in ("Did a DDoS reach", "How ready are you"):
+        row = next(r for r in survey_table.split("<tr>") if question in r)
+        cells = dict(zip(header[2:], re.findall(r"<td>(.*?)</td>", row)[2:], strict=True))
+        assert cells["LAC"] == "fewer than 3"
+        assert sorted(cells.values()).count("fewer than 3") == 2
+    assert "mean 5" not in survey_table
