@@ -22,7 +22,7 @@ def test_the_real_sample_ingests_without_an_error(loaded: IngestRun) -> None:
     assert loaded.problems == []
     assert DailyFile.objects.count() == 440
     assert LetterDay.objects.filter(queries_udp4__isnull=False).count() == 181
-    assert SizeMonth.objects.count() == 13
+    assert SizeMonth.objects.exclude(letter="").count() == 13
     assert AuditEvent.objects.filter(action="rootinfo.ingest").count() == 1
 
 

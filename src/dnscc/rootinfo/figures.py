@@ -5,7 +5,7 @@ the API and the exports read back: the latest day per letter, series over a date
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -13,6 +13,7 @@ from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
 from dnscc.core.rssac002 import LETTERS
+from dnscc.rootinfo import periods
 from dnscc.rootinfo.columns import (  # noqa: F401 - re-exported for the pages
     COLUMNS,
     LOAD_COLUMNS,
@@ -136,35 +137,40 @@ def step_for(first: date, last: date) -> str:
     return "month"
 
 
-def bucket_of(day: date, step: str) -> date:
-    """The first day of the step (day, ISO week, month) holding `day`."""
-    if step == "week":
-        return day - timedelta(days=day.weekday())
-    if step == "month":
-        return day.replace(day=1)
-    return day
+bucket_of = periods.bucket_of
+
+
+def _whole(first: date, last: date, step: str, usable: bool) -> tuple[date, date] | None:
+    """The periods of the range that PeriodSums answers for (None: the rows answer all)."""
+    if step == "day" or not usable:
+        return None
+    return periods.whole_periods(first, last, step)
 
 
 def series(
     columns: Iterable[str], first: date, last: date, *, letters: Iterable[str] = LETTERS
 ) -> tuple[str, list[date], dict[str, list[float | None]]]:
     """Per letter, the mean per day of the sum of `columns`, a point per step (day, week
-    or month): (step, x, {letter: values}). SQL sums the columns of each row; the rows are
-    put in their step here (a date truncation per row in SQL costs more on SQLite)."""
+    or month): (step, x, {letter: values}). The periods the range covers whole come from
+    PeriodSums when the columns are one of its groups; the rest from the rows (SQL sums the
+    columns of each row; the rows are put in their step here)."""
     step = step_for(first, last)
     cols = list(columns)
+    wanted = list(letters)
+    group = periods.group_of(cols)
+    whole = _whole(first, last, step, group is not None)
+    sums: dict[date, dict[str, list[float]]] = {}
+    if whole is not None and group is not None:
+        for start, letter, value, days in periods.group_sums(group, step, whole, wanted):
+            sums.setdefault(start, {})[letter] = [float(value), days]
     expr = sum((Coalesce(c, 0) for c in cols[1:]), Coalesce(cols[0], 0))
     has_any = Q()
     for c in cols:
         has_any |= Q(**{f"{c}__isnull": False})
-    wanted = list(letters)
-    rows = (
-        LetterDay.objects.filter(has_any, day__gte=first, day__lte=last, letter__in=wanted)
-        .annotate(v=expr)
-        .values_list("day", "letter", "v")
-    )
-    sums: dict[date, dict[str, list[float]]] = {}
-    for day, letter, v in rows:
+    qs = LetterDay.objects.filter(has_any, day__gte=first, day__lte=last, letter__in=wanted)
+    if whole is not None:
+        qs = qs.exclude(day__gte=whole[0], day__lte=whole[1])
+    for day, letter, v in qs.annotate(v=expr).values_list("day", "letter", "v"):
         cell = sums.setdefault(bucket_of(day, step), {}).setdefault(letter, [0.0, 0])
         cell[0] += float(v or 0)
         cell[1] += 1
@@ -179,25 +185,34 @@ def series(
 def system_sums(
     columns: Iterable[str], first: date, last: date, *, letters: Iterable[str] = LETTERS
 ) -> tuple[str, list[date], dict[str, list[float]]]:
-    """Per column, the sum over letters (a mean per day per step): (step, x, {col: values})."""
+    """Per column, the sum over letters (a mean per day per step): (step, x, {col: values}).
+    Whole periods from PeriodSums for all letters or one; the rest from the rows."""
     step = step_for(first, last)
     cols = list(columns)
-    qs = LetterDay.objects.filter(day__gte=first, day__lte=last, letter__in=list(letters))
+    wanted = list(letters)
+    qs = LetterDay.objects.filter(day__gte=first, day__lte=last, letter__in=wanted)
     if step == "day":
         rows = list(qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"))
         xs = [r["day"] for r in rows]
         return step, xs, {c: [float(r[c] or 0) for r in rows] for c in cols}
     # Sum over letters per day first, then the mean of those days per step: two levels,
-    # done here over at most one row per day (3,650 for ten years).
-    per_day = list(qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"))
-    groups: dict[date, list[dict[str, Any]]] = {}
-    for r in per_day:
-        groups.setdefault(bucket_of(r["day"], step), []).append(r)
-    xs = sorted(groups)
+    # done here over at most one row per day outside the whole periods.
+    who = periods.who_of(wanted)
+    whole = _whole(first, last, step, who is not None and set(cols) <= set(periods.SUMMED))
+    totals: dict[date, tuple[list[float], int]] = {}
+    if whole is not None and who is not None:
+        for start, days, sums in periods.column_sums(cols, step, whole, who):
+            totals[start] = ([float(sums[c]) for c in cols], days)
+        qs = qs.exclude(day__gte=whole[0], day__lte=whole[1])
+    for r in qs.values("day").annotate(**{c: Sum(c) for c in cols}).order_by("day"):
+        key = bucket_of(r["day"], step)
+        values, days = totals.get(key, ([0.0] * len(cols), 0))
+        totals[key] = ([a + float(r[c] or 0) for a, c in zip(values, cols, strict=True)], days + 1)
+    xs = sorted(totals)
     return (
         step,
         xs,
-        {c: [sum(float(r[c] or 0) for r in groups[x]) / len(groups[x]) for x in xs] for c in cols},
+        {c: [totals[x][0][i] / totals[x][1] for x in xs] for i, c in enumerate(cols)},
     )
 
 

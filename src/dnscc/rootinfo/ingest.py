@@ -31,7 +31,7 @@ from django.utils import timezone
 from dnscc.accounts import audit
 from dnscc.core import rssac002 as R
 from dnscc.core.errors import InputError, Location, NotFoundError
-from dnscc.rootinfo import figures, sizes
+from dnscc.rootinfo import figures, periods, sizes
 from dnscc.rootinfo.models import DailyFile, IngestRun, SizeMonth
 from dnscc.rootinfo.prepare import Prepared, prepare_many
 
@@ -257,7 +257,8 @@ def _correction(tally: Tally, doc: Prepared, replaced: str) -> None:
 
 
 def _store_months(months: set[tuple[str, date]]) -> None:
-    """Recompute the monthly size histograms of the months a run touched."""
+    """Recompute the monthly size histograms of the months a run touched, and the sum of
+    the letters' of each such month (letter "", what the system-wide plot reads)."""
     for letter, month in sorted(months):
         end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         values = DailyFile.objects.filter(
@@ -268,6 +269,20 @@ def _store_months(months: set[tuple[str, date]]) -> None:
             letter=letter,
             month=month,
             defaults={"days": len(days), "histograms": sizes.month_histograms(days)},
+        )
+    for month in sorted({m for _, m in months}):
+        total: dict[str, list[int]] = {}
+        count = 0
+        for days, hists in (
+            SizeMonth.objects.filter(month=month)
+            .exclude(letter="")
+            .values_list("days", "histograms")
+        ):
+            count += days
+            for name, hist in hists.items():
+                total[name] = sizes.add(total.get(name), hist)
+        SizeMonth.objects.update_or_create(
+            letter="", month=month, defaults={"days": count, "histograms": total}
         )
 
 
@@ -350,6 +365,7 @@ def _run(
                         docs.append(r)
                 _store(docs, tally, now)
         _store_months(tally.months)
+        periods.refresh(tally.days)
         if scan:
             from dnscc.rootinfo.anomalies import scan_recent
 

@@ -5,7 +5,10 @@
   other bytes for the same letter, metric and day replace it and count a correction.
 - LetterDay: the figures of one letter on one day that plots sum over years and the
   anomaly detector watches, in typed columns (SQL aggregates them; JSON would not).
-- SizeMonth: a letter's traffic-size histograms summed over a month, for plots over years.
+- SizeMonth: a letter's traffic-size histograms summed over a month, for plots over years
+  (letter "": the 13 letters together).
+- PeriodSums: a letter's LetterDay figures summed over a week or a month, kept at ingestion
+  (periods.py), for plots over years (letter "": the 13 letters together).
 - IngestRun: one ingestion, what it kept, replaced and refused (file and line).
 - Anomaly: a day a series left its baseline (the alert it opened is in monitoring).
 - Measurement: one RSSAC047 round of our own probe against one letter.
@@ -76,7 +79,7 @@ class LetterDay(models.Model):
 
 
 class SizeMonth(models.Model):
-    letter = models.CharField(max_length=1)
+    letter = models.CharField(max_length=1, blank=True, help_text='"": all letters together')
     month = models.DateField(help_text="the first day of the month")
     days = models.PositiveSmallIntegerField(default=0)
     histograms = models.JSONField(default=dict, help_text="name -> display bins (see sizes.py)")
@@ -87,6 +90,34 @@ class SizeMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter}-root sizes {self.month:%Y-%m}"
+
+
+class PeriodSums(models.Model):
+    """The LetterDay figures of one letter (or of all: letter "") summed over one week or
+    month: what the plots over years read instead of a row per letter and day. Always
+    recomputed from the LetterDay rows of the period (periods.refresh), never adjusted."""
+
+    letter = models.CharField(max_length=1, blank=True, help_text='"": all letters together')
+    step = models.CharField(max_length=5, help_text="week (ISO, from Monday) or month")
+    start = models.DateField(help_text="the period's first day")
+    days = models.PositiveIntegerField(
+        default=0, help_text="days with figures (letter '': distinct days, any letter)"
+    )
+    days_with = models.JSONField(
+        default=dict, help_text="group -> letter-days with a value in the group's columns"
+    )
+    sums = models.JSONField(default=dict, help_text="column -> sum over the period")
+    load_times = models.JSONField(default=list, help_text="each letter-day's load_time_max")
+
+    class Meta:
+        ordering = ["step", "start", "letter"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "step", "start"], name="periodsums_once")
+        ]
+        indexes = [models.Index(fields=["step", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.letter or 'all'}-root {self.step} of {self.start}"
 
 
 class IngestRun(models.Model):

@@ -1,6 +1,7 @@
 """The pictures of the root server information pages, drawn with the portal's one chart
 module (core.charts): the data each plot shows, over a date range, a point per day, week or
-month by the range's length (figures.step_for), summed in SQL."""
+month by the range's length (figures.step_for): over years, from the sums kept at ingestion
+(periods.py, SizeMonth), else summed in SQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from dnscc.core import charts
 from dnscc.core.charts import Series
 from dnscc.core.rssac002 import LETTERS
-from dnscc.rootinfo import figures, sizes
+from dnscc.rootinfo import figures, periods, sizes
 from dnscc.rootinfo.baseline import Rule
 from dnscc.rootinfo.models import Anomaly, DailyFile, LetterDay, SizeMonth
 
@@ -127,17 +128,17 @@ def _rcode_plot(first: date, last: date, *, letters: str) -> str:
 def _load_plot(first: date, last: date, *, letters: str) -> str:
     step = figures.step_for(first, last)
     groups: dict[date, list[float]] = {}
-    for d, v in LetterDay.objects.filter(
+    rows = LetterDay.objects.filter(
         day__gte=first, day__lte=last, letter__in=list(letters), load_time_max__isnull=False
-    ).values_list("day", "load_time_max"):
-        key = (
-            d
-            if step == "day"
-            else d - timedelta(days=d.weekday())
-            if step == "week"
-            else d.replace(day=1)
-        )
-        groups.setdefault(key, []).append(float(v))
+    )
+    who = periods.who_of(letters)
+    whole = periods.whole_periods(first, last, step) if step != "day" else None
+    if whole is not None and who is not None:
+        # The periods the range covers whole: their load times kept at ingestion.
+        groups.update(periods.load_times(step, whole, who))
+        rows = rows.exclude(day__gte=whole[0], day__lte=whole[1])
+    for d, v in rows.values_list("day", "load_time_max"):
+        groups.setdefault(figures.bucket_of(d, step), []).append(float(v))
     xs = sorted(groups)
 
     def pct(values: list[float], q: float) -> float:
@@ -167,8 +168,10 @@ def _size_plots(first: date, last: date, *, letters: str) -> dict[str, str]:
             for name, hist in sizes.month_histograms([values]).items():
                 col[name] = sizes.add(col.get(name), hist)
     else:
+        # All letters: the rows summing them (letter ""), one per month.
+        who = [periods.SYSTEM] if periods.who_of(letters) == periods.SYSTEM else list(letters)
         for m, hists in SizeMonth.objects.filter(
-            month__gte=first.replace(day=1), month__lte=last, letter__in=list(letters)
+            month__gte=first.replace(day=1), month__lte=last, letter__in=who
         ).values_list("month", "histograms"):
             col = columns.setdefault(m, {})
             for name, hist in hists.items():
