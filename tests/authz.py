@@ -39,6 +39,7 @@ TINY_ZONE = (
     + "\n"
 )
 CONTACTS_CSV = "organization,name,email\nalpha-registry,Alpha NOC,noc@alpha.example\n"
+IANA_CSV = "Domain,Type,TLD Manager,RDAP URLs,DNSSEC,Search\n.alpha,generic,Alpha Inc,,Yes,Yes\n"
 
 
 def statuses(default: int, **per_role: int) -> dict[str, int]:

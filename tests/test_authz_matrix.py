@@ -31,6 +31,7 @@ from dnscc.monitoring.models import Alert, Sweep
 from tests.authz import (
     ALL_CONTACT_EMAILS,
     CONTACTS_CSV,
+    IANA_CSV,
     ORG_A_LISTED,
     ORG_A_SECRETS,
     TINY_ZONE,
@@ -43,6 +44,13 @@ from tests.authz import (
     statuses,
 )
 from tests.conftest import ROLES, World
+
+
+def _org_a_manages_alpha(world: World) -> dict[str, Any]:
+    """.alpha's IANA manager is org_a, so org_a's link has TLDs to link."""
+    Tld.objects.filter(pk=world.tld_a.pk).update(manager=world.org_a)
+    return {}
+
 
 API_ROWS = [
     Row("GET", "/api/v1/openapi.json", statuses(200)),  # the schema is public, no data
@@ -166,6 +174,23 @@ API_ROWS = [
         api_statuses(200),
         body=_upload("root.zone", TINY_ZONE),
         json_body=False,
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        "/api/v1/directory/import/iana-rootdb",
+        api_statuses(200),
+        body=_upload("db.csv", IANA_CSV),
+        json_body=False,
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        "/api/v1/directory/organizations/{slug}/link",
+        api_statuses(200),
+        body=lambda w: {"operator": w.org_b.slug},
+        secrets=ORG_A_SECRETS,
+        setup=_org_a_manages_alpha,
         mutates=True,
     ),
     Row(
@@ -462,6 +487,7 @@ PAGE_ROWS = [
     _action("edit", lambda w: {"name": "Alpha Registry", "time_zone": "UTC"}),
     _action("merge", lambda w: {"source": w.org_b.slug}),
     _action("split", lambda w: {"tlds": "alpha", "name": "Alpha Split"}),
+    _action("link", lambda w: {"operator": w.org_b.slug}),
     _action("add_contact", lambda w: {"name": "New", "email": "new@alpha.example"}),
     _action("verify_contact", lambda w: {"contact": w.contact_a.pk}),
     _action("delete_contact", lambda w: {"contact": w.contact_a.pk}),

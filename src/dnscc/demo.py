@@ -98,6 +98,9 @@ def start_demo_lab(*, root_zone: str | None = None) -> dict[str, Any]:
 def load_demo(*, root_zone: str | None = None, password: str | None = None) -> dict[str, Any]:
     path = root_zone or str(default_root_zone())
     report = import_root_zone(path, actor=ACTOR)
+    from dnscc.demo_directory import load_managers
+
+    managers = load_managers(ACTOR)
     password = _password(password)
     # A data directory holding the demo is loopback-only (dnscc.core.egress) from now on,
     # also in this process, whose rule was read before the demo's marker existed.
@@ -169,7 +172,8 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
         f"demo loaded: {Tld.objects.filter(delegated=True).count()} TLDs, "
         f"{Organization.objects.count()} organizations "
         f"({Organization.objects.filter(inferred=True).count()} inferred operators to confirm)\n"
-        f"log in as admin, coordinator, operator or partner with the password: {password}"
+        f"log in as admin, coordinator, operator or partner with the password: {password}\n"
+        + "\n".join(managers)
     )
     return {
         "text": text,

@@ -12,7 +12,14 @@ from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff, viewer_for
 from dnscc.core.errors import InputError, Location, NotFoundError
 from dnscc.core.tlp import can_see
-from dnscc.directory import contacts_import, export, lookup, rootzone_import, services
+from dnscc.directory import (
+    contacts_import,
+    export,
+    iana_import,
+    lookup,
+    rootzone_import,
+    services,
+)
 from dnscc.directory.models import Contact, Organization, Tld
 
 router = Router(tags=["directory"])
@@ -56,6 +63,9 @@ class TldOut(Schema):
     country: str
     region: str
     operator: str | None
+    manager: str | None
+    iana_type: str
+    rdap_urls: list[str]
     ns: list[str]
     ds: list[list[Any]]
     delegated: bool
@@ -197,6 +207,21 @@ def merge_organizations(request: HttpRequest, slug: str, payload: MergeIn) -> di
     return _org_detail(request, target)
 
 
+class LinkIn(Schema):
+    operator: str
+
+
+@router.post("/organizations/{slug}/link", response=OrgDetailOut)
+def link_manager(request: HttpRequest, slug: str, payload: LinkIn) -> dict[str, Any]:
+    """Staff: the TLDs this organisation manages (IANA) take `operator` as their technical
+    operator."""
+    viewer = require_staff(request.user)
+    manager = services.get_organization(viewer, slug)
+    operator = services.get_organization(viewer, payload.operator)
+    services.link_manager(viewer, audit.Actor.of(request.user), manager, operator)
+    return _org_detail(request, manager)
+
+
 @router.post("/organizations/{slug}/split", response={201: OrgDetailOut})
 def split_organization(request: HttpRequest, slug: str, payload: SplitIn) -> Status[dict[str, Any]]:
     """Staff: split TLDs off into a new organisation."""
@@ -247,7 +272,7 @@ def list_tlds(
 ) -> list[dict[str, Any]]:
     """Staff: delegated TLDs with their operator, name servers and DS records."""
     viewer = require_role(request.user)
-    qs = Tld.objects.filter(delegated=True).select_related("operator")
+    qs = Tld.objects.filter(delegated=True).select_related("operator", "manager")
     if kind:
         qs = qs.filter(kind=kind)
     if region:
@@ -259,6 +284,7 @@ def list_tlds(
 
 def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
     operator = t.operator.slug if t.operator and can_see(viewer, t.operator.labelled()) else None
+    manager = t.manager.slug if t.manager and can_see(viewer, t.manager.labelled()) else None
     return {
         "name": t.name,
         "unicode_name": t.unicode_name,
@@ -266,6 +292,9 @@ def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
         "country": t.country,
         "region": t.region,
         "operator": operator,
+        "manager": manager,
+        "iana_type": t.iana_type,
+        "rdap_urls": t.rdap_urls,
         "ns": t.ns,
         "ds": t.ds,
         "delegated": t.delegated,
@@ -276,7 +305,11 @@ def _tld_out(viewer: Any, t: Tld) -> dict[str, Any]:
 def get_tld(request: HttpRequest, name: str) -> dict[str, Any]:
     """Staff: one TLD."""
     viewer = require_role(request.user)
-    tld = Tld.objects.filter(name=name.lower().strip(".")).select_related("operator").first()
+    tld = (
+        Tld.objects.filter(name=name.lower().strip("."))
+        .select_related("operator", "manager")
+        .first()
+    )
     if tld is None:
         raise NotFoundError(f"no TLD .{name}")
     return _tld_out(viewer, tld)
@@ -321,6 +354,19 @@ def import_rootzone(
         dry_run=dry_run,
         name=file.name,
         allow_shrink=allow_shrink,
+    )
+    return report.as_dict()
+
+
+@router.post("/import/iana-rootdb")
+def import_iana_rootdb(
+    request: HttpRequest, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> dict[str, Any]:
+    """Staff: import the IANA Root Zone Database export (CSV): each TLD's type, manager,
+    RDAP URLs and DNSSEC flag; dry_run shows the diff only."""
+    require_staff(request.user)
+    report = iana_import.import_iana_rootdb(
+        _read_upload(file), actor=audit.Actor.of(request.user), dry_run=dry_run, name=file.name
     )
     return report.as_dict()
 

@@ -28,6 +28,14 @@ def register(sub: Any) -> None:
     )
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=import_rootzone)
+    i = isub.add_parser(
+        "iana-rootdb",
+        help="each TLD's IANA type, manager, RDAP URLs and DNSSEC flag (IANA Root Zone Database)",
+    )
+    i.add_argument("file", nargs="?", help="the CSV export (default: the shipped snapshot)")
+    i.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=import_iana)
     c = isub.add_parser("contacts", help="contacts from CSV or JSON (docs/directory.md)")
     c.add_argument("file")
     c.add_argument("--format", choices=["csv", "json"], help="default: from the file name")
@@ -59,6 +67,12 @@ def register(sub: Any) -> None:
     d.add_argument("target")
     d.add_argument("sources", nargs="+")
     d.set_defaults(func=merge)
+    d = dsub.add_parser(
+        "link", help="the TLDs a manager holds (IANA) take OPERATOR as technical operator"
+    )
+    d.add_argument("manager")
+    d.add_argument("operator")
+    d.set_defaults(func=link)
     d = dsub.add_parser("split", help="move TLDs of an organization into a new one")
     d.add_argument("slug")
     d.add_argument("--tlds", required=True, help="comma-separated TLDs to move")
@@ -151,6 +165,42 @@ def _print_rootzone_report(report: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def import_iana(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.core.paths import default_iana_rootdb
+    from dnscc.directory.iana_import import import_iana_rootdb
+
+    path = args.file or str(default_iana_rootdb())
+    report = import_iana_rootdb(_read(path), actor=_actor(), dry_run=args.dry_run, name=path)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    print(
+        f"{path}: {report.rows} TLDs, {report.assigned} assigned "
+        f"({'dry run, nothing written' if args.dry_run else 'imported'})"
+    )
+    print(
+        f"  TLDs {'to change' if args.dry_run else 'changed'}: {len(report.updated)}; "
+        f"{report.unchanged} unchanged; {len(report.managers_created)} manager(s) "
+        f"{'to add' if args.dry_run else 'added'}"
+    )
+    for name, fields in list(report.updated.items())[:20]:
+        print(f"  ~ .{name}: {', '.join(fields)}")
+    for name, (old, new) in report.manager_changed.items():
+        print(f"  manager of .{name}: {old} -> {new}")
+    disagreements = report.as_dict()["disagreements"]
+    for key, label in (
+        ("in_iana_not_in_root_zone", "in the IANA database, not delegated in the root zone"),
+        ("in_root_zone_not_in_iana", "delegated in the root zone, not in the IANA database"),
+        ("not_assigned_in_iana_but_delegated", "'Not assigned' in IANA, yet delegated"),
+    ):
+        if disagreements[key]:
+            names = ", ".join("." + n for n in disagreements[key][:30])
+            more = len(disagreements[key]) - 30
+            print(f"  {label}: {names}" + (f" and {more} more" if more > 0 else ""))
+    return 0
+
+
 def import_contacts(args: argparse.Namespace) -> int:
     django_setup()
     from dnscc.directory.contacts_import import import_contacts as run
@@ -240,6 +290,16 @@ def merge(args: argparse.Namespace) -> int:
     target = _org(args.target)
     services.merge_organizations(_cli_viewer(), _actor(), target, [_org(s) for s in args.sources])
     print(f"merged {', '.join(args.sources)} into {target.slug}")
+    return 0
+
+
+def link(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.directory import services
+
+    manager, operator = _org(args.manager), _org(args.operator)
+    changed = services.link_manager(_cli_viewer(), _actor(), manager, operator)
+    print(f"the TLDs of {manager.name} are run by {operator.name} ({len(changed)} changed)")
     return 0
 
 

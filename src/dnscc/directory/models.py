@@ -53,6 +53,13 @@ class Organization(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    iana_name = models.CharField(
+        max_length=300,
+        blank=True,
+        db_index=True,
+        help_text="The TLD Manager as the IANA Root Zone Database names it (dnscc import "
+        "iana-rootdb); kept when the organization is renamed or merged.",
+    )
     tlp = models.CharField(max_length=16, choices=TLP.choices(), default=TLP.AMBER.value)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -91,6 +98,30 @@ class Tld(models.Model):
     ds = models.JSONField(default=list, help_text="[key tag, algorithm, digest type, digest]")
     delegated = models.BooleanField(default=True)
     root_serial = models.BigIntegerField(null=True, blank=True)
+    # From the IANA Root Zone Database (dnscc import iana-rootdb): the legal manager beside
+    # the technical operator inferred from the name servers.
+    IANA_TYPES = [
+        ("generic", "generic"),
+        ("country-code", "country-code"),
+        ("sponsored", "sponsored"),
+        ("generic-restricted", "generic-restricted"),
+        ("infrastructure", "infrastructure"),
+        ("test", "test"),
+    ]
+    iana_type = models.CharField(max_length=20, choices=IANA_TYPES, blank=True)
+    manager = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_tlds",
+        help_text="The TLD Manager (sponsoring organisation) IANA records",
+    )
+    iana_manager = models.CharField(
+        max_length=300, blank=True, help_text="The TLD Manager's name as IANA recorded it"
+    )
+    rdap_urls = models.JSONField(default=list, blank=True)
+    iana_dnssec = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

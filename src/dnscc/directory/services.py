@@ -276,6 +276,14 @@ def merge_organizations(
             "contacts": Contact.objects.filter(organization_id__in=ids).count(),
         }
         Tld.objects.filter(operator_id__in=ids).update(operator=target)
+        # The IANA manager side moves too, and the target answers to the IANA name from now
+        # on (a re-import finds it, instead of creating the merged manager again).
+        Tld.objects.filter(manager_id__in=ids).update(manager=target)
+        if not target.iana_name:
+            iana = next((s.iana_name for s in sources if s.iana_name), "")
+            if iana:
+                target.iana_name = iana
+                target.save(update_fields=["iana_name"])
         for contact in Contact.objects.filter(organization_id__in=ids):
             if contact.email and target.contacts.filter(email=contact.email).exists():
                 contact.delete()  # the same mailbox already on the target
@@ -296,6 +304,41 @@ def merge_organizations(
         )
     lookup.invalidate()
     return target
+
+
+def link_manager(
+    viewer: Viewer, actor: audit.Actor, manager: Organization, operator: Organization
+) -> list[str]:
+    """The TLDs `manager` holds (as IANA records it) take `operator` as their technical
+    operator: a coordinator's word on who runs the servers of a manager's TLDs. Returns
+    the TLDs that changed."""
+    _staff(viewer)
+    names = list(
+        Tld.objects.filter(manager=manager).order_by("name").values_list("name", flat=True)
+    )
+    if not names:
+        raise InputError(
+            f"{manager.name} manages no TLD in the directory",
+            location=Location(field="manager"),
+            hint="import the IANA root zone database (dnscc import iana-rootdb) first",
+        )
+    with transaction.atomic():
+        changed = list(
+            Tld.objects.filter(manager=manager)
+            .exclude(operator=operator)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        Tld.objects.filter(name__in=changed).update(operator=operator)
+        audit.record(
+            actor,
+            "organization.link_manager",
+            obj=manager,
+            summary=f"the TLDs of {manager.name} are run by {operator.name}",
+            data={"operator": operator.slug, "tlds": changed},
+        )
+    lookup.invalidate()
+    return changed
 
 
 def split_organization(

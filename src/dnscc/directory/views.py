@@ -14,7 +14,7 @@ from dnscc.accounts import audit
 from dnscc.core.errors import DnsccError, InputError, NotFoundError, ValidationErrors
 from dnscc.core.regions import Region
 from dnscc.core.tlp import can_see
-from dnscc.directory import contacts_import, lookup, rootzone_import, services
+from dnscc.directory import contacts_import, iana_import, lookup, rootzone_import, services
 from dnscc.directory.models import Contact, Organization, RootZoneLoad, Tld
 from dnscc.web.access import role_required
 
@@ -66,7 +66,10 @@ def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
     secrets = {c.pk: webhook_secret(c.pk).decode() for c in contacts if c.webhook_url}
     return {
         "org": org,
-        "tlds": org.tlds.filter(delegated=True).order_by("name"),
+        "tlds": org.tlds.filter(delegated=True).select_related("manager").order_by("name"),
+        "managed": org.managed_tlds.filter(delegated=True)
+        .select_related("operator")
+        .order_by("name"),
         "contacts": [(c, services.contact_status(c), secrets.get(c.pk)) for c in contacts],
         "root_servers": org.root_servers.all(),
         "regions": list(Region),
@@ -129,6 +132,13 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
             source = services.get_organization(viewer, p.get("source", "").strip())
             services.merge_organizations(viewer, actor, org, [source])
             messages.success(request, f"Merged {source.name} into {org.name}.")
+        elif action == "link":
+            operator = services.get_organization(viewer, p.get("operator", "").strip())
+            changed = services.link_manager(viewer, actor, org, operator)
+            messages.success(
+                request,
+                f"The TLDs of {org.name} are run by {operator.name} ({len(changed)} changed).",
+            )
         elif action == "split":
             new = services.split_organization(
                 viewer, actor, org, p.get("tlds", "").replace(",", " ").split(), p.get("name", "")
@@ -160,7 +170,7 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
 @role_required(staff=True)
 def tlds(request: HttpRequest) -> HttpResponse:
     g = request.GET
-    qs = Tld.objects.filter(delegated=True).select_related("operator")
+    qs = Tld.objects.filter(delegated=True).select_related("operator", "manager")
     if g.get("kind"):
         qs = qs.filter(kind=g["kind"])
     if g.get("region"):
@@ -237,6 +247,13 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     dry_run=dry_run,
                     name=upload.name,
                     allow_shrink=allow_shrink,
+                )
+            elif what == "iana":
+                context["iana"] = iana_import.import_iana_rootdb(
+                    text if text.endswith("\n") else text + "\n",
+                    actor=actor,
+                    dry_run=dry_run,
+                    name=upload.name,
                 )
             elif what == "contacts":
                 context["contacts"] = contacts_import.import_contacts(
