@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dnscc.metrics.prom.LatencyMiddleware",  # outermost: times the whole answer (/metrics)
     "dnscc.web.middleware.ClientAddressMiddleware",  # first: everything after sees the client
     "django.middleware.security.SecurityMiddleware",
     "dnscc.web.middleware.UploadLimitMiddleware",
@@ -342,3 +343,5 @@ SURVEY_MAX_REMINDERS = env_int("DNSCC_SURVEY_MAX_REMINDERS", 2, minimum=0, maxim
 
 # Metrics: the objectives profile (docs/metrics.md); empty: the shipped metrics/objectives.toml.
 METRICS_OBJECTIVES = env_str("DNSCC_METRICS_OBJECTIVES")
+# The bearer token Prometheus sends to /metrics; empty: nobody may read it.
+METRICS_TOKEN = env_secret("DNSCC_METRICS_TOKEN")

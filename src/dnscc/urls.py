@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from dnscc.api import api
+from dnscc.metrics.prom import metrics_view
 from dnscc.outreach.urls import csaf_urlpatterns
 from dnscc.sharing.urls import taxii_urlpatterns
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("taxii2/", include((taxii_urlpatterns, "taxii"))),
     path("risk/", include("dnscc.risk.urls")),
     path("performance/", include("dnscc.metrics.urls")),
+    path("metrics", metrics_view, name="prometheus"),
     path("", include("dnscc.web.urls")),
 ]
 
