@@ -12,11 +12,13 @@ API_ROWS: list[Row] = [
     Row("GET", _M + "/performance", api_statuses(200)),
     Row("GET", _M + "/objectives", api_statuses(200)),
     Row("GET", _M + "/incidents?figure=time_to_triage", api_statuses(200)),
+    Row("GET", _M + "/health", api_statuses(200)),
 ]
 
 PAGE_ROWS: list[Row] = [
     Row("GET", "/performance/", page_statuses(200)),
     Row("GET", "/performance/incidents?figure=time_to_triage", page_statuses(200)),
+    Row("GET", "/performance/health", page_statuses(200)),
 ]
 
 # /metrics answers to the Prometheus token only: every role of the matrix is refused, a

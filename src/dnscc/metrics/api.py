@@ -11,7 +11,7 @@ from ninja import Router
 from dnscc.accounts import audit
 from dnscc.accounts.services import require_staff
 from dnscc.core.errors import InputError, Location
-from dnscc.metrics import dashboard, objectives, periods
+from dnscc.metrics import dashboard, health, objectives, periods
 
 router = Router(tags=["metrics"])
 
@@ -82,3 +82,16 @@ def behind(
         {"ref": i.ref, "title": i.title, "created_at": i.created_at, "status": i.status}
         for i in rows
     ]
+
+
+@router.get("/health", response=dict[str, Any])
+def namespace_health(request: HttpRequest, period: str = "", operators: bool = True) -> Any:
+    """Staff: namespace health per day of a period (default the current quarter) from the
+    sweeps' findings: TLDs answering, lame, inconsistent SOA/NS, DNSSEC-signed share,
+    DNSSEC failures, signatures near expiry, delegation changes, mean hours to resolve;
+    overall ("all"), per region ("region:AF") and per operator group ("operator:NAME").
+    A day without a finished sweep is null."""
+    require_staff(request.user)
+    p = _period(period)
+    audit.disclosed(audit.Actor.of(request.user), "metrics.health", ids=[p.label], how="api")
+    return health.health(p, operators=operators)

@@ -39,6 +39,10 @@ def register(sub: Any) -> None:
     a = msub.add_parser("objectives", help="each objective's verdict in a period")
     common(a)
     a.set_defaults(func=cmd_objectives)
+    a = msub.add_parser("health", help="namespace health per day from the sweeps")
+    common(a)
+    a.add_argument("--operators", action="store_true", help="per operator group too")
+    a.set_defaults(func=cmd_health)
 
 
 def _report(args: argparse.Namespace) -> dict[str, Any]:
@@ -85,4 +89,26 @@ def cmd_objectives(args: argparse.Namespace) -> int:
         )
         for g in o["groups"]:
             print(f"      {g['label']:<28} {g['display']} ({g['verdict']})")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.metrics import dashboard, health, periods
+
+    period = periods.parse(args.period) if args.period else dashboard.current_quarter()
+    data = health.health(period, operators=args.operators)
+    if args.json:
+        print_json(data)
+        return 0
+    print(
+        f"namespace health {period.label}: {sum(data['swept'])} of {len(data['days'])} days swept"
+    )
+    for group, g in data["groups"].items():
+        print(f"  {health.group_label(group)} ({g['tlds']} TLDs)")
+        for key in health.SERIES:
+            cell = g["summary"][key]
+            mean = "no data" if cell["mean"] is None else f"{cell['mean']:.3g}"
+            last = "no data" if cell["last"] is None else f"{cell['last']:.3g}"
+            print(f"      {health.LABELS[key]:<36} mean {mean}, last {last}")
     return 0

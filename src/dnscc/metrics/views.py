@@ -13,8 +13,9 @@ from django.urls import URLPattern, path
 from django.utils.safestring import mark_safe
 
 from dnscc.accounts import audit
+from dnscc.core import charts
 from dnscc.core.errors import DnsccError
-from dnscc.metrics import dashboard, figures, periods
+from dnscc.metrics import dashboard, figures, health, periods
 from dnscc.metrics.figures import DIMENSION_LABELS, FIGURES
 from dnscc.web.access import role_required
 
@@ -146,7 +147,82 @@ def behind(request: HttpRequest) -> HttpResponse:
     )
 
 
+@role_required(staff=True)
+def health_page(request: HttpRequest) -> HttpResponse:
+    """Namespace health per day: a plot per series (all TLDs and each region), the summary
+    per region and per operator group."""
+    try:
+        period, _, _ = _params(request)
+    except DnsccError as exc:
+        return render(request, "metrics/health.html", {"error": str(exc)}, status=422)
+    data = health.health(period)
+    audit.disclosed(
+        audit.Actor.of(request.user),
+        "metrics.health",
+        ids=[period.label],
+        how=request.GET.get("format", "") or "view",
+    )
+    if request.GET.get("format") == "json":
+        return JsonResponse(data, json_dumps_params={"indent": 1})
+    groups = data["groups"]
+    regions = [g for g in groups if g.startswith("region:")]
+    plots = []
+    for key in health.SERIES:
+        lines = [
+            charts.Series(health.group_label(g), _scale(key, groups[g]["series"][key]))
+            for g in (["all"] if "all" in groups else []) + regions
+        ]
+        title = health.LABELS[key] + (" (%)" if key == "signed_share" else "")
+        plots.append(_svg(charts.line_chart(data["days"], lines, title=title, y_min=0)))
+    table = [
+        {
+            "label": health.group_label(g),
+            "tlds": groups[g]["tlds"],
+            "cells": [_summary_text(key, groups[g]["summary"][key]) for key in health.SERIES],
+        }
+        for g in groups
+        if not g.startswith("operator:")
+    ]
+    operators = [
+        {
+            "label": health.group_label(g),
+            "tlds": groups[g]["tlds"],
+            "cells": [_summary_text(key, groups[g]["summary"][key]) for key in health.SERIES],
+        }
+        for g in groups
+        if g.startswith("operator:")
+    ]
+    return render(
+        request,
+        "metrics/health.html",
+        {
+            "period": period,
+            "data": data,
+            "plots": plots,
+            "headers": [health.LABELS[k] for k in health.SERIES],
+            "table": table,
+            "operators": operators,
+            "swept_days": sum(data["swept"]),
+        },
+    )
+
+
+def _scale(key: str, values: list[Any]) -> list[Any]:
+    if key != "signed_share":
+        return values
+    return [None if v is None else 100 * v for v in values]
+
+
+def _summary_text(key: str, cell: dict[str, Any]) -> str:
+    if cell["mean"] is None:
+        return "no data"
+    if key == "signed_share":
+        return f"{100 * cell['mean']:.1f} %"
+    return f"{cell['mean']:.1f}"
+
+
 patterns: list[URLPattern] = [
     path("", overview, name="overview"),
     path("incidents", behind, name="behind"),
+    path("health", health_page, name="health"),
 ]
