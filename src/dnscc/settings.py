@@ -228,6 +228,13 @@ SHARING_POLL_SECONDS = env_int("DNSCC_SHARING_POLL_SECONDS", 3600, minimum=0)
 ROOTZONE_MAX_SHRINK_PERCENT = env_int(
     "DNSCC_ROOTZONE_MAX_SHRINK_PERCENT", 2, minimum=0, maximum=100
 )
+# dnscc import rootzone --url/--axfr: bounds of the fetch, and the authorities for HTTPS
+# (empty: the system's certificates).
+ROOTZONE_MAX_DOWNLOAD_BYTES = env_int(
+    "DNSCC_ROOTZONE_MAX_DOWNLOAD_BYTES", 64 << 20, minimum=1 << 20
+)
+ROOTZONE_FETCH_TIMEOUT = env_int("DNSCC_ROOTZONE_FETCH_TIMEOUT_SECONDS", 60, minimum=1)
+ROOTZONE_CA_FILE = env_str("DNSCC_ROOTZONE_CA_FILE")
 CONTACT_VERIFY_DAYS = env_int("DNSCC_CONTACT_VERIFY_DAYS", 180, minimum=1)
 CONTACT_TOKEN_HOURS = env_int("DNSCC_CONTACT_TOKEN_HOURS", 72, minimum=1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dnscc.cli import django_setup, print_json
-from dnscc.core.errors import InputError, Location, ValidationErrors
+from dnscc.core.errors import InputError, Location, UsageError, ValidationErrors
 
 
 def register(sub: Any) -> None:
@@ -25,6 +25,17 @@ def register(sub: Any) -> None:
         action="store_true",
         help="accept a zone with fewer delegations than the directory holds "
         "(more than DNSCC_ROOTZONE_MAX_SHRINK_PERCENT removed, or NSEC gaps)",
+    )
+    r.add_argument(
+        "--url",
+        help="fetch the zone over HTTPS (e.g. https://www.internic.net/domain/root.zone); "
+        "its ZONEMD and signatures must verify",
+    )
+    r.add_argument(
+        "--axfr",
+        metavar="SERVER",
+        help="transfer the zone from a root server offering AXFR (NAME or ADDRESS[@PORT]); "
+        "its ZONEMD and signatures must verify",
     )
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=import_rootzone)
@@ -112,16 +123,30 @@ def _read(path: str) -> str:
 def import_rootzone(args: argparse.Namespace) -> int:
     django_setup()
     from dnscc.core.paths import default_root_zone
+    from dnscc.directory import rootzone_fetch
     from dnscc.directory.rootzone_import import import_root_zone
 
-    path = args.file or str(default_root_zone())
-    text = _read(path)
+    given = [x for x in (args.file, args.url, args.axfr) if x]
+    if len(given) > 1:
+        raise UsageError("give one of FILE, --url, --axfr")
+    anchors = None
+    if args.url:
+        path, text = args.url, rootzone_fetch.fetch_url(args.url)
+    elif args.axfr:
+        path, text = f"AXFR from {args.axfr}", rootzone_fetch.fetch_axfr(args.axfr)
+    else:
+        path = args.file or str(default_root_zone())
+        text = _read(path)
+    if args.url or args.axfr:
+        anchors = rootzone_fetch.trust_anchor()
     report = import_root_zone(
         text if text.endswith("\n") else text + "\n",
         actor=_actor(),
         dry_run=args.dry_run,
         name=path,
         allow_shrink=args.allow_shrink,
+        fetched=anchors is not None,
+        anchors=anchors,
     )
     return _print_rootzone_report(report, args)
 

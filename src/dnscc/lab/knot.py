@@ -41,6 +41,9 @@ class ZoneConf:
     file: Path
     signed: bool = True  # False: served as written (pre-signed or deliberately unsigned)
     open_axfr: bool = False
+    # ZONEMD (RFC 8976, SIMPLE/SHA-384) generated and signed by Knot, as the real root has
+    # carried since December 2023: what `dnscc import rootzone --axfr` verifies.
+    zonemd: bool = False
 
 
 @dataclass
@@ -136,6 +139,8 @@ def render(conf: KnotConf) -> str:
                 out.append("    template: asis")
             if z.open_axfr:
                 out.append("    acl: [tools, anyone]")
+            if z.zonemd:
+                out.append("    zonemd-generate: zonemd-sha384")
     return "\n".join(out) + "\n"
 
 

@@ -276,6 +276,7 @@ class Lab:
                     presigned.get(z, self._zone_path(z)),
                     signed=z not in presigned,
                     open_axfr=z in open_axfr,
+                    zonemd=z == "." and z not in presigned,
                 )
                 for z in inst.zones
             ],

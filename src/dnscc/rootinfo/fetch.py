@@ -1,111 +1,31 @@
 """Fetching RSSAC002 data over HTTPS: one file or a tarball, to a temporary file, bounded
 in size, certificates verified (against DNSCC_RSSAC002_CA_FILE or the system's), never
 over plain HTTP, not even after a redirect, and only to addresses the egress rule allows
-(dnscc.core.egress, DNSCC_PROBE_NETWORKS; decision 0008)."""
+(dnscc.core.egress, DNSCC_PROBE_NETWORKS; decision 0008). The fetching itself is
+core.httpsget's, shared with the root zone import."""
 
 from __future__ import annotations
 
-import http.client
-import socket
-import ssl
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from dnscc.core import egress
-from dnscc.core.errors import InputError, Location, UnavailableError
-
-CHUNK = 1 << 20
-
-
-def _checked_address(host: str, port: int) -> str:
-    """The address to connect to: resolved once, every address checked by the egress rule
-    (a name that resolves anywhere forbidden is refused), so that no second lookup can
-    lead the connection elsewhere (DNS rebinding)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise UnavailableError(f"cannot resolve {host}: {exc}") from None
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses:
-        raise UnavailableError(f"cannot resolve {host}: no address")
-    policy = egress.current()
-    for address in addresses:
-        policy.check(address, egress.FETCH, host=host)
-    return addresses[0]
-
-
-class _CheckedConnection(http.client.HTTPSConnection):
-    def connect(self) -> None:
-        address = _checked_address(self.host, self.port)
-        sock = socket.create_connection((address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
-
-
-class _CheckedHandler(urllib.request.HTTPSHandler):
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(context=context)
-        self._checked_context = context
-
-    def https_open(self, req: Any) -> Any:
-        return self.do_open(_CheckedConnection, req, context=self._checked_context)
-
-
-class _HttpsOnly(urllib.request.HTTPRedirectHandler):
-    def redirect_request(
-        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
-    ) -> Any:
-        if urlsplit(newurl).scheme != "https":
-            raise InputError(
-                f"redirected to {newurl[:200]}: only HTTPS is followed",
-                location=Location(file=req.full_url),
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+from dnscc.core import httpsget
 
 
 def download(url: str, directory: Path, *, ca_file: str | None = None) -> Path:
     """Download `url` into `directory`; the local path. InputError for a URL that is not
     HTTPS or an answer over the size bound; UnavailableError when the server fails."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise InputError(
-            "only https:// URLs are fetched",
-            location=Location(file=url[:200]),
-            hint="RSSAC002 data travels over HTTPS, or give a file or directory",
-        )
-    limit = int(settings.RSSAC002_MAX_DOWNLOAD_BYTES)
-    context = ssl.create_default_context(cafile=ca_file or settings.RSSAC002_CA_FILE or None)
-    opener = urllib.request.build_opener(_CheckedHandler(context), _HttpsOnly())
-    name = Path(parts.path).name or "download"
-    target = directory / name
-    try:
-        with opener.open(url, timeout=settings.RSSAC002_FETCH_TIMEOUT) as answer:
-            length = answer.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > limit:
-                raise InputError(
-                    f"the answer is {int(length):,} bytes, over the {limit:,}-byte bound",
-                    location=Location(file=url[:200]),
-                    hint="raise DNSCC_RSSAC002_MAX_DOWNLOAD_BYTES if this is expected",
-                )
-            size = 0
-            with target.open("wb") as out:
-                while chunk := answer.read(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise InputError(
-                            f"the answer grew past the {limit:,}-byte bound",
-                            location=Location(file=url[:200]),
-                            hint="raise DNSCC_RSSAC002_MAX_DOWNLOAD_BYTES if this is expected",
-                        )
-                    out.write(chunk)
-    except urllib.error.HTTPError as exc:
-        raise UnavailableError(f"{url[:200]}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise UnavailableError(f"{url[:200]}: {exc.reason}") from None
-    except (OSError, ssl.SSLError) as exc:
-        raise UnavailableError(f"{url[:200]}: {exc}") from None
-    return target
+    hint = "RSSAC002 data travels over HTTPS, or give a file or directory"
+    httpsget.require_https(url, hint=hint)
+    name = Path(urlsplit(url).path).name or "download"
+    return httpsget.download(
+        url,
+        directory / name,
+        limit=int(settings.RSSAC002_MAX_DOWNLOAD_BYTES),
+        timeout=settings.RSSAC002_FETCH_TIMEOUT,
+        ca_file=ca_file or settings.RSSAC002_CA_FILE or None,
+        limit_hint="raise DNSCC_RSSAC002_MAX_DOWNLOAD_BYTES if this is expected",
+        scheme_hint=hint,
+    )
