@@ -70,6 +70,16 @@ def test_the_threat_survey_counts_incidents_findings_and_durations_per_event(
         first_seen=_at(dt.date(2024, 6, 1)),
         last_seen=_at(dt.date(2025, 6, 1)),
     )
+    # A second DNSSEC code on .alpha: one more finding, not one more zone.
+    Finding.objects.create(
+        zone="alpha",
+        code="DNSSEC08",
+        severity="error",
+        message="m",
+        first_seen=_at(dt.date(2025, 2, 1), 0),
+        last_seen=_at(dt.date(2025, 2, 3), 0),
+        resolved_at=_at(dt.date(2025, 2, 3), 0),
+    )
     data = threat_survey(*YEAR1)
     ddos = data["events"]["ddos-tld"]
     assert ddos["incidents"] == 1
@@ -77,13 +87,14 @@ def test_the_threat_survey_counts_incidents_findings_and_durations_per_event(
     assert ddos["median_hours_to_mitigate"] == 6.0
     assert data["events"]["ddos-root"]["incidents"] == 1  # one record, every event it evidences
     dnssec = data["events"]["dnssec-failure"]
-    assert (dnssec["incidents"], dnssec["findings"], dnssec["finding_zones"]) == (1, 2, 2)
-    # 10 days, plus the whole year (365) for the one open throughout: mean 187.5
-    assert dnssec["mean_days_open"] == 187.5
-    assert dnssec["frequency"][1] == 1  # the February finding
+    assert (dnssec["incidents"], dnssec["findings"], dnssec["finding_zones"]) == (1, 3, 2)
+    # 10 days, 2 days, and the whole year (365) for the one open throughout: mean 125.67
+    assert dnssec["mean_days_open"] == 125.67
+    assert dnssec["codes"] == {"DNSSEC04": 2, "DNSSEC08": 1}
+    assert dnssec["frequency"][1] == 2  # the February findings
     assert dnssec["frequency"][4] == 1  # the May incident
     assert data["by_region"]["EU"]["dnssec-failure"]["incidents"] == 1
-    assert data["totals"] == {"incidents": 2, "findings": 2, "campaigns": 0}
+    assert data["totals"] == {"incidents": 2, "findings": 3, "campaigns": 0}
 
 
 def _baseline(world: World, coordinator: Any) -> Assessment:

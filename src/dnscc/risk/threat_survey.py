@@ -156,10 +156,14 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
             per[key]["finding_days_total"] += max(0.0, float(row["open_seconds"] or 0)) / 86400
             by_region[region][key]["findings"] += n
         zones_per_code[code].add(zone)
+    # Zones per event are a union over its codes: a zone with two of them counts once.
+    zones_per_event: dict[str, set[str]] = defaultdict(set)
     for code, zones in zones_per_code.items():
         for key in index["codes"].get(code, []):
             if key in per:
-                per[key]["finding_zones"] += len(zones)
+                zones_per_event[key] |= zones
+    for key, zones in zones_per_event.items():
+        per[key]["finding_zones"] = len(zones)
     monthly = (
         Finding.objects.filter(code__in=codes, first_seen__gte=since, first_seen__lt=until)
         .annotate(month=_month_of("first_seen"))
