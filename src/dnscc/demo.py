@@ -119,6 +119,9 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
                 org.confirmed_at = now
                 org.time_zone, org.languages = tz, langs
                 org.resource_constrained = constrained
+                if constrained:  # the flag's evidence (directory.constrained)
+                    org.constrained_reason = "demo: single-person registry"
+                    org.constrained_by, org.constrained_at = ACTOR.name, now
                 org.vetting = vetting
                 org.vetted_at = now if vetting != "unvetted" else None
                 org.save()

@@ -34,6 +34,9 @@ class OrgOut(Schema):
     time_zone: str
     languages: list[str]
     resource_constrained: bool
+    constrained_reason: str
+    constrained_by: str
+    constrained_at: datetime | None
     vetting: str
     inferred: bool
     tlp: str
@@ -85,6 +88,7 @@ class OrgIn(Schema):
     time_zone: str | None = None
     languages: list[str] | None = None
     resource_constrained: bool | None = None
+    constrained_reason: str | None = None
     tlp: str | None = None
     notes: str | None = None
 

@@ -26,6 +26,7 @@ from dnscc.core import csvout, inputguard
 from dnscc.core.errors import InputError, Location
 from dnscc.core.names import normalize_name
 from dnscc.directory import lookup, validation
+from dnscc.directory.constrained import constrained_evidence
 from dnscc.directory.models import Contact, Organization, Tld
 
 # Columns that `dnscc export contacts` writes but the center derives itself (from the key,
@@ -175,6 +176,16 @@ def _field_error(field: str, message: str, hint: str | None = None) -> InputErro
     return InputError(message, location=Location(field=field), hint=hint)
 
 
+def _evidence(
+    org: Organization | None, fields: dict[str, Any], record: dict[str, Any], report: ContactReport
+) -> dict[str, Any]:
+    """The flag's evidence when a row sets it: its constrained_reason column, else the file."""
+    reason = record.get("constrained_reason") or f"set by the contact file {report.source}"
+    return constrained_evidence(
+        org, fields, {"constrained_reason": reason}, audit.Actor("contact import")
+    )
+
+
 def _resolve_organization(record: dict[str, Any], report: ContactReport) -> Organization:
     slug = validation.text(record.get("organization"), "organization", max_length=100)
     tld_text = validation.text(record.get("tld"), "tld", max_length=100)
@@ -223,11 +234,13 @@ def _resolve_organization(record: dict[str, Any], report: ContactReport) -> Orga
                     f"duplicate organization: {name!r} already exists under another slug",
                     "use that organization's slug",
                 )
+            org_fields.update(_evidence(None, org_fields, record, report))
             org = Organization.objects.create(slug=slug, **org_fields)
             report.organizations_created.append(slug)
             return org
     else:
         raise _field_error("organization", "name the organization (its slug) or a tld")
+    org_fields.update(_evidence(org, org_fields, record, report))
     changes = {k: v for k, v in org_fields.items() if getattr(org, k) != v}
     if (
         "name" in changes

@@ -39,6 +39,14 @@ class Organization(models.Model):
         default=list, blank=True, help_text="BCP 47 codes, preferred first"
     )
     resource_constrained = models.BooleanField(default=False)
+    # The flag's evidence: why, who set it, when (services.constrained_evidence).
+    constrained_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="why: no CSIRT in country, single-person registry, ...",
+    )
+    constrained_by = models.CharField(max_length=150, blank=True)
+    constrained_at = models.DateTimeField(null=True, blank=True)
     vetting = models.CharField(max_length=16, choices=VETTING_CHOICES, default=UNVETTED)
     vetted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

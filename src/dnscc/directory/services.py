@@ -27,6 +27,7 @@ from dnscc.core.names import normalize_name
 from dnscc.core.regions import Region
 from dnscc.core.tlp import Viewer, can_see
 from dnscc.directory import lookup, validation
+from dnscc.directory.constrained import constrained_evidence
 from dnscc.directory.models import Contact, Organization, Tld
 
 # --- visibility -------------------------------------------------------------------------
@@ -187,6 +188,7 @@ def create_organization(viewer: Viewer, actor: audit.Actor, data: dict[str, Any]
             f"an organization named {name!r} already exists",
             hint="update that one, or choose a distinguishing name",
         )
+    clean.update(constrained_evidence(None, clean, data, actor))
     with transaction.atomic():
         org = Organization.objects.create(name=name, slug=unique_slug(name), **clean)
         audit.record(actor, "organization.create", obj=org, summary=name, data=_jsonable(clean))
@@ -205,6 +207,7 @@ def update_organization(
     new_name = clean.get("name")
     if new_name and Organization.objects.filter(name__iexact=new_name).exclude(pk=org.pk).exists():
         raise ConflictError(f"an organization named {new_name!r} already exists")
+    clean.update(constrained_evidence(org, clean, data, actor))
     changes = {k: [getattr(org, k), v] for k, v in clean.items() if getattr(org, k) != v}
     if not changes:
         return org

@@ -187,6 +187,7 @@ ORGANIZATION_FIELDS = (
     "time_zone",
     "languages",
     "resource_constrained",
+    "constrained_reason",
 )
 
 

@@ -15,6 +15,7 @@ from dnscc.core.errors import DnsccError, InputError, NotFoundError, ValidationE
 from dnscc.core.regions import Region
 from dnscc.core.tlp import can_see
 from dnscc.directory import contacts_import, iana_import, lookup, rootzone_import, services
+from dnscc.directory.constrained import CONSTRAINED_REASONS
 from dnscc.directory.models import Contact, Organization, RootZoneLoad, Tld
 from dnscc.web.access import role_required
 
@@ -71,6 +72,7 @@ def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
         .select_related("operator")
         .order_by("name"),
         "contacts": [(c, services.contact_status(c), secrets.get(c.pk)) for c in contacts],
+        "constrained_reasons": CONSTRAINED_REASONS,
         "root_servers": org.root_servers.all(),
         "regions": list(Region),
         "kinds": Organization.KIND_CHOICES,
@@ -126,6 +128,7 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
             data["organization_name"] = p.get("name", "")
             data["organization_kind"] = p.get("kind", "")
             data["resource_constrained"] = "1" if p.get("resource_constrained") else "0"
+            data["constrained_reason"] = p.get("constrained_reason", "")
             services.update_organization(viewer, actor, org, data)
             messages.success(request, "Saved.")
         elif action == "merge":
