@@ -352,3 +352,5 @@ SURVEY_MAX_REMINDERS = env_int("DNSCC_SURVEY_MAX_REMINDERS", 2, minimum=0, maxim
 METRICS_OBJECTIVES = env_str("DNSCC_METRICS_OBJECTIVES")
 # The bearer token Prometheus sends to /metrics; empty: nobody may read it.
 METRICS_TOKEN = env_secret("DNSCC_METRICS_TOKEN")
+# The public transparency report suppresses figures resting on fewer rows than this.
+TRANSPARENCY_MIN_CELL = env_int("DNSCC_TRANSPARENCY_MIN_CELL", 5, minimum=1)

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from dnscc.api import api
 from dnscc.metrics.prom import metrics_view
+from dnscc.metrics.views_transparency import public_patterns as transparency_patterns
 from dnscc.outreach.urls import csaf_urlpatterns
 from dnscc.sharing.urls import taxii_urlpatterns
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("risk/", include("dnscc.risk.urls")),
     path("performance/", include("dnscc.metrics.urls")),
     path("metrics", metrics_view, name="prometheus"),
+    path("transparency/", include((transparency_patterns, "transparency"))),
     path("", include("dnscc.web.urls")),
 ]
 

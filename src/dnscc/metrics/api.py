@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema, Status
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import require_staff
 from dnscc.core.errors import InputError, Location
-from dnscc.metrics import dashboard, health, objectives, periods
+from dnscc.metrics import dashboard, health, objectives, periods, transparency
+from dnscc.metrics.models import TransparencyReport
 
 router = Router(tags=["metrics"])
 
@@ -95,3 +96,36 @@ def namespace_health(request: HttpRequest, period: str = "", operators: bool = T
     p = _period(period)
     audit.disclosed(audit.Actor.of(request.user), "metrics.health", ids=[p.label], how="api")
     return health.health(p, operators=operators)
+
+
+@router.get("/transparency", response=list[dict[str, Any]])
+def transparency_list(request: HttpRequest) -> Any:
+    """Staff: every version of the transparency reports, drafts included."""
+    require_staff(request.user)
+    return [transparency.describe(r) for r in TransparencyReport.objects.all()]
+
+
+class DraftIn(Schema):
+    quarter: str
+    note: str = ""
+
+
+@router.post("/transparency", response={201: dict[str, Any]})
+def transparency_draft(request: HttpRequest, body: DraftIn) -> Any:
+    """Staff: draft the next version of a quarter's report (its figures frozen now)."""
+    viewer = require_staff(request.user)
+    report = transparency.draft(
+        viewer, audit.Actor.of(request.user), body.quarter, user=request.user, note=body.note
+    )
+    return Status(201, transparency.describe(report))
+
+
+@router.post("/transparency/{quarter}/{version}/publish", response=dict[str, Any])
+def transparency_publish(request: HttpRequest, quarter: str, version: int) -> Any:
+    """Staff other than the drafter (two-person rule): publish a draft at its public URL,
+    /transparency/QUARTER/vN/ (HTML, .json, .pdf). Irreversible."""
+    viewer = require_staff(request.user)
+    report = transparency.publish(
+        viewer, audit.Actor.of(request.user), quarter, version, user=request.user
+    )
+    return transparency.describe(report)

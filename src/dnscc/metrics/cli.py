@@ -43,6 +43,27 @@ def register(sub: Any) -> None:
     common(a)
     a.add_argument("--operators", action="store_true", help="per operator group too")
     a.set_defaults(func=cmd_health)
+    a = msub.add_parser("transparency", help="the quarterly transparency report")
+    tsub = a.add_subparsers(dest="transparency_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("list", help="every version, drafts included")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_transparency_list)
+    t = tsub.add_parser("draft", help="draft the next version of a quarter")
+    t.add_argument("quarter", help="2026-Q3")
+    t.add_argument("--note", default="")
+    t.add_argument("--as", dest="as_user", required=True, metavar="USER")
+    t.set_defaults(func=cmd_transparency_draft)
+    t = tsub.add_parser("publish", help="publish a draft (not its drafter: two-person rule)")
+    t.add_argument("quarter")
+    t.add_argument("version", type=int)
+    t.add_argument("--as", dest="as_user", required=True, metavar="USER")
+    t.set_defaults(func=cmd_transparency_publish)
+    t = tsub.add_parser("write", help="write a published version as HTML, JSON or PDF")
+    t.add_argument("quarter")
+    t.add_argument("version", type=int)
+    t.add_argument("--format", choices=["html", "json", "pdf"], default="pdf")
+    t.add_argument("-o", "--output", required=True)
+    t.set_defaults(func=cmd_transparency_write)
 
 
 def _report(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,4 +132,70 @@ def cmd_health(args: argparse.Namespace) -> int:
             mean = "no data" if cell["mean"] is None else f"{cell['mean']:.3g}"
             last = "no data" if cell["last"] is None else f"{cell['last']:.3g}"
             print(f"      {health.LABELS[key]:<36} mean {mean}, last {last}")
+    return 0
+
+
+def _user(name: str) -> tuple[Any, Any, Any]:
+    from django.contrib.auth import get_user_model
+
+    from dnscc.accounts import audit
+    from dnscc.accounts.services import viewer_for
+    from dnscc.core.errors import NotFoundError
+
+    user = get_user_model().objects.filter(username=name, is_active=True).first()
+    if user is None:
+        raise NotFoundError(f"no user {name!r}")
+    return viewer_for(user), audit.Actor(f"cli:{user.get_username()}", user.pk), user
+
+
+def cmd_transparency_list(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.metrics import transparency
+    from dnscc.metrics.models import TransparencyReport
+
+    rows = [transparency.describe(r) for r in TransparencyReport.objects.all()]
+    if args.json:
+        print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['quarter']} v{r['version']} {r['status']} {r['published_at'] or ''}")
+    return 0
+
+
+def cmd_transparency_draft(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.metrics import transparency
+
+    viewer, actor, user = _user(args.as_user)
+    r = transparency.draft(viewer, actor, args.quarter, user=user, note=args.note)
+    print(f"{r.quarter} v{r.version} drafted; another coordinator publishes it")
+    return 0
+
+
+def cmd_transparency_publish(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.metrics import transparency
+
+    viewer, actor, user = _user(args.as_user)
+    r = transparency.publish(viewer, actor, args.quarter, args.version, user=user)
+    print(f"{r.quarter} v{r.version} published at /transparency/{r.quarter}/v{r.version}/")
+    return 0
+
+
+def cmd_transparency_write(args: argparse.Namespace) -> int:
+    django_setup()
+    import json
+    from pathlib import Path
+
+    from dnscc.metrics import transparency
+
+    r = transparency.get(args.quarter, args.version)
+    out = Path(args.output)
+    if args.format == "pdf":
+        out.write_bytes(transparency.pdf(r))
+    elif args.format == "json":
+        out.write_text(json.dumps(transparency.public_json(r), indent=1), encoding="utf-8")
+    else:
+        out.write_text(transparency.html(r), encoding="utf-8")
+    print(f"wrote {out}")
     return 0

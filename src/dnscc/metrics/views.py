@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from dnscc.accounts import audit
 from dnscc.core import charts
 from dnscc.core.errors import DnsccError
-from dnscc.metrics import dashboard, figures, health, periods
+from dnscc.metrics import dashboard, figures, health, periods, views_transparency
 from dnscc.metrics.figures import DIMENSION_LABELS, FIGURES
 from dnscc.web.access import role_required
 
@@ -225,4 +225,10 @@ patterns: list[URLPattern] = [
     path("", overview, name="overview"),
     path("incidents", behind, name="behind"),
     path("health", health_page, name="health"),
+    path("transparency", views_transparency.staff, name="transparency"),
+    path(
+        "transparency/<str:quarter>/v<int:version>/",
+        views_transparency.preview,
+        name="transparency_preview",
+    ),
 ]
