@@ -76,6 +76,22 @@ def test_every_published_file_reads_and_agrees_with_pyyaml(path: Path) -> None:
     assert careful.notes == doc.notes
 
 
+def test_f_roots_buckets_above_its_open_bucket_are_read_by_the_fast_path_as_the_careful_one() -> (
+    None
+):
+    path = SAMPLE / "2024/06/traffic-sizes/f-root-20240601-traffic-sizes.yaml"
+    data = path.read_bytes()
+    tree = R._fast_tree(data.decode())
+    reader = R._Reader(path.name, fast=True)
+    node = tree["tcp-response-sizes"]
+    fast = R._fast_histogram(node.block or "", reader, "tcp-response-sizes", node.line)
+    careful = _careful(data, path.name)
+    assert fast.as_dict() == careful.values["tcp-response-sizes"]
+    assert reader.notes
+    assert set(reader.notes) <= set(careful.notes)
+    assert "above the open bucket 4096-" in reader.notes[0].text
+
+
 def test_the_irregularities_of_the_sample_are_read_and_noted() -> None:
     notes: dict[tuple[str, str], set[str]] = {}
     for path in FILES:
