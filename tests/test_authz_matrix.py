@@ -444,6 +444,12 @@ PAGE_ROWS = [
     Row("GET", "/login/verify/", statuses(302)),
     Row("GET", "/account/security/", page_statuses(200, members=200)),
     Row("POST", "/account/security/", page_statuses(200, members=200)),
+    # Passkeys: registering is the account's own; the login's passkey step needs a session
+    # (401 without one), and answers 409 to an account that has no passkey.
+    Row("POST", "/account/security/passkey/options", page_statuses(200, members=200)),
+    Row("POST", "/account/security/passkey", page_statuses(400, members=400)),
+    Row("POST", "/login/verify/passkey/options", statuses(409, anonymous=401)),
+    Row("POST", "/login/verify/passkey", statuses(400, anonymous=401)),
     Row("GET", "/audit/", page_statuses(200), secrets=("user.create",)),
     Row("GET", "/directory/", page_statuses(200), secrets=ORG_A_LISTED),
     Row("GET", "/directory/mine/", page_statuses(404, members=302)),

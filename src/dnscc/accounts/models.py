@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django_otp.models import Device
 
 from dnscc.core.regions import Region
 from dnscc.core.tlp import Role
@@ -124,3 +125,18 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.failures} failures since {self.first_at:%Y-%m-%d %H:%M}"
+
+
+class Passkey(Device):
+    """A WebAuthn credential (a passkey or security key) used as a second factor: a
+    django-otp device, so a session verified with it counts like one verified with an
+    authenticator app (accounts.passkeys). The public key is stored, never a secret."""
+
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url
+    public_key = models.BinaryField()
+    sign_count = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]

@@ -38,7 +38,18 @@ def required(user: Any) -> bool:
 
 
 def has_device(user: Any) -> bool:
-    """True when the user has a confirmed authenticator (recovery codes alone do not count)."""
+    """True when the user has a confirmed authenticator app or passkey (recovery codes alone
+    do not count)."""
+    from dnscc.accounts.models import Passkey
+
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or Passkey.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def has_app(user: Any) -> bool:
+    """True when the user has a confirmed authenticator app (TOTP)."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -55,7 +66,7 @@ def start_totp(user: Any) -> TOTPDevice:
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if pending is not None:
         return pending
-    if has_device(user):
+    if has_app(user):
         raise ConflictError(
             "you already have an authenticator app", hint="remove it first to enrol another"
         )
@@ -99,6 +110,13 @@ def confirm_totp(user: Any, token: str, *, actor: audit.Actor) -> list[str]:
     return codes
 
 
+def recovery_codes_if_none(user: Any, *, actor: audit.Actor) -> list[str] | None:
+    """Recovery codes for a user's first second factor (None when some are left)."""
+    if recovery_codes_left(user):
+        return None
+    return regenerate_recovery_codes(user, actor=actor)
+
+
 def _new_recovery_codes(user: Any) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY, confirmed=True)
@@ -110,7 +128,7 @@ def _new_recovery_codes(user: Any) -> list[str]:
 def regenerate_recovery_codes(user: Any, *, actor: audit.Actor) -> list[str]:
     """New recovery codes (the old ones stop working)."""
     if not has_device(user):
-        raise ConflictError("enrol an authenticator app first")
+        raise ConflictError("enrol an authenticator app or a passkey first")
     with transaction.atomic():
         codes = _new_recovery_codes(user)
         audit.record(actor, "auth.2fa_recovery_codes", kind=AuditEvent.AUTH, obj=user)
@@ -118,11 +136,14 @@ def regenerate_recovery_codes(user: Any, *, actor: audit.Actor) -> list[str]:
 
 
 def remove(user: Any, *, actor: audit.Actor) -> None:
-    """Remove the user's authenticator and recovery codes."""
+    """Remove the user's authenticator app, and the recovery codes unless a passkey is left."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        audit.record(actor, "auth.2fa_removed", kind=AuditEvent.AUTH, obj=user)
+        if not has_device(user):
+            StaticDevice.objects.filter(user=user).delete()
+        audit.record(
+            actor, "auth.2fa_removed", kind=AuditEvent.AUTH, obj=user, data={"device": "totp"}
+        )
 
 
 def _clean(token: str) -> str:

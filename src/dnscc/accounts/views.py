@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -9,15 +10,17 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from dnscc.accounts import anchor, audit, services, throttle, twofactor
+from dnscc.accounts import anchor, audit, passkeys, services, throttle, twofactor
 from dnscc.accounts.models import ApiToken, AuditEvent
-from dnscc.core.errors import DnsccError
+from dnscc.core.errors import DnsccError, InputError, Location
+from dnscc.core.inputguard import load_json
 from dnscc.web.access import role_required
 
 
@@ -123,7 +126,16 @@ def verify(request: HttpRequest) -> HttpResponse:
                 return redirect(next_url)
             throttle.failed(keys)
             error = "That code is not valid. Try again, or use one of your recovery codes."
-    return render(request, "accounts/verify.html", {"error": error, "next": next_url})
+    return render(
+        request,
+        "accounts/verify.html",
+        {
+            "error": error,
+            "next": next_url,
+            "has_app": twofactor.has_app(request.user),
+            "has_passkey": passkeys.has_passkey(request.user),
+        },
+    )
 
 
 @role_required()
@@ -133,7 +145,7 @@ def security(request: HttpRequest) -> HttpResponse:
     actor = audit.Actor.of(user)
     context: dict[str, Any] = {
         "required": twofactor.required(user),
-        "codes": None,
+        "codes": request.session.pop("passkey_recovery_codes", None),
         "password_form": PasswordChangeForm(user),
     }
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -154,7 +166,15 @@ def security(request: HttpRequest) -> HttpResponse:
             messages.success(request, "New recovery codes made; the old ones no longer work.")
         elif action == "remove":
             twofactor.remove(user, actor=actor)
-            messages.success(request, "Authenticator app and recovery codes removed.")
+            messages.success(
+                request,
+                "Authenticator app removed."
+                if twofactor.has_device(user)
+                else "Authenticator app and recovery codes removed.",
+            )
+        elif action == "remove-passkey":
+            name = passkeys.remove(user, _int(request.POST.get("passkey")), actor=actor)
+            messages.success(request, f"Passkey {name!r} removed.")
         elif action == "password":
             form = PasswordChangeForm(user, request.POST)
             if form.is_valid():
@@ -168,14 +188,100 @@ def security(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
     pending = twofactor.TOTPDevice.objects.filter(user=user, confirmed=False).first()
     context.update(
-        has_device=twofactor.has_device(user),
+        has_device=twofactor.has_app(user),
+        passkeys=passkeys.passkeys(user),
         pending=twofactor.provisioning(pending)
-        if pending and not twofactor.has_device(user)
+        if pending and not twofactor.has_app(user)
         else None,
         codes_left=twofactor.recovery_codes_left(user),
         must_enrol=request.GET.get("required") == "1" and not twofactor.has_device(user),
     )
     return render(request, "accounts/security.html", context)
+
+
+def _int(value: Any) -> int:
+    """A row id from a form, 0 when it is not one (no overflow reaches the database)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 19 else 0
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON object, through the one input guard (depth, NUL, encoding)."""
+    body = load_json(request.body or b"{}", field="body")
+    if not isinstance(body, dict):
+        raise InputError("send a JSON object", location=Location(field="body"))
+    return body
+
+
+def _json_error(exc: DnsccError) -> JsonResponse:
+    return JsonResponse({"detail": exc.message}, status=400)
+
+
+@require_POST
+@role_required()
+def passkey_register_options(request: HttpRequest) -> HttpResponse:
+    """The first step of registering a passkey (Security page): options for the browser."""
+    return HttpResponse(passkeys.registration_options(request), content_type="application/json")
+
+
+@require_POST
+@role_required()
+def passkey_register(request: HttpRequest) -> HttpResponse:
+    """The second step: the browser's credential. The session counts as verified (the
+    passkey was just used), and a first second factor comes with recovery codes."""
+    try:
+        body = _json_object(request)
+        passkey = passkeys.register(
+            request, json.dumps(body.get("credential")), str(body.get("name") or "")
+        )
+    except DnsccError as exc:
+        return _json_error(exc)
+    otp_login(request, passkey)
+    codes = twofactor.recovery_codes_if_none(request.user, actor=audit.Actor.of(request.user))
+    if codes:
+        request.session["passkey_recovery_codes"] = codes
+    messages.success(request, f"Passkey {passkey.name!r} registered.")
+    return JsonResponse({"redirect": reverse("security")})
+
+
+@require_POST
+def passkey_verify_options(request: HttpRequest) -> HttpResponse:
+    """The login's second step with a passkey: options naming the account's passkeys."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "log in with your password first"}, status=401)
+    if not passkeys.has_passkey(request.user):
+        return JsonResponse({"detail": "this account has no passkey"}, status=409)
+    return HttpResponse(
+        passkeys.authentication_options(request, request.user), content_type="application/json"
+    )
+
+
+@require_POST
+def passkey_verify(request: HttpRequest) -> HttpResponse:
+    """Check the passkey's signature; the session is then verified. Wrong answers count in
+    the one login throttle, like wrong codes."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "log in with your password first"}, status=401)
+    ip = request.META.get("REMOTE_ADDR", "")
+    keys = throttle.Keys.of(request.user.get_username(), ip)
+    wait = throttle.account_wait(keys)
+    if wait:
+        return JsonResponse(
+            {"detail": f"Too many failed attempts. Try again in {throttle.human(wait)}."},
+            status=429,
+        )
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    try:
+        credential = json.dumps(_json_object(request))
+        passkey = passkeys.authenticate(request, request.user, credential, ip=ip)
+    except DnsccError as exc:
+        throttle.failed(keys)
+        return _json_error(exc)
+    otp_login(request, passkey)
+    throttle.succeeded(keys)
+    return JsonResponse({"redirect": next_url})
 
 
 @role_required()  # deny by default: an account without a role manages no tokens
