@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dnscc.accounts.models import AuditEvent, Passkey
-from tests.browser.conftest import fill_login_form
+from tests.browser.conftest import Problems, fill_login_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def _virtual_authenticator(page: Page, base: str) -> Any:
 
 
 def test_a_coordinator_registers_a_passkey_then_logs_in_with_it(
-    page: Page, live_server: Any, world: Any, settings: Any
+    page: Page, live_server: Any, world: Any, settings: Any, problems: Problems
 ) -> None:
     settings.SECOND_FACTOR_ROLES = ["admin", "coordinator"]
     base = live_server.url.replace("127.0.0.1", "localhost")
@@ -70,6 +70,7 @@ def test_a_coordinator_registers_a_passkey_then_logs_in_with_it(
         AuditEvent.objects.filter(action__startswith="auth.2fa").values_list("action", flat=True)
     )
     assert actions[-3:] == ["auth.2fa_enrolled", "auth.2fa_recovery_codes", "auth.2fa_verified"]
+    assert problems.all() == []  # the page script runs under the CSP, no failed request
 
 
 def test_a_passkey_of_another_site_is_refused(
