@@ -203,3 +203,41 @@ def test_a_region_with_a_single_respondent_is_suppressed_in_the_results_and_the_
         assert cells["LAC"] == "fewer than 3"
         assert sorted(cells.values()).count("fewer than 3") == 2
     assert "mean 5" not in survey_table
+
+
+def test_a_coordinator_sends_a_round_from_the_portal_and_bad_input_sends_nothing(
+    risk_world: World,
+) -> None:
+    questionnaire()
+    operators(4, regions=("AF", "EU"))
+    client = risk_world.client("coordinator")
+    page = client.get("/risk/surveys/").content.decode()
+    assert 'id="send-round"' in page
+    assert '<option value="annual-survey">Annual DNS risk survey (v1)</option>' in page
+    closes = (timezone.now() + dt.timedelta(days=14)).date().isoformat()
+    form = {
+        "questionnaire": "annual-survey",
+        "title": "Africa, portal round",
+        "closes": closes,
+        "min_cell": "3",
+        "regions": ["AF"],
+        "kinds": ["tld_registry"],
+        "resource_constrained": "",
+    }
+    past = client.post("/risk/surveys/", {**form, "closes": "2020-01-01"}, follow=True)
+    assert "the round must close in the future" in past.content.decode()
+    nobody = client.post("/risk/surveys/", {**form, "regions": ["NA"]}, follow=True)
+    assert "the audience names no organisation" in nobody.content.decode()
+    assert SurveyRound.objects.count() == 0
+    sent = client.post("/risk/surveys/", form)
+    rnd = SurveyRound.objects.get()
+    assert sent["Location"] == f"/risk/surveys/{rnd.pk}/"
+    # Africa's registries: the world's Alpha Registry and two of the four operators.
+    assert sorted(rnd.invitations.values_list("organization__slug", flat=True)) == [
+        "alpha-registry",
+        "registry-00",
+        "registry-02",
+    ]
+    assert (rnd.min_cell, rnd.closes_at.date().isoformat()) == (3, closes)
+    assert Message.objects.filter(notice_id=rnd.notice_id, channel=Message.EMAIL).count() == 3
+    assert surveys.get_questionnaire("annual-survey", 1).frozen_at is not None

@@ -266,11 +266,57 @@ def threats_page(request: HttpRequest) -> HttpResponse:
 # --- surveys ------------------------------------------------------------------------------------
 
 
+def _send_round(request: HttpRequest) -> HttpResponse:
+    """The portal's "Send a round": a questionnaire's latest version to an audience, closing
+    at the end of a day (UTC), like `dnscc risk survey send`."""
+    viewer, post = request.viewer, request.POST  # type: ignore[attr-defined]
+    try:
+        closes = _date(post.get("closes", ""), "closes")
+        try:
+            min_cell = int(post.get("min_cell", "5") or 5)
+        except ValueError:
+            raise InputError(
+                "the minimum cell size is a whole number", location=Location(field="min_cell")
+            ) from None
+        constrained = {"yes": True, "no": False}.get(post.get("resource_constrained", ""))
+        rnd, queued = surveys.send_round(
+            viewer,
+            _actor(request),
+            questionnaire=post.get("questionnaire", ""),
+            title=post.get("title", ""),
+            audience={
+                "regions": post.getlist("regions"),
+                "kinds": post.getlist("kinds"),
+                "languages": post.getlist("languages"),
+                "resource_constrained": constrained,
+            },
+            closes_at=dt.datetime.combine(closes, dt.time(23, 59), tzinfo=dt.UTC),
+            min_cell=min_cell,
+            user=request.user,
+        )
+    except DnsccError as exc:
+        _errors(request, exc)
+        return redirect("risk:surveys")
+    messages.success(
+        request,
+        f"Round sent to {rnd.invitations.count()} organisation(s): "
+        f"{queued.get('messages', 0)} message(s) queued in the outbox.",
+    )
+    return redirect("risk:survey", rnd.pk)
+
+
 @role_required(staff=True)
 def surveys_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _send_round(request)
     rounds = [
         surveys.describe_round(r) for r in SurveyRound.objects.select_related("questionnaire")
     ]
+    from dnscc.directory.models import Organization
+
+    latest: dict[str, Questionnaire] = {}
+    for q in Questionnaire.objects.all():  # ordered by key, newest version first
+        latest.setdefault(q.key, q)
     return render(
         request,
         "risk/surveys.html",
@@ -279,6 +325,10 @@ def surveys_page(request: HttpRequest) -> HttpResponse:
             "questionnaires": [
                 surveys.describe_questionnaire(q) for q in Questionnaire.objects.all()
             ],
+            "latest": list(latest.values()),
+            "regions": gaps.REGIONS,
+            "kinds": Organization.KIND_CHOICES,
+            "languages": ("en", "fr", "es"),
         },
     )
 
