@@ -16,6 +16,7 @@ from dnscc.accounts.services import require_role, require_staff
 from dnscc.campaigns import services
 from dnscc.campaigns.api_results import router as results
 from dnscc.campaigns.models import Campaign, Slice
+from dnscc.core import exercise_mark
 from dnscc.core.errors import InputError, Location
 
 router = Router(tags=["campaigns"])
@@ -48,6 +49,7 @@ class CampaignOut(Schema):
     created_at: datetime
     delivered_at: datetime | None
     ended_at: datetime | None
+    exercise: str | None = None
 
 
 class SliceOut(Schema):
@@ -127,6 +129,7 @@ def _campaign_out(c: Campaign) -> dict[str, Any]:
         "created_at": c.created_at,
         "delivered_at": c.delivered_at,
         "ended_at": c.ended_at,
+        "exercise": exercise_mark.ref_of(c.exercise) if c.exercise is not None else None,
     }
 
 
@@ -161,10 +164,13 @@ def _detail(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
 
 
 @router.get("", response=list[CampaignOut])
-def list_campaigns(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
-    """Campaigns you may see: staff all; an operator those with a slice of its organisation."""
+def list_campaigns(
+    request: HttpRequest, status: str = "", exercises: bool = False
+) -> list[dict[str, Any]]:
+    """Campaigns you may see: staff all; an operator those with a slice of its organisation.
+    An exercise's campaigns only with `exercises=true`."""
     viewer = require_role(request.user)
-    qs = services.visible_campaigns(viewer)
+    qs = services.listed_campaigns(viewer, exercises=exercises)
     if status:
         qs = qs.filter(status=status)
     rows = list(qs[:500])

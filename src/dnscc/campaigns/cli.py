@@ -21,6 +21,7 @@ def register(sub: Any) -> None:
     csub = p.add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
 
     s = csub.add_parser("list", help="campaigns")
+    s.add_argument("--exercises", action="store_true", help="also an exercise's campaigns")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_list)
 
@@ -140,8 +141,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     from dnscc.campaigns import services
 
     rows = [
-        {"slug": c.slug, "title": c.title, "status": c.status, "names": c.names_total}
-        for c in services.visible_campaigns(_who()[0])
+        {
+            "slug": c.slug,
+            "title": c.title,
+            "status": c.status,
+            "names": c.names_total,
+            "exercise": c.exercise,
+        }
+        for c in services.listed_campaigns(_who()[0], exercises=args.exercises)
     ]
     if args.json:
         print_json(rows)

@@ -141,6 +141,7 @@ def _climb(
                 organizations=[org],
                 tlp=_tlp(campaign),
                 source=("campaign_reminder", str(slice_.pk)),
+                exercise=campaign.exercise,
             )
             data["messages"] = queued.messages
             summary = f"Campaign {campaign.title}: reminder to {org.name} ({queued.messages} msg)"
@@ -203,6 +204,7 @@ def _alternatives(slice_: Slice, campaign: Campaign) -> tuple[str, dict[str, Any
             tlp=_tlp(campaign),
             source=("campaign_reminder", str(slice_.pk)),
             channels=tuple(sorted(unused_channels)),
+            exercise=campaign.exercise,
         )
         extra["messages"] = queued.messages
         parts.append(f"reminder to {len(unused_contacts)} contact(s) not used before")

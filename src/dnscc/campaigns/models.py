@@ -65,6 +65,11 @@ class Campaign(models.Model):
         default=0, help_text="names under TLDs with no known operator"
     )
     version = models.PositiveIntegerField(default=1)
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -118,11 +123,15 @@ class Slice(models.Model):
     # Sent (delivered_at: handed to the outbox) but not delivered: nothing accepted yet; no
     # usable contact or channel; every message dead, held or bounced (outreach.tracking).
     QUEUED, UNREACHABLE, DELIVERY_FAILED = "queued", "unreachable", "delivery_failed"
+    # An exercise's slice to a registry none of whose contacts opted in to exercises: the
+    # manifest "would have been sent", and was not.
+    SIMULATED = "simulated"
     STATE_CHOICES = [
         (PENDING, "Not delivered yet"),
         (QUEUED, "Sent, not yet accepted"),
         (UNREACHABLE, "Unreachable (no usable contact)"),
         (DELIVERY_FAILED, "Delivery failed"),
+        (SIMULATED, "Exercise: delivery simulated (would have sent; not opted in)"),
         (DELIVERED, "Delivered (accepted by its mail server or webhook)"),
         (ACKNOWLEDGED, "Acknowledged"),
         (COMPLETE, "Complete (every name verified)"),
@@ -171,7 +180,7 @@ class Slice(models.Model):
         ]
 
     # Handed to the outbox, not acknowledged: the states the outbox's answers move between.
-    SENT_STATES = (QUEUED, UNREACHABLE, DELIVERY_FAILED, DELIVERED)
+    SENT_STATES = (QUEUED, UNREACHABLE, DELIVERY_FAILED, DELIVERED, SIMULATED)
     NOT_REACHED = (UNREACHABLE, DELIVERY_FAILED)
 
     def __str__(self) -> str:

@@ -99,6 +99,13 @@ def visible_campaigns(viewer: Viewer) -> Any:
     return qs.filter(pk__in=ids).exclude(tlp=TLP.RED.value)
 
 
+def listed_campaigns(viewer: Viewer, *, exercises: bool = False) -> Any:
+    """The campaigns a list shows: visible ones, an exercise's only when `exercises` asks
+    for them (core.exercise_mark)."""
+    qs = visible_campaigns(viewer)
+    return qs if exercises else qs.filter(exercise__isnull=True)
+
+
 def get_campaign(viewer: Viewer, slug: str) -> Campaign:
     """NotFoundError when missing or not visible (no existence leak)."""
     campaign = visible_campaigns(viewer).filter(slug=slug).first()
@@ -220,6 +227,8 @@ def create_campaign(
             sinkhole_ns=sinkhole,
             due_date=due_date,
             created_by=user if getattr(user, "is_authenticated", False) else None,
+            # A campaign of an exercise's incident is the exercise's (core.exercise_mark).
+            exercise=incident.exercise,
         )
         audit.record(
             actor,
@@ -1027,11 +1036,12 @@ def deliver(
                 tlp=TLP(campaign.tlp),
                 source=(SLICE_KIND, str(slice_.pk)),
                 user=user,
+                exercise=campaign.exercise,
             )
-            Slice.objects.filter(pk=slice_.pk).update(
-                notice=queued.notice,
-                state=Slice.UNREACHABLE if queued.unreachable else Slice.QUEUED,
-            )
+            state = Slice.UNREACHABLE if queued.unreachable else Slice.QUEUED
+            if queued.simulated:
+                state = Slice.SIMULATED  # an exercise's "would have sent" (not opted in)
+            Slice.objects.filter(pk=slice_.pk).update(notice=queued.notice, state=state)
             messages += queued.messages
             unreachable += queued.unreachable
             delivered.append(
@@ -1185,6 +1195,7 @@ def acknowledge_slice(viewer: Viewer, actor: audit.Actor, slice_: Slice, *, via:
 
 _DELIVERY_STATE = {
     "accepted": Slice.DELIVERED,
+    "simulated": Slice.SIMULATED,
     "pending": Slice.QUEUED,
     "failed": Slice.DELIVERY_FAILED,
     "none": Slice.UNREACHABLE,
@@ -1234,7 +1245,9 @@ def unreachable_slices(viewer: Viewer) -> list[Slice]:
     return list(
         Slice.objects.filter(
             state__in=Slice.NOT_REACHED,
-            campaign__in=visible_campaigns(viewer).filter(status=Campaign.ACTIVE),
+            campaign__in=visible_campaigns(viewer).filter(
+                status=Campaign.ACTIVE, exercise__isnull=True
+            ),
         )
         .select_related("campaign", "organization")
         .order_by("delivered_at", "pk")
@@ -1403,6 +1416,7 @@ def end_campaign(viewer: Viewer, actor: audit.Actor, campaign: Campaign) -> Camp
                 tlp=TLP(campaign.tlp),
                 source=("campaign_release", str(slice_.pk)),
                 requires_ack=False,
+                exercise=campaign.exercise,
             )
             released += 1
         audit.record(

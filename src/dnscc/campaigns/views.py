@@ -25,6 +25,7 @@ from dnscc.core.errors import (
     PermissionDenied,
     ValidationErrors,
 )
+from dnscc.core.exercise_mark import wants_exercises
 from dnscc.core.tlp import TLP, can_see
 from dnscc.web.access import role_required
 
@@ -61,12 +62,14 @@ def _slice(request: HttpRequest, campaign: Campaign, slice_id: int) -> Slice:
 @role_required()
 def campaign_list(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer  # type: ignore[attr-defined]
-    page = Paginator(services.visible_campaigns(viewer), 50).get_page(request.GET.get("page"))
+    show = wants_exercises(request.GET)
+    rows = services.listed_campaigns(viewer, exercises=show)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     audit.disclosed(audit.Actor.of(request.user), "campaigns.campaign", ids=[c.slug for c in page])
     return render(
         request,
         "campaigns/campaign_list.html",
-        {"page": page, "is_staff": viewer.is_staff},
+        {"page": page, "is_staff": viewer.is_staff, "exercises": show},
     )
 
 

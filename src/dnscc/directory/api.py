@@ -51,6 +51,7 @@ class ContactOut(Schema):
     phone: str
     language: str
     is_24x7: bool
+    exercise_opt_in: bool = False
     tlp: str
     pgp_fingerprint: str
     pgp_algorithm: str
@@ -101,6 +102,7 @@ class ContactIn(Schema):
     phone: str = ""
     language: str = ""
     is_24x7: bool = False
+    exercise_opt_in: bool = False
     pgp_key: str = ""
     tlp: str = "AMBER"
 

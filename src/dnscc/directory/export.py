@@ -94,6 +94,7 @@ def rows(kind: str, viewer: Viewer) -> tuple[list[str], list[dict[str, Any]]]:
                 "phone": c.phone,
                 "language": c.language,
                 "is_24x7": c.is_24x7,
+                "exercise_opt_in": c.exercise_opt_in,
                 "tlp": c.tlp,
                 "pgp_key": c.pgp_key,
                 "pgp_fingerprint": c.pgp_fingerprint,

@@ -209,6 +209,11 @@ class Contact(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_digest = models.CharField(max_length=64, blank=True)
     verification_sent_at = models.DateTimeField(null=True, blank=True)
+    # Consent to take part in exercises: an exercise's messages (marked EXERCISE) go only
+    # to contacts who opted in; to the others they are recorded as "would have sent".
+    exercise_opt_in = models.BooleanField(
+        default=False, help_text="receives exercise messages (marked EXERCISE)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,17 @@ from dnscc.directory.models import Contact, Organization
 from dnscc.directory.services import _token_digest
 
 # What a member edits (the TLP of a contact and its verification are the center's).
-MEMBER_FIELDS = ("name", "kind", "email", "webhook_url", "phone", "language", "is_24x7", "pgp_key")
+MEMBER_FIELDS = (
+    "name",
+    "kind",
+    "email",
+    "webhook_url",
+    "phone",
+    "language",
+    "is_24x7",
+    "pgp_key",
+    "exercise_opt_in",
+)
 
 
 def own_organization(viewer: Viewer) -> Organization:

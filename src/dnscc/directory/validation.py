@@ -178,6 +178,7 @@ CONTACT_FIELDS = (
     "is_24x7",
     "pgp_key",
     "tlp",
+    "exercise_opt_in",
 )
 ORGANIZATION_FIELDS = (
     "organization_name",
@@ -206,6 +207,10 @@ def clean_contact(raw: dict[str, Any]) -> dict[str, Any]:
     if not data["email"] and not data["webhook_url"]:
         raise _err("email", "a contact needs an email address or a webhook URL")
     data.update(pgp(raw.get("pgp_key")))
+    # Consent to exercise messages (core.exercise_mark): only changed when given, so an
+    # import without the column keeps what the contact chose.
+    if raw.get("exercise_opt_in") not in (None, ""):
+        data["exercise_opt_in"] = boolean(raw.get("exercise_opt_in"), "exercise_opt_in")
     return data
 
 

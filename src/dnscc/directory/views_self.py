@@ -21,6 +21,7 @@ def _form(request: HttpRequest) -> dict[str, Any]:
     p = request.POST
     data: dict[str, Any] = {k: p.get(k, "") for k in self_service.MEMBER_FIELDS}
     data["is_24x7"] = "1" if p.get("is_24x7") else "0"
+    data["exercise_opt_in"] = "1" if p.get("exercise_opt_in") else "0"
     return data
 
 

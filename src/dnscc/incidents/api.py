@@ -20,6 +20,7 @@ from pydantic import Field
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff
+from dnscc.core import exercise_mark
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
 from dnscc.incidents import from_alerts, services, sla, status_notes
@@ -102,6 +103,9 @@ class IncidentOut(Schema):
     closed_at: datetime | None
     resolution: str
     version: int
+    exercise: str | None = Field(
+        default=None, description="the exercise that caused it (EX-0007); null: live"
+    )
 
 
 class PartyOut(Schema):
@@ -189,6 +193,9 @@ class IncidentQuery(Schema):
     desk: str = ""
     mine: bool = False
     breached: bool = False
+    exercises: bool = Field(
+        default=False, description="also list incidents an exercise caused (left out by default)"
+    )
 
 
 class PartyIn(Schema):
@@ -257,6 +264,7 @@ def _incident_out(i: Incident, viewer: Viewer) -> dict[str, Any]:
         "closed_at": i.closed_at,
         "resolution": i.resolution,
         "version": i.version,
+        "exercise": exercise_mark.ref_of(i.exercise) if i.exercise is not None else None,
     }
 
 

@@ -80,11 +80,19 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status[dict[str, A
 
 @router.get("", response=list[ReportOut])
 def list_reports(
-    request: HttpRequest, state: str = "all", desk: str = "", source: str = "", limit: int = 500
+    request: HttpRequest,
+    state: str = "all",
+    desk: str = "",
+    source: str = "",
+    limit: int = 500,
+    exercises: bool = False,
 ) -> list[dict[str, Any]]:
-    """Reports: staff the triage queue (state, desk, source filters); a member its own reports."""
+    """Reports: staff the triage queue (state, desk, source filters); a member its own reports.
+    An exercise's synthetic reports only with `exercises=true`."""
     viewer = require_role(request.user)
-    rows = intake.search_reports(viewer, state=state, desk=desk, source=source, limit=limit)
+    rows = intake.search_reports(
+        viewer, state=state, desk=desk, source=source, limit=limit, exercises=exercises
+    )
     if viewer.is_staff:
         audit.disclosed(
             audit.Actor.of(request.user), "incidents.report", ids=[r.pk for r in rows], how="api"

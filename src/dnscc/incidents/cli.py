@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
     a.add_argument("--severity", default="")
     a.add_argument("--type", dest="dns_type", default="")
     a.add_argument("--desk", default="")
+    a.add_argument(
+        "--exercises", action="store_true", help="also list incidents an exercise caused"
+    )
 
     a = action("show", "one incident with its parties", cmd_show)
     a.add_argument("ref")
@@ -153,6 +156,7 @@ def _row(incident: Any) -> dict[str, Any]:
         "scope": incident.scope,
         "created_at": incident.created_at,
         "version": incident.version,
+        "exercise": incident.exercise,
     }
 
 
@@ -188,6 +192,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "severity": args.severity,
             "dns_type": args.dns_type,
             "desk": args.desk,
+            "exercises": "1" if args.exercises else "",
         }
     )
     rows = services.search_incidents(viewer, filters)

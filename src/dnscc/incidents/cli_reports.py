@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     s.add_argument("--state", default="open", help="open (to triage), a state, or all")
     s.add_argument("--desk", default="", help="a desk region (unrouted reports included)")
     s.add_argument("--source", default="", choices=["", "web", "api", "mail", "alert"])
+    s.add_argument("--exercises", action="store_true", help="also an exercise's reports")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_list)
     s = rsub.add_parser("show", help="one report")
@@ -65,7 +66,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     django_setup()
     from dnscc.incidents import intake
 
-    rows = intake.search_reports(_viewer(), state=args.state, desk=args.desk, source=args.source)
+    rows = intake.search_reports(
+        _viewer(), state=args.state, desk=args.desk, source=args.source, exercises=args.exercises
+    )
     if args.json:
         print_json([intake.report_dict(r) for r in rows])
         return 0

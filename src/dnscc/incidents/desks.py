@@ -249,14 +249,18 @@ def _title(obj: Any) -> str:
 
 def handover_note(now: datetime, until: datetime) -> dict[str, Any]:
     """What the outgoing desk hands over: open incidents, open breaches, what falls due
-    before `until`, and the reports waiting for triage."""
+    before `until`, and the reports waiting for triage. Live work only: an exercise's
+    incidents and reports stay with the exercise (core.exercise_mark)."""
     incidents = list(
         Incident.objects.exclude(status=Incident.CLOSED)
+        .filter(exercise__isnull=True)
         .select_related("owner")
         .order_by("created_at", "id")
     )
     due = due_between(now, until, incidents)
-    reports = Report.objects.filter(state=Report.NEW).order_by("created_at", "id")
+    reports = Report.objects.filter(state=Report.NEW, exercise__isnull=True).order_by(
+        "created_at", "id"
+    )
     return {
         "incidents": [
             {
@@ -302,7 +306,9 @@ def due_between(
     "time_zone"?, "party"?}: what a handover note and the duty console list."""
     if incidents is None:
         incidents = list(
-            Incident.objects.exclude(status=Incident.CLOSED).order_by("created_at", "id")
+            Incident.objects.exclude(status=Incident.CLOSED)
+            .filter(exercise__isnull=True)
+            .order_by("created_at", "id")
         )
     desk_of = {i.ref: i.desk for i in incidents}
     due: list[dict[str, Any]] = []
@@ -493,9 +499,8 @@ def desk_status(now: datetime | None = None) -> dict[str, Any]:
     next_region, next_at = next_change(at)
     breaches = sla.open_breaches()
     open_by_desk: dict[str, int] = {}
-    for desk_code in Incident.objects.exclude(status=Incident.CLOSED).values_list(
-        "desk", flat=True
-    ):
+    live = Incident.objects.exclude(status=Incident.CLOSED).filter(exercise__isnull=True)
+    for desk_code in live.values_list("desk", flat=True):
         open_by_desk[desk_code] = open_by_desk.get(desk_code, 0) + 1
     rows = []
     for desk in desks:

@@ -120,8 +120,18 @@ def open_incident(
     it) and take the alerts into it. All in one transaction."""
     fields = {**proposal(alerts), **{k: v for k, v in (data or {}).items() if v is not None}}
     ids = [a.pk for a in alerts]
+    exercises = {a.exercise for a in alerts}
+    if len(exercises) > 1:
+        # An exercise's alerts never join live work (core.exercise_mark).
+        raise InputError(
+            "these alerts belong to different worlds (live and an exercise, or two exercises)",
+            location=Location(field="alerts"),
+            hint="open one incident from the live alerts and another from the exercise's",
+        )
     with transaction.atomic():
-        incident = services.create_incident(viewer, actor, fields, user=user)
+        incident = services.create_incident(
+            viewer, actor, fields, user=user, exercise=exercises.pop()
+        )
         take_alerts(incident, alerts, actor=actor, user=user)
         _decide_reports(incident, ids, actor)
     return incident

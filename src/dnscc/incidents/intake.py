@@ -377,10 +377,16 @@ def _check_rate(client_ip: str, *, pending: int = 0) -> None:
 
 
 def submit_report(
-    viewer: Viewer, actor: audit.Actor, data: dict[str, Any], *, user: Any = None
+    viewer: Viewer,
+    actor: audit.Actor,
+    data: dict[str, Any],
+    *,
+    user: Any = None,
+    exercise: int | None = None,
 ) -> Report:
     """A report through the API by any account with a role; a member's report carries its
-    organisation. It is `new` at once: the account vouches for the reporter."""
+    organisation. It is `new` at once: the account vouches for the reporter. `exercise`
+    marks an exercise's synthetic report (core.exercise_mark)."""
     if viewer.role is None or viewer.user_id is None:
         raise PermissionDenied("Your account has no role in the center yet.")
     clean = _clean(data, anonymous=False)
@@ -401,6 +407,7 @@ def submit_report(
             reporter_user_id=viewer.user_id,
             organization_id=None if viewer.is_staff else viewer.organization_id,
             created_at=timezone.now(),
+            exercise=exercise,
             **clean,
         )
         report.desk = route(report)
@@ -422,9 +429,11 @@ def create_mail_report(
     sender: str,
     organization: Any = None,
     signed_by: str = "",
+    exercise: int | None = None,
 ) -> Report:
     """A report that arrived by mail (incidents.mail): `new`, with the verified signer's
-    organisation when the mail was signed by a directory contact's key."""
+    organisation when the mail was signed by a directory contact's key. `exercise` marks an
+    exercise's simulated mail from a registry (core.exercise_mark)."""
     title = " ".join((title or "").split())[:TITLE_MAX] or "(no subject)"
     with transaction.atomic():
         report = Report(
@@ -437,6 +446,7 @@ def create_mail_report(
             signed_by=signed_by,
             tlp=TLP.AMBER.value,
             created_at=timezone.now(),
+            exercise=exercise,
         )
         report.desk = route(report)
         report.save(force_insert=True)
@@ -570,6 +580,7 @@ def report_for_alert(alert: Any) -> Report:
         desk=alert.desk,
         reporter_name="monitoring",
         created_at=alert.opened_at or timezone.now(),
+        exercise=alert.exercise,
     )
     audit.record(
         audit.SYSTEM,
@@ -595,6 +606,7 @@ def _group_with_open_report(alert: Any, finding: Any, zone: str) -> Report | Non
             organization=alert.organization,
             alert__finding__code=finding.code,
             alert__finding__server=finding.server,
+            exercise=alert.exercise,
         )
         .order_by("-created_at", "-id")
         .first()
@@ -655,9 +667,19 @@ def visible_reports(viewer: Viewer) -> Any:
 
 
 def search_reports(
-    viewer: Viewer, *, state: str = "", desk: str = "", source: str = "", limit: int = 500
+    viewer: Viewer,
+    *,
+    state: str = "",
+    desk: str = "",
+    source: str = "",
+    limit: int = 500,
+    exercises: bool = False,
 ) -> list[Report]:
+    """The reports the viewer may see, filtered; an exercise's synthetic reports only when
+    `exercises` asks for them (core.exercise_mark)."""
     qs = visible_reports(viewer)
+    if not exercises:
+        qs = qs.filter(exercise__isnull=True)
     if state == "open":
         qs = qs.filter(state=Report.NEW)
     elif state and state != "all":
@@ -752,7 +774,7 @@ def open_report(
     with transaction.atomic():
         _claim(report, Report.OPENED, actor)
         incident = services.create_incident(
-            viewer, actor, _incident_data(report, data or {}), user=user
+            viewer, actor, _incident_data(report, data or {}), user=user, exercise=report.exercise
         )
         Report.objects.filter(pk=report.pk).update(incident=incident)
         report.incident = incident
@@ -768,12 +790,27 @@ def open_report(
     return incident
 
 
-def _target(viewer: Viewer, ref: str) -> Incident:
+def _target(viewer: Viewer, ref: str, report: Report | None = None) -> Incident:
     from dnscc.incidents import services
 
     if not (ref or "").strip():
         raise InputError("name the incident (its reference)", location=Location(field="ref"))
-    return services.get_incident(viewer, ref.strip())
+    incident = services.get_incident(viewer, ref.strip())
+    if report is not None and report.exercise != incident.exercise:
+        # An exercise must never touch live work, nor live work an exercise's.
+        raise InputError(
+            f"report {report.pk} and {incident.ref} belong to different worlds "
+            f"({_world(report.exercise)} and {_world(incident.exercise)})",
+            location=Location(field="ref"),
+            hint="an exercise's report joins only an incident of the same exercise",
+        )
+    return incident
+
+
+def _world(exercise: int | None) -> str:
+    from dnscc.core.exercise_mark import ref_of
+
+    return "live" if exercise is None else f"exercise {ref_of(exercise)}"
 
 
 def merge_report(viewer: Viewer, actor: audit.Actor, report: Report, ref: str) -> Incident:
@@ -783,7 +820,7 @@ def merge_report(viewer: Viewer, actor: audit.Actor, report: Report, ref: str) -
 
     _require_staff(viewer)
     with transaction.atomic():
-        incident = _target(viewer, ref)
+        incident = _target(viewer, ref, report)
         _claim(report, Report.MERGED, actor, incident=incident)
         scope = {k: list(v) for k, v in (incident.scope or empty_scope()).items()}
         added = []
@@ -812,7 +849,7 @@ def link_report(viewer: Viewer, actor: audit.Actor, report: Report, ref: str) ->
     """Keep the report beside an incident it relates to (the incident is unchanged)."""
     _require_staff(viewer)
     with transaction.atomic():
-        incident = _target(viewer, ref)
+        incident = _target(viewer, ref, report)
         _claim(report, Report.LINKED, actor, incident=incident)
         _report_entry(incident, report, "linked to this incident", actor)
         audit.record(
@@ -875,4 +912,5 @@ def report_dict(report: Report) -> dict[str, Any]:
         "rejection_reason": report.rejection_reason,
         "created_at": report.created_at,
         "confirmed_at": report.confirmed_at,
+        "exercise": report.exercise,
     }

@@ -77,6 +77,11 @@ class Incident(models.Model):
     # The monitoring alerts it was opened from (or that joined it): they show the incident,
     # and resolve when it is mitigated or closed.
     alerts = models.ManyToManyField("monitoring.Alert", blank=True, related_name="incidents")
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -109,6 +114,9 @@ class Party(models.Model):
     NOTIFIED = "notified"
     UNREACHABLE = "unreachable"
     DELIVERY_FAILED = "delivery_failed"
+    # An exercise's notice to an organisation none of whose contacts opted in to exercises:
+    # recorded as "would have sent", never sent (notified_at is when it would have gone).
+    SIMULATED = "simulated"
     ACKNOWLEDGED = "acknowledged"
     MITIGATING = "mitigating"
     MITIGATED = "mitigated"
@@ -120,6 +128,7 @@ class Party(models.Model):
         (NOTIFIED, "Notified (accepted by its mail server or webhook)"),
         (UNREACHABLE, "Unreachable (no usable contact)"),
         (DELIVERY_FAILED, "Delivery failed"),
+        (SIMULATED, "Exercise: notice simulated (would have sent; not opted in)"),
         (ACKNOWLEDGED, "Acknowledged"),
         (MITIGATING, "Mitigating"),
         (MITIGATED, "Mitigated"),
@@ -127,7 +136,7 @@ class Party(models.Model):
         (UNRESPONSIVE, "Unresponsive"),
     ]
     # The states the outbox's answers move a party between (see refresh_delivery).
-    DELIVERY_STATES = (QUEUED, NOTIFIED, UNREACHABLE, DELIVERY_FAILED)
+    DELIVERY_STATES = (QUEUED, NOTIFIED, UNREACHABLE, DELIVERY_FAILED, SIMULATED)
     # What an operator may set on its own party (the rest are the center's to set).
     OPERATOR_STATUSES = (ACKNOWLEDGED, MITIGATING, MITIGATED, NOT_AFFECTED)
 
@@ -336,6 +345,11 @@ class Report(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -19,6 +19,7 @@ import hashlib
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,6 +94,9 @@ class IncidentFilters:
     desk: str = ""
     mine: bool = False  # owned by the viewer
     breached: bool = False  # with an open SLA breach
+    # Show exercise data: incidents an exercise caused are left out unless asked for
+    # (core.exercise_mark); with it, live and exercise incidents are listed together.
+    exercises: bool = False
 
     @classmethod
     def from_query(cls, query: dict[str, Any]) -> IncidentFilters:
@@ -123,6 +127,7 @@ class IncidentFilters:
             desk=one("desk").upper(),
             mine=one("mine").lower() in _TRUE,
             breached=one("breached").lower() in _TRUE,
+            exercises=one("exercises").lower() in _TRUE,
         )
         filters.check()
         return filters
@@ -171,6 +176,8 @@ class IncidentFilters:
             pairs.append(("mine", "1"))
         if self.breached:
             pairs.append(("breached", "1"))
+        if self.exercises:
+            pairs.append(("exercises", "1"))
         return urlencode(pairs)
 
 
@@ -356,6 +363,8 @@ def search_incidents(viewer: Viewer, filters: IncidentFilters) -> list[Incident]
         # Desks, owners and breaches are the center's business (as in the portal's list).
         filters = replace(filters, desk="", mine=False, breached=False)
     qs = visible_incidents(viewer)
+    if not filters.exercises:
+        qs = qs.filter(exercise__isnull=True)
     if filters.status:
         qs = qs.filter(status__in=filters.status)
     else:
@@ -514,12 +523,19 @@ def _status(value: Any) -> str:
 
 
 def create_incident(
-    viewer: Viewer, actor: audit.Actor, data: dict[str, Any], *, user: Any = None
+    viewer: Viewer,
+    actor: audit.Actor,
+    data: dict[str, Any],
+    *,
+    user: Any = None,
+    exercise: int | None = None,
 ) -> Incident:
     """Staff only. data: title, summary, dns_type, impact, urgency, tlp, scope {names, tlds,
     ips, resolvers} (each normalised; bad entries reported with their field and index),
     desk (default: the desk on duty), owner. Severity from impact and urgency. Parties are
-    computed from the scope (`compute_parties`). Timeline: created."""
+    computed from the scope (`compute_parties`). Timeline: created. `exercise` marks an
+    incident an exercise caused (core.exercise_mark): its notices say EXERCISE and it is
+    left out of live lists."""
     _require_staff(viewer, "open incidents")
     clean = _clean_fields(data, partial=False)
     kind = taxonomy.DNS_TYPES[clean["dns_type"]]
@@ -549,6 +565,7 @@ def create_incident(
         "owner": clean["owner"],
         "created_by": creator,
         "created_at": now,
+        "exercise": exercise,
     }
     # Two creators may compute the same next number: the unique ref refuses the second,
     # which takes the next number (each try in its own savepoint).
@@ -568,6 +585,7 @@ def create_incident(
                         "scope": incident.scope,
                         "parties": len(parties["added"]),
                         "unknown": unknown_scope(incident),
+                        **({"exercise": exercise} if exercise is not None else {}),
                     },
                 )
                 audit.record(
@@ -1116,8 +1134,9 @@ def notify_parties(
             source=("incident", str(incident.pk)),
             user=user,
             per_organization=per_org,
+            exercise=incident.exercise,
         )
-        _mark_queued(incident, parties, queued.unreachable, actor, now)
+        _mark_queued(incident, parties, queued.unreachable, actor, now, queued.simulated)
         incident.refresh_from_db()
         result = {**queued.as_dict(), "parties": len(parties)}
         timeline.add(
@@ -1144,28 +1163,53 @@ def _mark_queued(
     unreachable_slugs: list[str],
     actor: audit.Actor,
     now: datetime,
+    simulated_slugs: Iterable[str] = (),
 ) -> None:
     """After a notice was queued: each party not reached yet is `queued`, or `unreachable`
-    when the outbox found no contact or channel for it (an SLA breach opens at once)."""
+    when the outbox found no contact or channel for it (an SLA breach opens at once), or,
+    in an exercise, `simulated` when its messages were only recorded as "would have sent"
+    (no contact opted in): notified_at is then when it would have been notified."""
     from dnscc.incidents import sla
 
     unreachable = set(unreachable_slugs)
+    simulated = set(simulated_slugs)
     for party in parties:
         new = Party.UNREACHABLE if party.organization.slug in unreachable else Party.QUEUED
+        if party.organization.slug in simulated:
+            new = Party.SIMULATED
         if party.status not in (*_NOT_REACHED, Party.QUEUED) or party.status == new:
             if new == Party.UNREACHABLE and party.status == Party.UNREACHABLE:
                 sla.open_unreachable(party, now, actor)
             continue
+        extra: dict[str, Any] = {}
+        if new == Party.SIMULATED and party.notified_at is None:
+            extra["notified_at"] = now
         changed = Party.objects.filter(pk=party.pk, status=party.status).update(
             status=new,
             status_changed_at=now,
             status_changed_by=actor.name[:150],
             status_changed_via="notice",
             version=F("version") + 1,
+            **extra,
         )
         if not changed:
             continue
         old, party.status = party.status, new
+        if new == Party.SIMULATED:
+            if Incident.objects.filter(pk=incident.pk, first_notified_at__isnull=True).update(
+                first_notified_at=now
+            ):
+                incident.first_notified_at = now
+            timeline.add(
+                incident,
+                "party",
+                f"{party.organization.name}: {old} -> {new} (exercise: would have sent; "
+                "no contact opted in to exercises)",
+                actor=actor.name,
+                party=party,
+                data={"from": old, "to": new, "via": "notice", "exercise": incident.exercise},
+                at=now,
+            )
         if new == Party.UNREACHABLE:
             timeline.add(
                 incident,
@@ -1185,6 +1229,7 @@ _DELIVERY_STATUS = {
     "pending": Party.QUEUED,
     "failed": Party.DELIVERY_FAILED,
     "none": Party.UNREACHABLE,
+    "simulated": Party.SIMULATED,
 }
 
 
@@ -1232,7 +1277,7 @@ def refresh_delivery(incident_id: int, organization_ids: list[int]) -> list[Part
             "status_changed_via": "outbox",
         }
         accepted_at = delivery.first_accepted_at or now
-        if new == Party.NOTIFIED and party.notified_at is None:
+        if new in (Party.NOTIFIED, Party.SIMULATED) and party.notified_at is None:
             changes["notified_at"] = accepted_at
         if not Party.objects.filter(pk=party.pk, status=party.status).update(
             **changes, version=F("version") + 1
@@ -1250,6 +1295,7 @@ def refresh_delivery(incident_id: int, organization_ids: list[int]) -> list[Part
             Party.QUEUED: "a message is on its way again",
             Party.DELIVERY_FAILED: "every message failed or bounced",
             Party.UNREACHABLE: "no message could be sent",
+            Party.SIMULATED: "exercise: would have sent; no contact opted in",
         }[new]
         timeline.add(
             incident,
@@ -1295,7 +1341,9 @@ def unreachable_parties(viewer: Viewer) -> list[Party]:
     return list(
         Party.objects.filter(
             status__in=(Party.UNREACHABLE, Party.DELIVERY_FAILED),
-            incident__in=visible_incidents(viewer).exclude(status=Incident.CLOSED),
+            incident__in=visible_incidents(viewer)
+            .exclude(status=Incident.CLOSED)
+            .filter(exercise__isnull=True),
         )
         .select_related("incident", "organization")
         .order_by("status_changed_at", "id")

@@ -319,13 +319,13 @@ def breach_desk(breach: SlaBreach) -> str:
     return ""
 
 
-def open_breaches(desk: str = "") -> list[SlaBreach]:
-    """Unresolved breaches (of one desk when given), oldest first."""
-    rows = list(
-        SlaBreach.objects.filter(resolved_at__isnull=True).select_related(
-            "incident", "party", "party__organization"
-        )
-    )
+def open_breaches(desk: str = "", *, exercises: bool = False) -> list[SlaBreach]:
+    """Unresolved breaches (of one desk when given), oldest first; those of an exercise's
+    incidents only when `exercises` asks for them (core.exercise_mark)."""
+    qs = SlaBreach.objects.filter(resolved_at__isnull=True)
+    if not exercises:
+        qs = qs.filter(incident__exercise__isnull=True)
+    rows = list(qs.select_related("incident", "party", "party__organization"))
     return [b for b in rows if not desk or breach_desk(b) == desk]
 
 
@@ -503,6 +503,7 @@ def _remind(breach: SlaBreach, now: datetime, actor: audit.Actor) -> int:
             organizations=[org],
             tlp=TLP(incident.tlp),
             source=("incident", str(incident.pk)),
+            exercise=incident.exercise,
         )
     except DnsccError as exc:
         # A RED incident or a broken template: the breach still climbs the ladder.
@@ -552,6 +553,7 @@ def _mail_lead(breach: SlaBreach, desk: Desk, what: str) -> bool:
             "due": breach.due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
             "link": f"{settings.BASE_URL}/incidents/{incident.ref}/",
         },
+        exercise=incident.exercise,
     )
     return True
 

@@ -146,7 +146,9 @@ def _party_row(party: Party, delivery: Any = None) -> dict[str, Any]:
 def filter_query(g: QueryDict) -> dict[str, Any]:
     """The list's GET parameters as IncidentFilters.from_query takes them (lists for the
     multiple choices)."""
-    query: dict[str, Any] = {k: g.get(k, "") for k in ("q", "dns_type", "desk", "mine", "breached")}
+    query: dict[str, Any] = {
+        k: g.get(k, "") for k in ("q", "dns_type", "desk", "mine", "breached", "exercises")
+    }
     for name in LIST_FIELDS:
         query[name] = [v for v in g.getlist(name) if v]
     return query

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from dnscc.accounts import audit
 from dnscc.accounts.models import REGION_CHOICES, Account
 from dnscc.core.errors import DnsccError, NotFoundError, ValidationErrors
+from dnscc.core.exercise_mark import wants_exercises
 from dnscc.incidents import intake
 from dnscc.incidents.models import Report
 from dnscc.web.access import role_required
@@ -40,7 +41,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
     account = Account.objects.filter(user_id=viewer.user_id).first()
     my_desks = list(account.desks) if account else []
     chosen = "" if desk in ("all", "") else desk
-    rows = intake.search_reports(viewer, state=state, source=g.get("source", ""))
+    show_exercises = wants_exercises(g)
+    rows = intake.search_reports(
+        viewer, state=state, source=g.get("source", ""), exercises=show_exercises
+    )
     if desk == "mine" and my_desks:
         # Reports not routed yet (no rota) reach every desk.
         rows = [r for r in rows if r.desk in (*my_desks, "")]
@@ -54,6 +58,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "desk": desk,
         "source": g.get("source", ""),
+        "exercises": show_exercises,
         "states": STATES,
         "desks": REGION_CHOICES,
         "sources": Report.SOURCE_CHOICES,

@@ -103,8 +103,10 @@ def _alert_out(a: Alert) -> dict[str, Any]:
     }
 
 
-def _alerts(state: str, desk: str) -> Any:
+def _alerts(state: str, desk: str, *, exercises: bool = True) -> Any:
     qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
+    if not exercises:
+        qs = qs.filter(exercise__isnull=True)  # live lists (core.exercise_mark)
     if state == "active":
         qs = qs.exclude(state=Alert.RESOLVED)
     elif state != "all":
@@ -121,11 +123,12 @@ def list_findings(
     code: str = "",
     open: bool = True,
     limit: int = 500,
+    exercises: bool = False,
 ) -> list[Finding]:
     """Staff: health findings (open by default) with their evidence; filter by zone, code,
-    severity."""
+    severity. Findings an exercise caused only with `exercises=true`."""
     require_staff(request.user)
-    qs = Finding.objects.all()
+    qs = Finding.objects.all() if exercises else Finding.objects.filter(exercise__isnull=True)
     if zone is not None:
         qs = qs.filter(zone="" if zone in (".", "") else zone.lower().rstrip("."))
     if code:
@@ -181,21 +184,23 @@ def probe(request: HttpRequest, body: ProbeIn) -> dict[str, Any]:
 
 @router.get("/alerts", response=list[AlertOut])
 def list_alerts(
-    request: HttpRequest, state: str = "active", desk: str = ""
+    request: HttpRequest, state: str = "active", desk: str = "", exercises: bool = False
 ) -> list[dict[str, Any]]:
-    """Staff: alerts (active by default), worst first; filter by state and desk."""
+    """Staff: alerts (active by default), worst first; filter by state and desk. An
+    exercise's alerts only with `exercises=true`."""
     require_staff(request.user)
-    return [_alert_out(a) for a in _alerts(state, desk)[:1000]]
+    return [_alert_out(a) for a in _alerts(state, desk, exercises=exercises)[:1000]]
 
 
 @router.get("/alert-groups", response=list[AlertGroupOut])
 def list_alert_groups(
-    request: HttpRequest, state: str = "active", desk: str = ""
+    request: HttpRequest, state: str = "active", desk: str = "", exercises: bool = False
 ) -> list[dict[str, Any]]:
     """Staff: alerts in groups of one cause (same check in one sweep, and the same server
-    or operator), worst first, then the oldest; each with its zones and alert ids."""
+    or operator), worst first, then the oldest; each with its zones and alert ids. An
+    exercise's alerts only with `exercises=true`."""
     require_staff(request.user)
-    rows = list(_alerts(state, desk).order_by("-opened_at")[:5000])
+    rows = list(_alerts(state, desk, exercises=exercises).order_by("-opened_at")[:5000])
     return [
         {
             "key": g.key,

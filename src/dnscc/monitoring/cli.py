@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
     a = msub.add_parser("alerts", help="alerts in groups of one cause, worst first")
     a.add_argument("--state", default="active", help="active (default), open, acknowledged, ...")
     a.add_argument("--desk", default="", help="one desk's alerts (AF, AP, EU, LAC, NA)")
+    a.add_argument("--exercises", action="store_true", help="also an exercise's alerts")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_alerts)
     k = msub.add_parser("ack", help="acknowledge alerts (a group's ids, or any)")
@@ -79,6 +80,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from dnscc.monitoring.models import Alert
 
     qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
+    if not args.exercises:
+        qs = qs.filter(exercise__isnull=True)
     if args.state == "active":
         qs = qs.exclude(state=Alert.RESOLVED)
     elif args.state != "all":

@@ -154,8 +154,16 @@ def group_alerts(alerts: Iterable[Alert]) -> list[AlertGroup]:
     """The alerts (with finding and organization loaded) in groups, worst and oldest first;
     each group's alerts in the same order."""
     rows = sorted(alerts, key=lambda a: (-severity_rank(a.severity), a.opened_at, a.pk))
+    # An exercise's alert never joins a live group (core.exercise_mark): the mark is part of
+    # the "same sweep" key.
     keys = [
-        (sweep_of(a), a.finding.code, a.finding.server or "", a.organization_id or "") for a in rows
+        (
+            (sweep_of(a), getattr(a, "exercise", None)),
+            a.finding.code,
+            a.finding.server or "",
+            a.organization_id or "",
+        )
+        for a in rows
     ]
     groups = [AlertGroup([rows[i] for i in members]) for members in cluster(keys)]
     return sorted(groups, key=AlertGroup.sort_key)

@@ -86,6 +86,11 @@ class Finding(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     first_sweep = models.ForeignKey(Sweep, null=True, on_delete=models.SET_NULL, related_name="+")
     last_sweep = models.ForeignKey(Sweep, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-last_seen"]
@@ -153,6 +158,11 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="the sweep in which it opened (alerts of one sweep and one cause group)",
+    )
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
     )
 
     class Meta:

@@ -172,6 +172,10 @@ def record_zone_report(sweep: Sweep, report: Any, *, now: datetime | None = None
 
 def _open_alert(finding: Finding, tld: Tld | None, now: datetime) -> Alert:
     org, desk = _desk_for(tld)
+    if finding.exercise is None:
+        finding.exercise = exercise_for_zone(finding.zone)
+        if finding.exercise is not None:
+            Finding.objects.filter(pk=finding.pk).update(exercise=finding.exercise)
     where = f".{finding.zone}" if finding.zone else "the root zone"
     alert = Alert.objects.create(
         finding=finding,
@@ -181,6 +185,7 @@ def _open_alert(finding: Finding, tld: Tld | None, now: datetime) -> Alert:
         title=f"{finding.code} on {where}: {finding.message}"[:300],
         opened_at=now,
         sweep_id=finding.last_sweep_id,
+        exercise=finding.exercise,
     )
     audit.record(
         audit.SYSTEM,
@@ -341,6 +346,29 @@ def watched_desks(own: Iterable[str]) -> list[str]:
     return sorted(desks)
 
 
+# --- the exercise mark on what sweeps find ----------------------------------------------------
+# An exercise injects real faults into the lab; a sweep of the lab finds them like any other.
+# The exercises app (a higher floor) registers a function saying which running exercise, if
+# any, faulted a zone, so that the alert such a finding opens carries the exercise's mark and
+# stays out of live lists (core.exercise_mark).
+
+EXERCISE_MARKERS: dict[str, Callable[[str], int | None]] = {}
+
+
+def register_exercise_marker(name: str, marker: Callable[[str], int | None]) -> None:
+    """`marker(zone)` returns the id of the exercise that faulted `zone`, or None."""
+    EXERCISE_MARKERS[name] = marker
+
+
+def exercise_for_zone(zone: str) -> int | None:
+    """The exercise that faulted `zone` (the first registered marker that knows), or None."""
+    for marker in EXERCISE_MARKERS.values():
+        found = marker(zone)
+        if found is not None:
+            return found
+    return None
+
+
 # --- findings of other apps ------------------------------------------------------------------
 # Apps on this floor (rootinfo) report what they find as monitoring findings and alerts, so
 # that the duty desk sees one list. Their zones are outside the swept namespace (e.g.
@@ -373,9 +401,11 @@ def report_finding(
     desk: str = "",
     server: str = "",
     now: datetime | None = None,
+    exercise: int | None = None,
 ) -> Alert | None:
     """Open (or refresh) a finding from another app, with an alert to `desk` when its
-    severity reaches the alert threshold; the alert, if any."""
+    severity reaches the alert threshold; the alert, if any. `exercise` marks a finding and
+    alert an exercise injected (core.exercise_mark)."""
     now = now or timezone.now()
     with transaction.atomic():
         row = (
@@ -393,6 +423,7 @@ def report_finding(
                 evidence=evidence_json(evidence),
                 first_seen=now,
                 last_seen=now,
+                exercise=exercise,
             )
         else:
             row.severity, row.message, row.last_seen = severity, message, now
@@ -407,6 +438,7 @@ def report_finding(
                 severity=severity,
                 title=title[:300],
                 opened_at=now,
+                exercise=exercise,
             )
             audit.record(
                 audit.SYSTEM,

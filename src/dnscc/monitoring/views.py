@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dnscc.accounts.models import Account
+from dnscc.core.exercise_mark import wants_exercises
 from dnscc.core.regions import Region
 from dnscc.monitoring import plot, services
 from dnscc.monitoring.chain import broken_links, chain_svg
@@ -101,6 +102,9 @@ def _alert_rows(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
     viewer = request.viewer  # type: ignore[attr-defined]
     g = request.GET
     qs = Alert.objects.select_related("finding", "organization").prefetch_related("incidents")
+    show_exercises = wants_exercises(g)
+    if not show_exercises:
+        qs = qs.filter(exercise__isnull=True)  # live lists (core.exercise_mark)
     state = g.get("state", "active")
     if state == "active":
         qs = qs.exclude(state=Alert.RESOLVED)
@@ -123,6 +127,7 @@ def _alert_rows(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
         "state": state,
         "desk": desk,
         "severity": severity,
+        "exercises": show_exercises,
         "my_desks": my_desks,
         "extra_desks": [d for d in watched if d and d not in my_desks],
     }

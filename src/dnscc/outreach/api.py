@@ -76,13 +76,14 @@ class MessageQuery(Schema):
     state: str | None = None
     notice: int | None = None
     limit: int = 200
+    exercises: bool = False
 
 
 @router.get("/messages", response=list[MessageOut])
 def list_messages(request: HttpRequest, filters: Query[MessageQuery]) -> list[dict[str, Any]]:
     """Messages: staff the outbox; a member those sent to its organisation."""
     viewer = require_role(request.user)
-    qs = services.visible_messages(viewer)
+    qs = services.visible_messages(viewer, exercises=filters.exercises or bool(filters.notice))
     if filters.state:
         qs = qs.filter(state=filters.state)
     if filters.notice:

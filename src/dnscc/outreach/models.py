@@ -35,6 +35,11 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -63,6 +68,9 @@ class Message(models.Model):
     BOUNCED = "bounced"  # a delivery status notification said it failed later
     DEAD = "dead"  # given up; `dead_reason` says why; a coordinator may retry
     CANCELLED = "cancelled"
+    # An exercise's message to a contact who did not opt in to exercises: recorded as what
+    # would have been sent, never sent (no sender claims it).
+    SIMULATED = "simulated"
     STATE_CHOICES = [
         (HELD, "Held"),
         (QUEUED, "Queued"),
@@ -71,6 +79,7 @@ class Message(models.Model):
         (BOUNCED, "Bounced"),
         (DEAD, "Dead letter"),
         (CANCELLED, "Cancelled"),
+        (SIMULATED, "Would have sent (exercise; contact not opted in)"),
     ]
 
     PLAIN, SIGNED, ENCRYPTED = "plain", "signed", "encrypted"
@@ -120,6 +129,11 @@ class Message(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_via = models.CharField(max_length=16, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
+    # The exercise that caused it (dnscc.exercises; core.exercise_mark): live lists and
+    # counts leave marked rows out unless the viewer asks for exercise data.
+    exercise = models.PositiveIntegerField(
+        null=True, blank=True, db_index=True, help_text="the exercise that caused it; empty: live"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

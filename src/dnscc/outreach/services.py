@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dnscc.accounts import audit
+from dnscc.core import exercise_mark
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.tlp import TLP, Labelled, Viewer, can_see
 from dnscc.directory.models import Contact, Organization
@@ -78,15 +79,23 @@ class Queued:
     held: int = 0
     flagged: list[dict[str, Any]] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)  # org slugs without any channel
+    # An exercise's notice: messages recorded as "would have sent" (contacts not opted in),
+    # and the organisations that only such messages reached.
+    simulated_messages: int = 0
+    simulated: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "notice": self.notice.pk,
             "messages": self.messages,
             "held": self.held,
             "flagged": self.flagged,
             "unreachable": self.unreachable,
         }
+        if self.notice.exercise is not None:
+            found["simulated_messages"] = self.simulated_messages
+            found["simulated"] = self.simulated
+        return found
 
 
 def _event(
@@ -135,6 +144,7 @@ def notify(
     user: Any = None,
     channels: tuple[str, ...] = (Message.EMAIL, Message.WEBHOOK),
     per_organization: dict[int, dict[str, Any]] | None = None,
+    exercise: int | None = None,
 ) -> Queued:
     """Queue one notice to every contact channel of `organizations`, each in its language.
 
@@ -142,6 +152,12 @@ def notify(
     InputError before anything is written: such a notice is never partly sent.
     `per_organization` (organisation id -> context) is merged over `context` for that
     organisation's messages (an incident's deadline in each organisation's time zone).
+
+    `exercise` (an exercise's id) marks the notice and its messages: subject and body say
+    EXERCISE (core.exercise_mark), and only contacts who opted in to exercises
+    (`Contact.exercise_opt_in`) are sent anything; the others' messages are recorded in
+    state `simulated` ("would have sent") and never sent. `Queued.simulated` lists the
+    organisations only such messages reached.
     """
     per_organization = per_organization or {}
     if not viewer.is_staff:
@@ -181,6 +197,7 @@ def notify(
             source_id=str(source[1]),
             requires_ack=requires_ack,
             created_by=user if getattr(user, "is_authenticated", False) else None,
+            exercise=exercise,
         )
         result = Queued(notice)
         rows: list[Message] = []
@@ -191,6 +208,7 @@ def notify(
         base_context = context
         for org in orgs:
             reachable = False
+            real = False  # something will actually be sent (not only simulated)
             context = {**base_context, **per_organization.get(org.pk, {})}
             for contact in by_org.get(org.pk, []):
                 language = templating.choose_language(
@@ -202,6 +220,9 @@ def notify(
                         kind, language, {**context, **_recipient_context(org, contact, key)}
                     )
                     security, state, flag = _email_security(contact)
+                    if exercise is not None and not contact.exercise_opt_in:
+                        state = Message.SIMULATED
+                    real = real or state != Message.SIMULATED
                     rows.append(
                         Message(
                             key=key,
@@ -218,7 +239,8 @@ def notify(
                             security=security,
                             state=state,
                             flags=[flag] if flag else [],
-                            next_attempt_at=now,
+                            next_attempt_at=None if state == Message.SIMULATED else now,
+                            exercise=exercise,
                         )
                     )
                     reachable = True
@@ -231,6 +253,13 @@ def notify(
                     rendered = templating.render(
                         kind, language, {**context, **_recipient_context(org, contact, key)}
                     )
+                    state = Message.QUEUED
+                    if exercise is not None and not contact.exercise_opt_in:
+                        state = Message.SIMULATED
+                    real = real or state != Message.SIMULATED
+                    payload = {"kind": kind, "tlp": tlp.value, **_jsonable(context)}
+                    if exercise is not None:
+                        payload["exercise"] = exercise_mark.ref_of(exercise)
                     rows.append(
                         Message(
                             key=key,
@@ -244,14 +273,22 @@ def notify(
                             language=language,
                             subject=rendered.subject,
                             body=rendered.body,
-                            payload={"kind": kind, "tlp": tlp.value, **_jsonable(context)},
+                            payload=payload,
                             security=Message.PLAIN,
-                            next_attempt_at=now,
+                            state=state,
+                            next_attempt_at=None if state == Message.SIMULATED else now,
+                            exercise=exercise,
                         )
                     )
                     reachable = True
             if not reachable:
                 result.unreachable.append(org.slug)
+            elif not real:
+                result.simulated.append(org.slug)
+        if exercise is not None:
+            for row in rows:
+                row.subject = exercise_mark.mark_subject(row.subject)[:300]
+                row.body = exercise_mark.mark_body(row.body, exercise)
         created = _insert_messages(rows)
         # "queued" is the row's created_at (see `timeline`); only what needs saying is an event.
         MessageEvent.objects.bulk_create(
@@ -264,10 +301,21 @@ def notify(
                 )
                 for m in created
                 if m.flags or m.state == Message.HELD
+            ]
+            + [
+                MessageEvent(
+                    message=m,
+                    at=now,
+                    event="simulated",
+                    detail="exercise: the contact did not opt in; would have sent, not sent",
+                )
+                for m in created
+                if m.state == Message.SIMULATED
             ],
             batch_size=500,
         )
-        result.messages = len(created)
+        result.simulated_messages = sum(1 for m in created if m.state == Message.SIMULATED)
+        result.messages = len(created) - result.simulated_messages
         result.held = sum(1 for m in created if m.state == Message.HELD)
         audit.record(
             actor,
@@ -371,11 +419,13 @@ def queue_mail_to_address(
     context: dict[str, object],
     *,
     languages: Iterable[str] = (),
+    exercise: int | None = None,
 ) -> Message:
     """A signed mail to an address that is no directory contact (a reporter confirming a
-    report, a decision on it), through the outbox like every other message."""
+    report, a decision on it, a coordinator lead), through the outbox like every other
+    message. `exercise` marks it (subject and body say EXERCISE)."""
     language = templating.choose_language(kind, [*languages])
-    message = Message(kind=kind)
+    message = Message(kind=kind, exercise=exercise)
     rendered = templating.render(kind, language, {"center": "dnscc", **context})
     with transaction.atomic():
         message.channel = Message.EMAIL
@@ -384,6 +434,9 @@ def queue_mail_to_address(
         message.language = language
         message.subject = rendered.subject
         message.body = rendered.body
+        if exercise is not None:
+            message.subject = exercise_mark.mark_subject(message.subject)[:300]
+            message.body = exercise_mark.mark_body(message.body, exercise)
         message.security = Message.SIGNED  # no key to encrypt to
         message.next_attempt_at = timezone.now()
         message.save(force_insert=True)
@@ -579,13 +632,18 @@ def message_labelled(message: Message) -> Labelled:
     return Labelled(tlp=tlp, recipient_organization_ids=orgs)
 
 
-def visible_messages(viewer: Viewer) -> Any:
+def visible_messages(viewer: Viewer, *, exercises: bool = True) -> Any:
+    """The messages the viewer may see: staff the outbox, a member those to its
+    organisation (never an exercise's "would have sent": it was not sent to them). With
+    `exercises=False`, live messages only (core.exercise_mark)."""
     qs = Message.objects.select_related("organization", "notice")
+    if not exercises:
+        qs = qs.filter(exercise__isnull=True)
     if viewer.is_staff:
         return qs.exclude(notice__tlp=TLP.RED.value)
     if viewer.role is None or viewer.organization_id is None:
         return qs.none()
-    return qs.filter(organization_id=viewer.organization_id)
+    return qs.filter(organization_id=viewer.organization_id).exclude(state=Message.SIMULATED)
 
 
 def get_message(viewer: Viewer, key: str) -> Message:
@@ -594,6 +652,8 @@ def get_message(viewer: Viewer, key: str) -> Message:
     )
     if message is None or not can_see(viewer, message_labelled(message)):
         raise NotFoundError("no such message")
+    if message.state == Message.SIMULATED and not viewer.is_staff:
+        raise NotFoundError("no such message")  # never sent: the recipient never had it
     return message
 
 
@@ -766,7 +826,15 @@ def schedule_followups(actor: audit.Actor, *, now: datetime | None = None) -> in
                     "original_body": original.body,
                 },
             )
+            if original.exercise is not None:
+                rendered = templating.Rendered(
+                    kind=rendered.kind,
+                    language=rendered.language,
+                    subject=exercise_mark.mark_subject(rendered.subject)[:300],
+                    body=exercise_mark.mark_body(rendered.body, original.exercise),
+                )
             followup = Message.objects.create(
+                exercise=original.exercise,
                 notice=original.notice,
                 parent=original,
                 kind="followup",

@@ -8,8 +8,9 @@ sources map that onto their own states (incidents.services, campaigns.services) 
 `signals.delivery_changed` tells them something changed.
 
 Outcomes, worst to best: "none" (no message at all: no usable contact or channel),
-"failed" (every message dead, held or bounced), "pending" (something still on its way),
-"accepted" (at least one accepted or acknowledged).
+"failed" (every message dead, held or bounced), "simulated" (an exercise's messages that
+were only recorded as "would have sent": no contact opted in to exercises), "pending"
+(something still on its way), "accepted" (at least one accepted or acknowledged).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dnscc.outreach.models import Message
 from dnscc.outreach.signals import delivery_changed
 
 NONE, FAILED, PENDING, ACCEPTED = "none", "failed", "pending", "accepted"
+SIMULATED = "simulated"
 
 # Message states in each count ("acknowledged" is counted apart, whatever the state).
 _QUEUED = (Message.QUEUED, Message.SENDING)
@@ -39,6 +41,7 @@ class Delivery:
     accepted: int = 0
     bounced: int = 0
     failed: int = 0
+    simulated: int = 0
     acknowledged: int = 0
     first_accepted_at: datetime | None = None
     recipients: list[dict[str, Any]] = field(default_factory=list)
@@ -53,6 +56,8 @@ class Delivery:
             return ACCEPTED
         if self.queued:
             return PENDING
+        if self.simulated and not (self.failed or self.bounced):
+            return SIMULATED
         if self.recipients:
             return FAILED
         return NONE
@@ -69,6 +74,8 @@ class Delivery:
             self.queued += 1
         elif message.state == Message.BOUNCED:
             self.bounced += 1
+        elif message.state == Message.SIMULATED:
+            self.simulated += 1
         else:
             self.failed += 1
         self.recipients.append(
@@ -92,6 +99,7 @@ class Delivery:
             "accepted": self.accepted,
             "bounced": self.bounced,
             "failed": self.failed,
+            "simulated": self.simulated,
             "acknowledged": self.acknowledged,
             "first_accepted_at": self.first_accepted_at,
             "recipients": [
@@ -108,6 +116,8 @@ class Delivery:
         ]
         if self.failed:
             parts.append(f"{self.failed} failed")
+        if self.simulated:
+            parts.append(f"{self.simulated} would have sent (exercise)")
         parts.append(f"{self.acknowledged} acknowledged")
         return ", ".join(parts)
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dnscc.accounts import audit
 from dnscc.accounts.services import viewer_for
 from dnscc.core.errors import DnsccError, NotFoundError, PermissionDenied, ValidationErrors
+from dnscc.core.exercise_mark import wants_exercises
 from dnscc.core.regions import Region
 from dnscc.core.tlp import TLP, can_see
 from dnscc.directory.models import Organization
@@ -54,23 +55,29 @@ def _errors(request: HttpRequest, exc: DnsccError) -> None:
 @role_required(staff=True)
 def outbox(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer  # type: ignore[attr-defined]
-    notices = list(Notice.objects.exclude(tlp=TLP.RED.value)[:50])
-    dead = list(
-        services.visible_messages(viewer).filter(
-            state__in=[Message.DEAD, Message.HELD, Message.BOUNCED]
-        )[:100]
-    )
-    counts = {
-        s: services.visible_messages(viewer).filter(state=s).count()
-        for s, _ in Message.STATE_CHOICES
-    }
+    show = wants_exercises(request.GET)
+    notices_qs = Notice.objects.exclude(tlp=TLP.RED.value)
+    if not show:
+        notices_qs = notices_qs.filter(exercise__isnull=True)  # live (core.exercise_mark)
+    notices = list(notices_qs[:50])
+    messages_qs = services.visible_messages(viewer, exercises=show)
+    dead = list(messages_qs.filter(state__in=[Message.DEAD, Message.HELD, Message.BOUNCED])[:100])
+    counts = {s: messages_qs.filter(state=s).count() for s, _ in Message.STATE_CHOICES}
+    if not show:
+        counts.pop(Message.SIMULATED, None)
     audit.disclosed(
         audit.Actor.of(request.user), "outreach.message", ids=[m.key for m in dead], how="view"
     )
     return render(
         request,
         "outreach/outbox.html",
-        {"notices": notices, "dead": dead, "counts": counts, "health": health.status()},
+        {
+            "notices": notices,
+            "dead": dead,
+            "counts": counts,
+            "health": health.status(),
+            "exercises": show,
+        },
     )
 
 
@@ -178,7 +185,7 @@ def message_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
 @role_required()
 def my_messages(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer  # type: ignore[attr-defined]
-    rows = list(services.visible_messages(viewer)[:200])
+    rows = list(services.visible_messages(viewer, exercises=wants_exercises(request.GET))[:200])
     audit.disclosed(
         audit.Actor.of(request.user), "outreach.message", ids=[m.key for m in rows], how="view"
     )

@@ -98,9 +98,10 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
 
     # --- incidents ------------------------------------------------------------------------
     incidents = list(
-        Incident.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
-            "id", "dns_type", "severity", "desk", "created_at", "mitigated_at"
-        )
+        # Live incidents only: an exercise's are not threats seen (core.exercise_mark).
+        Incident.objects.filter(
+            created_at__gte=since, created_at__lt=until, exercise__isnull=True
+        ).values_list("id", "dns_type", "severity", "desk", "created_at", "mitigated_at")
     )
     ids = [row[0] for row in incidents]
     party_regions: dict[int, set[str]] = defaultdict(set)
@@ -136,7 +137,7 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
     open_in_period = Q(first_seen__lt=until) & (
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
     )
-    findings = Finding.objects.filter(open_in_period, code__in=codes)
+    findings = Finding.objects.filter(open_in_period, code__in=codes, exercise__isnull=True)
     zone_region = dict(Tld.objects.values_list("name", "region"))
     # One scan: per code and zone, how many and how long open within the period.
     grouped = findings.values("code", "zone").annotate(
@@ -165,7 +166,9 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
     for key, zones in zones_per_event.items():
         per[key]["finding_zones"] = len(zones)
     monthly = (
-        Finding.objects.filter(code__in=codes, first_seen__gte=since, first_seen__lt=until)
+        Finding.objects.filter(
+            code__in=codes, first_seen__gte=since, first_seen__lt=until, exercise__isnull=True
+        )
         .annotate(month=_month_of("first_seen"))
         .values("code", "month")
         .annotate(n=Count("id"))
@@ -180,9 +183,9 @@ def threat_survey(start: dt.date, end: dt.date) -> dict[str, Any]:
 
     # --- campaigns ---------------------------------------------------------------------------
     campaigns = list(
-        Campaign.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
-            "id", "incident__dns_type", "names_total"
-        )
+        Campaign.objects.filter(
+            created_at__gte=since, created_at__lt=until, exercise__isnull=True
+        ).values_list("id", "incident__dns_type", "names_total")
     )
     if campaigns:
         slices = Slice.objects.filter(campaign_id__in=[c[0] for c in campaigns])

@@ -109,7 +109,9 @@ def _alert_lines(scope: Scope, now: datetime) -> list[Line]:
     from dnscc.monitoring.models import Alert
 
     rows = (
-        Alert.objects.filter(state=Alert.OPEN, severity__in=("critical", "error"))
+        Alert.objects.filter(
+            state=Alert.OPEN, severity__in=("critical", "error"), exercise__isnull=True
+        )
         .select_related("finding", "organization")
         .prefetch_related("incidents")
         .order_by("opened_at")[:5000]
@@ -205,7 +207,12 @@ def _due_lines(scope: Scope, now: datetime) -> list[Line]:
     from dnscc.incidents.models import Incident
 
     hours = settings.CONSOLE_DUE_HOURS
-    incidents = list(Incident.objects.exclude(status=Incident.CLOSED).order_by("created_at"))
+    # Live work only: an exercise's deadlines are the exercise's (core.exercise_mark).
+    incidents = list(
+        Incident.objects.exclude(status=Incident.CLOSED)
+        .filter(exercise__isnull=True)
+        .order_by("created_at")
+    )
     incidents = [i for i in incidents if scope.covers(i.desk)]
     lines = []
     for item in desks.due_between(now, now + timedelta(hours=hours), incidents):
@@ -296,7 +303,11 @@ def _report_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
     from dnscc.incidents.intake import visible_reports
     from dnscc.incidents.models import Report
 
-    waiting = [r for r in visible_reports(viewer).filter(state=Report.NEW) if scope.covers(r.desk)]
+    waiting = [
+        r
+        for r in visible_reports(viewer).filter(state=Report.NEW, exercise__isnull=True)
+        if scope.covers(r.desk)
+    ]
     if not waiting:
         return []
     oldest = min(r.created_at for r in waiting)
@@ -408,9 +419,12 @@ def nav_counts(viewer: Viewer) -> dict[str, int]:
     if not viewer.is_staff:
         return {}
     scope = scope_for(viewer)
-    alerts = Alert.objects.filter(state=Alert.OPEN, severity__in=("critical", "error"))
-    breaches = SlaBreach.objects.filter(resolved_at__isnull=True)
-    reports = Report.objects.filter(state=Report.NEW)
+    # Live work only (core.exercise_mark): an exercise's rows are counted on its own page.
+    alerts = Alert.objects.filter(
+        state=Alert.OPEN, severity__in=("critical", "error"), exercise__isnull=True
+    )
+    breaches = SlaBreach.objects.filter(resolved_at__isnull=True, incident__exercise__isnull=True)
+    reports = Report.objects.filter(state=Report.NEW, exercise__isnull=True)
     if scope.desks is not None:
         desks = list(scope.desks)
         alerts = alerts.filter(desk__in=desks)

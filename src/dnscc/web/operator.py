@@ -51,7 +51,9 @@ def owed(viewer: Viewer, org: Organization, *, now: datetime | None = None) -> l
     parties = (
         Party.objects.filter(
             organization=org,
-            incident__in=incidents.visible_incidents(viewer).exclude(status=Incident.CLOSED),
+            incident__in=_live_or_taking_part(
+                incidents.visible_incidents(viewer).exclude(status=Incident.CLOSED), org
+            ),
             acknowledged_at__isnull=True,
         )
         .exclude(status__in=sla.ANSWERED)
@@ -63,18 +65,17 @@ def owed(viewer: Viewer, org: Organization, *, now: datetime | None = None) -> l
         due = sla.party_deadline(party)
         items.append(
             {
-                "what": f"Acknowledge incident {incident.ref}: {incident.title}",
+                "what": f"{'[EXERCISE] ' if incident.exercise else ''}"
+                f"Acknowledge incident {incident.ref}: {incident.title}",
                 "kind": "incident",
                 "link": f"/incidents/{incident.ref}/#own-party",
                 "detail": f"severity {incident.severity}; TLP:{incident.tlp}",
                 "due": _when(due, zone, now),
             }
         )
-    slices = (
-        campaigns.visible_campaigns(viewer)
-        .filter(status=Campaign.ACTIVE)
-        .values_list("pk", flat=True)
-    )
+    slices = _live_or_taking_part(
+        campaigns.visible_campaigns(viewer).filter(status=Campaign.ACTIVE), org
+    ).values_list("pk", flat=True)
     for s in (
         Slice.objects.filter(
             campaign_id__in=list(slices), organization=org, delivered_at__isnull=False
@@ -106,7 +107,7 @@ def owed(viewer: Viewer, org: Organization, *, now: datetime | None = None) -> l
                 }
             )
     waiting = (
-        outreach.visible_messages(viewer)
+        outreach.visible_messages(viewer, exercises=False)
         .filter(
             organization=org,
             parent__isnull=True,
@@ -150,6 +151,15 @@ def owed(viewer: Viewer, org: Organization, *, now: datetime | None = None) -> l
     return items
 
 
+def _live_or_taking_part(qs: Any, org: Organization) -> Any:
+    """Incidents or campaigns without an exercise's mark, and an exercise's too when one of
+    the organisation's contacts opted in to exercises (core.exercise_mark): an
+    organisation that takes no part never sees an exercise's work on its home page."""
+    if org.contacts.filter(exercise_opt_in=True).exists():
+        return qs
+    return qs.filter(exercise__isnull=True)
+
+
 def open_work(viewer: Viewer, org: Organization) -> dict[str, Any]:
     """Its open incidents (with its own party's status) and its slices of active campaigns."""
     from dnscc.campaigns import services as campaigns
@@ -165,12 +175,15 @@ def open_work(viewer: Viewer, org: Organization) -> dict[str, Any]:
     }
     open_incidents = [
         {"incident": i, "party": own.get(i.pk)}
-        for i in incidents.visible_incidents(viewer)
-        .exclude(status=Incident.CLOSED)
-        .order_by("-created_at")[:50]
+        for i in _live_or_taking_part(
+            incidents.visible_incidents(viewer).exclude(status=Incident.CLOSED), org
+        ).order_by("-created_at")[:50]
     ]
-    active = campaigns.visible_campaigns(viewer).filter(
-        Q(status=Campaign.ACTIVE) | Q(status=Campaign.ENDED)
+    active = _live_or_taking_part(
+        campaigns.visible_campaigns(viewer).filter(
+            Q(status=Campaign.ACTIVE) | Q(status=Campaign.ENDED)
+        ),
+        org,
     )
     slices = list(
         Slice.objects.filter(

@@ -2,8 +2,10 @@
 
 A campaign against a DGA botnet blocks or registers, in advance, the names the bots will
 look up: Conficker B tried 250 names a day over 8 TLDs, Conficker C 50,000 a day over 110.
-Each generator here is re-implemented from a public analysis, named in its `source`, and
-its test compares the output with a list published by someone else.
+Each generator here is re-implemented from a public analysis, named in its `source`; its
+test compares the output with a list published by someone else where one exists
+(Conficker B), and otherwise checks the properties the analysis states (Conficker C: no
+published list or reference implementation was found; see its module).
 
     gen = get_generator("conficker-b")
     gen.generate(datetime.date(2020, 1, 1))[:2]   # ['jqfgtmjl.ws', 'wytetvzvfb.com']
@@ -82,5 +84,6 @@ def get_generator(name: str) -> Generator:
 
 # Imported here, after Generator exists, because the implementations subclass it.
 from dnscc.core.dga.conficker import ConfickerB  # noqa: E402
+from dnscc.core.dga.conficker_c import ConfickerC  # noqa: E402
 
-GENERATORS: dict[str, Generator] = {gen.name: gen for gen in (ConfickerB(),)}
+GENERATORS: dict[str, Generator] = {gen.name: gen for gen in (ConfickerB(), ConfickerC())}
