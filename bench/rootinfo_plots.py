@@ -45,7 +45,11 @@ def _timed(fn: Any, runs: int = 3) -> tuple[float, float]:
 
 
 def run(years: int, database_url: str | None) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="dnscc-bench-rootinfo-plots-"))
+    with tempfile.TemporaryDirectory(prefix="dnscc-bench-rootinfo-plots-") as tmp:
+        return _run(Path(tmp), years, database_url)
+
+
+def _run(tmp: Path, years: int, database_url: str | None) -> dict[str, Any]:
     bench_rootinfo._environment(tmp, database_url)
     (tmp / "data").mkdir()
     import django
