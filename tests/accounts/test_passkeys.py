@@ -230,3 +230,35 @@ def test_removing_a_passkey_is_confirmed_audited_and_keeps_nothing(world: World)
     theirs = Passkey.objects.get()
     client.post("/account/security/", {"action": "remove-passkey", "passkey": theirs.pk})
     assert Passkey.objects.filter(pk=theirs.pk).exists()
+
+
+def test_an_administrator_resets_a_lost_second_factor_from_the_cli(
+    world: World, required: None
+) -> None:
+    import contextlib
+    import io
+
+    from dnscc import cli
+
+    def run(*argv: str) -> tuple[int, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(list(argv))
+        return code, out.getvalue() + err.getvalue()
+
+    client = _password_login("coord1")
+    _register(client, SoftKey(), name="lost phone")
+    code, text = run("secondfactor", "show", "coord1")
+    assert code == 0
+    assert "passkeys 1, recovery codes left 10" in text
+    code, text = run("secondfactor", "reset", "coord1", "--reason", "ticket 42")
+    assert code == 2  # without --yes nothing happens
+    assert Passkey.objects.exists()
+    code, text = run("secondfactor", "reset", "coord1", "--reason", "ticket 42", "--yes")
+    assert code == 0, text
+    assert not Passkey.objects.exists()
+    event = AuditEvent.objects.filter(action="auth.2fa_reset").latest("seq")
+    assert event.data["reason"] == "ticket 42"
+    assert event.data["passkeys"] == 1
+    # At the next login the role asks for a second factor again.
+    assert _password_login("coord1").get("/directory/").url == "/account/security/?required=1"

@@ -1,4 +1,5 @@
-"""`dnscc createuser`, `dnscc token ...`, `dnscc audit verify|anchor`."""
+"""`dnscc createuser`, `dnscc token ...`, `dnscc secondfactor show|reset`,
+`dnscc audit verify|anchor`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from typing import Any
 
 from dnscc.cli import django_setup, print_json
-from dnscc.core.errors import InputError, NotFoundError
+from dnscc.core.errors import InputError, NotFoundError, UsageError
 
 
 def register(sub: Any) -> None:
@@ -39,6 +40,23 @@ def register(sub: Any) -> None:
     t.add_argument("username")
     t.add_argument("token_id", type=int)
     t.set_defaults(func=token_revoke)
+
+    p = sub.add_parser("secondfactor", help="a user's second factors (show; reset when lost)")
+    ssub = p.add_subparsers(dest="secondfactor_command", metavar="ACTION", required=True)
+    s = ssub.add_parser("show", help="what second factors a user has")
+    s.add_argument("username")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=secondfactor_show)
+    s = ssub.add_parser(
+        "reset",
+        help="remove a user's authenticator app, passkeys and recovery codes (they lost them); "
+        "they enrol again at the next login",
+    )
+    s.add_argument("username")
+    s.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    s.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=secondfactor_reset)
 
     p = sub.add_parser("ping", help="check that a worker runs tasks (waits for the answer)")
     p.add_argument("--count", type=int, default=1, help="pings to queue")
@@ -81,6 +99,47 @@ def _cli_actor() -> Any:
     from dnscc.accounts.audit import Actor
 
     return Actor(f"cli:{getpass.getuser()}")
+
+
+def secondfactor_show(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts import twofactor
+
+    info = twofactor.summary(_user(args.username))
+    if args.json:
+        print_json(info)
+    else:
+        print(
+            f"{info['username']}: authenticator app "
+            f"{'yes' if info['authenticator_app'] else 'no'}, "
+            f"passkeys {len(info['passkeys'])}, recovery codes left {info['recovery_codes_left']}"
+            + ("; the role must use a second factor" if info["required"] else "")
+        )
+        for p in info["passkeys"]:
+            print(f"  passkey {p['name']} (registered {p['created_at'][:16]})")
+    return 0
+
+
+def secondfactor_reset(args: argparse.Namespace) -> int:
+    django_setup()
+    from dnscc.accounts import twofactor
+
+    user = _user(args.username)
+    if not args.yes:
+        raise UsageError(
+            f"this removes every second factor of {user.get_username()} for good",
+            hint="check who asks, then run again with --yes",
+        )
+    removed = twofactor.reset(user, actor=_cli_actor(), reason=args.reason)
+    if args.json:
+        print_json({"username": user.get_username(), **removed})
+    else:
+        print(
+            f"reset the second factors of {user.get_username()}: "
+            f"{removed['authenticator_apps']} app(s), {removed['passkeys']} passkey(s), "
+            "recovery codes; they enrol again at their next login"
+        )
+    return 0
 
 
 def createuser(args: argparse.Namespace) -> int:

@@ -146,6 +146,50 @@ def remove(user: Any, *, actor: audit.Actor) -> None:
         )
 
 
+def summary(user: Any) -> dict[str, Any]:
+    """What second factors the user has (for an administrator; no secrets)."""
+    from dnscc.accounts.models import Passkey
+
+    return {
+        "username": user.get_username(),
+        "required": required(user),
+        "authenticator_app": has_app(user),
+        "passkeys": [
+            {"name": p.name, "created_at": p.created_at.isoformat()}
+            for p in Passkey.objects.filter(user=user, confirmed=True)
+        ],
+        "recovery_codes_left": recovery_codes_left(user),
+    }
+
+
+def reset(user: Any, *, actor: audit.Actor, reason: str) -> dict[str, int]:
+    """Remove every second factor of a user who lost them (app, passkeys, recovery codes),
+    so they enrol again at their next login; the reason is kept in the audit log."""
+    from dnscc.accounts.models import Passkey
+
+    reason = " ".join(str(reason or "").split())[:200]
+    if not reason:
+        raise InputError(
+            "say why (e.g. the ticket of the identity check)", location=Location(field="reason")
+        )
+    with transaction.atomic():
+        removed = {
+            "authenticator_apps": TOTPDevice.objects.filter(user=user).delete()[0],
+            "passkeys": Passkey.objects.filter(user=user).delete()[0],
+            "recovery_code_sets": StaticDevice.objects.filter(user=user).count(),
+        }
+        StaticDevice.objects.filter(user=user).delete()
+        audit.record(
+            actor,
+            "auth.2fa_reset",
+            kind=AuditEvent.AUTH,
+            obj=user,
+            summary=f"second factors of {user.get_username()} reset: {reason}",
+            data={**removed, "reason": reason},
+        )
+    return removed
+
+
 def _clean(token: str) -> str:
     return "".join(str(token or "").split())[:64]
 
