@@ -46,6 +46,9 @@ def load_coordination(*, with_lab: bool) -> list[str]:
     from dnscc.risk.demo import load_risk_demo
 
     done += load_risk_demo(viewer, actor, user)
+    from dnscc.metrics.demo import load_metrics_demo
+
+    done += load_metrics_demo(viewer, actor, user)
     return done
 
 

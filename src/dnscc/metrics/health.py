@@ -26,6 +26,7 @@ denominator of "answering" and "signed" on every day.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from typing import Any
 
@@ -183,35 +184,33 @@ def health(period: Period, *, operators: bool = True) -> dict[str, Any]:
             resolve_sum[g][i] += hours
             resolve_n[g][i] += 1
 
+    zeros = [0] * n
     out: dict[str, Any] = {}
     for g, total in sorted(tlds.items()):
-        counts = {}
-        for cat in CATEGORIES:
-            running, values = 0, []
-            d = diff.get((g, cat), [0] * (n + 1))
-            for i in range(n):
-                running += d[i]
-                values.append(running)
-            counts[cat] = values
-        series: dict[str, list[Any]] = {}
-        for i in range(n):
-            ok = swept[i]
-            row = {
-                "tlds_answering": total - counts[NOT_ANSWERING][i],
-                "lame": counts[LAME][i],
-                "inconsistent": counts[INCONSISTENT][i],
-                "signed_share": (total - counts[UNSIGNED][i]) / total if total else None,
-                "dnssec_failures": counts[DNSSEC_FAILURE][i],
-                "near_expiry": counts[NEAR_EXPIRY][i],
-                "delegation_changes": changes[g][i] if g in changes else 0,
-                "mean_hours_to_resolve": (
-                    resolve_sum[g][i] / resolve_n[g][i] if resolve_n[g][i] else None
-                )
-                if g in resolve_n
-                else None,
-            }
-            for key in SERIES:
-                series.setdefault(key, []).append(row[key] if ok else None)
+        counts = {
+            cat: list(itertools.accumulate(diff[(g, cat)][:n])) if (g, cat) in diff else zeros
+            for cat in CATEGORIES
+        }
+        sums, ns = resolve_sum.get(g), resolve_n.get(g)
+        values: dict[str, list[Any]] = {
+            "tlds_answering": [total - x for x in counts[NOT_ANSWERING]],
+            "lame": counts[LAME],
+            "inconsistent": counts[INCONSISTENT],
+            "signed_share": [(total - x) / total for x in counts[UNSIGNED]]
+            if total
+            else [None] * n,
+            "dnssec_failures": counts[DNSSEC_FAILURE],
+            "near_expiry": counts[NEAR_EXPIRY],
+            "delegation_changes": changes.get(g, zeros),
+            "mean_hours_to_resolve": [s / c if c else None for s, c in zip(sums, ns, strict=True)]
+            if sums is not None and ns is not None
+            else [None] * n,
+        }
+        # A day without a finished sweep has no data, whatever the findings say.
+        series = {
+            key: [v if ok else None for v, ok in zip(values[key], swept, strict=True)]
+            for key in SERIES
+        }
         out[g] = {"tlds": total, "series": series, "summary": _summary(series)}
     return {
         "period": period.as_dict(),
