@@ -585,6 +585,7 @@ ROW_MODULES = [
         "tests.sharing.authz_rows",
         "tests.risk.authz_rows",
         "tests.outreach.authz_rows",
+        "tests.exercises.authz_rows",
         "tests.metrics.authz_rows",
     )
 ]

@@ -196,6 +196,7 @@ def _add_routers() -> None:
     from dnscc.accounts.api import router as accounts
     from dnscc.campaigns.api import router as campaigns
     from dnscc.directory.api import router as directory
+    from dnscc.exercises.api import router as exercises
     from dnscc.incidents.api import router as incidents
     from dnscc.incidents.api_desks import router as desks
     from dnscc.incidents.api_reports import router as reports
@@ -217,6 +218,7 @@ def _add_routers() -> None:
     api.add_router("/campaigns/", campaigns)
     api.add_router("/sharing/", sharing)
     api.add_router("/risk/", risk)
+    api.add_router("/exercises/", exercises)
     api.add_router("/metrics/", metrics)
 
 

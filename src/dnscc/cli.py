@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "dnscc.campaigns.cli",
     "dnscc.sharing.cli",
     "dnscc.risk.cli",
+    "dnscc.exercises.cli",
     "dnscc.metrics.cli",
     "dnscc.probe.cli",
     "dnscc.lab.cli",

@@ -49,6 +49,9 @@ def load_coordination(*, with_lab: bool) -> list[str]:
     from dnscc.metrics.demo import load_metrics_demo
 
     done += load_metrics_demo(viewer, actor, user)
+    from dnscc.exercises.demo import load_exercises_demo
+
+    done += load_exercises_demo(viewer, actor, with_lab=with_lab)
     return done
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dnscc.campaigns",
     "dnscc.sharing",
     "dnscc.risk",
+    "dnscc.exercises",
     "dnscc.metrics",
     "dnscc.web",
 ]
@@ -324,6 +325,8 @@ PROBE_PROFILE = env_str("DNSCC_PROBE_PROFILE")  # empty: the shipped profile
 SWEEP_INTERVAL_SECONDS = env_int("DNSCC_SWEEP_INTERVAL_SECONDS", 900, minimum=0)  # 0: off
 # Incidents: the SLA profile (targets per severity, escalation ladder; docs/incidents.md).
 SLA_PROFILE = env_str("DNSCC_SLA_PROFILE")  # empty: the shipped incidents/sla.toml
+# Exercises: the objectives they are scored on (docs/exercises.md).
+EXERCISE_PROFILE = env_str("DNSCC_EXERCISE_PROFILE")  # empty: the shipped profile.toml
 ALERT_MIN_SEVERITY = env_choice(
     "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
 )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("sharing/", include("dnscc.sharing.urls")),
     path("taxii2/", include((taxii_urlpatterns, "taxii"))),
     path("risk/", include("dnscc.risk.urls")),
+    path("exercises/", include("dnscc.exercises.urls")),
     path("performance/", include("dnscc.metrics.urls")),
     path("metrics", metrics_view, name="prometheus"),
     path("transparency/", include((transparency_patterns, "transparency"))),

@@ -144,6 +144,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from dnscc.accounts import tasks as account_tasks
     from dnscc.campaigns import tasks as campaign_tasks
     from dnscc.core.errors import UnavailableError
+    from dnscc.exercises import tasks as exercise_tasks
     from dnscc.incidents import tasks as incident_tasks
     from dnscc.monitoring.runner import hints_and_anchor
     from dnscc.monitoring.services import claim_due, enqueue_due
@@ -186,6 +187,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         enqueue_due(account_tasks.jobs())
         # Risk: reminders of silent survey recipients, assets in step with the directory.
         risk_tasks.schedule()
+        # Exercises: the runner's pass over running exercises (injects due, operators).
+        exercise_tasks.schedule()
         if args.once:
             break
         for _ in range(50):  # check every 5 s, wake promptly on a signal

@@ -1,0 +1,4 @@
+from dnscc.exercises import views
+
+app_name = "exercises"
+urlpatterns = views.patterns
