@@ -496,7 +496,7 @@ PAGE_ROWS = [
     _action("link", lambda w: {"operator": w.org_b.slug}),
     _action("add_contact", lambda w: {"name": "New", "email": "new@alpha.example"}),
     _action("verify_contact", lambda w: {"contact": w.contact_a.pk}),
-    _action("delete_contact", lambda w: {"contact": w.contact_a.pk}),
+    _action("delete_contact", lambda w: {"contact": w.contact_a.pk, "confirm": "yes"}),
     _action("no-such-action", ok=404),
     Row("GET", "/outreach/", page_statuses(200)),
     Row("GET", "/outreach/mine/", page_statuses(200, members=200)),

@@ -101,6 +101,22 @@ def check_production(app_configs: object = None, **kwargs: object) -> list[Error
     return problems
 
 
+@register(Tags.security)
+def check_two_person_rule(app_configs: object = None, **kwargs: object) -> list[Warning]:
+    """One person alone can write and publish an advisory when the rule is off."""
+    if settings.ADVISORY_TWO_PERSON:
+        return []
+    return [
+        Warning(
+            "DNSCC_ADVISORY_TWO_PERSON is off: one person can write, approve and publish an"
+            " advisory alone.",
+            hint="Leave it on wherever two coordinators can review each other's advisories;"
+            " turn it off only in a one-person center.",
+            id="dnscc.W002",
+        )
+    ]
+
+
 @register(Tags.database)
 def check_data_dir(app_configs: object = None, **kwargs: object) -> list[Error]:
     """The embedded database needs a writable data directory (PostgreSQL does not)."""

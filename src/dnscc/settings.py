@@ -330,6 +330,9 @@ EXERCISE_PROFILE = env_str("DNSCC_EXERCISE_PROFILE")  # empty: the shipped profi
 ALERT_MIN_SEVERITY = env_choice(
     "DNSCC_ALERT_SEVERITY", "error", ("info", "notice", "warning", "error", "critical")
 )
+# Advisories: the author of a version may not publish it (docs/outreach.md); a one-person
+# center turns this off (system check dnscc.W002 says so).
+ADVISORY_TWO_PERSON = env_bool("DNSCC_ADVISORY_TWO_PERSON", True)
 # The duty console lists what falls due within this many hours (docs/incidents.md).
 CONSOLE_DUE_HOURS = env_int("DNSCC_CONSOLE_DUE_HOURS", 4, minimum=1)
 

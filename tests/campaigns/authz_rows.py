@@ -315,8 +315,23 @@ PAGE_ROWS += [
         setup=_campaign,
         mutates=True,
     ),
-    Row("POST", _P + "/deliver/", page_statuses(302), setup=_campaign, mutates=True),
-    Row("POST", _P + "/end/", page_statuses(302), setup=_campaign, mutates=True),
+    # `confirm`: the confirmation page's answer (without it, staff get the question, 200).
+    Row(
+        "POST",
+        _P + "/deliver/",
+        page_statuses(302),
+        body=lambda w: {"confirm": "yes"},
+        setup=_campaign,
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        _P + "/end/",
+        page_statuses(302),
+        body=lambda w: {"confirm": "yes"},
+        setup=_campaign,
+        mutates=True,
+    ),
     Row(
         "GET",
         _PSLICE + "/",

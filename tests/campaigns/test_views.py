@@ -32,7 +32,10 @@ def test_a_coordinator_creates_loads_and_delivers_from_the_portal(world: World) 
     assert "4 added, 2 duplicate(s), 3 invalid" in page
     assert "Alpha Registry" in page
     assert "Bravo Registry" in page
-    response = client.post(f"/campaigns/{campaign.slug}/deliver/")
+    asked = client.post(f"/campaigns/{campaign.slug}/deliver/")
+    assert "Yes, deliver the slices" in asked.content.decode()
+    assert not Message.objects.filter(kind="campaign_slice").exists()  # only asked
+    response = client.post(f"/campaigns/{campaign.slug}/deliver/", {"confirm": "yes"})
     assert response.status_code == 302
     assert Message.objects.filter(kind="campaign_slice").count() == 2
     page = client.get(f"/campaigns/{campaign.slug}/", follow=True).content.decode()
@@ -63,7 +66,7 @@ def test_html_in_a_title_is_escaped(world: World) -> None:
 def _delivered(world: World) -> Campaign:
     campaign = make_campaign(world)
     load(world, campaign, b"".join(b"n%03d.alpha\n" % i for i in range(250)) + b"x.bravo\n")
-    world.client("coordinator").post(f"/campaigns/{campaign.slug}/deliver/")
+    world.client("coordinator").post(f"/campaigns/{campaign.slug}/deliver/", {"confirm": "yes"})
     return campaign
 
 

@@ -60,7 +60,7 @@ def test_a_revision_keeps_the_address_grows_the_history_and_is_distributed_as_an
     assert staff["draft_csaf"]["document"]["tracking"]["version"] == "2"
 
     assert api.post(f"{API}/{tid}/submit").status_code == 200
-    published = api.post(f"{API}/{tid}/publish")
+    published = world.api("admin").post(f"{API}/{tid}/publish")
     assert published.status_code == 200, published.content
     second = published.json()["advisory"]
     assert second["url"] == url
@@ -170,7 +170,8 @@ def test_a_coordinator_revises_from_the_portal(world: World, outbox: SmtpSink) -
     assert advisory.references == ADVISORY["references"]  # the summary survived the edit
     assert advisory.products[0]["versions"] == ["1.19.0", "1.19.1"]
     assert client.post(base + "submit").status_code == 302
-    assert client.post(base + "publish").status_code == 302
+    assert world.client("admin").post(base + "publish", {"confirm": "yes"}).status_code == 302
+    client = world.client("admin")
     page = client.get(base).content.decode()
     assert "Revision history" in page
     assert "Unbound 1.19.1 added." in page

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from dnscc.accounts import audit
@@ -27,6 +27,7 @@ from dnscc.core.errors import (
 )
 from dnscc.core.exercise_mark import wants_exercises
 from dnscc.core.tlp import TLP, can_see
+from dnscc.web import confirm
 from dnscc.web.access import role_required
 
 TARGETS_PER_PAGE = 200
@@ -197,6 +198,8 @@ def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpRespons
     campaign = _campaign(request, slug)
     viewer = request.viewer  # type: ignore[attr-defined]
     actor = audit.Actor.of(request.user)
+    if action in ("deliver", "end") and not confirm.confirmed(request):
+        return _ask(request, campaign, action)
     try:
         if action == "deliver":
             result = services.deliver(viewer, actor, campaign, user=request.user)
@@ -217,6 +220,32 @@ def campaign_action(request: HttpRequest, slug: str, action: str) -> HttpRespons
     except DnsccError as exc:
         _errors(request, exc)
     return redirect("campaigns:campaign", slug=campaign.slug)
+
+
+def _ask(request: HttpRequest, campaign: Campaign, action: str) -> HttpResponse:
+    back = reverse("campaigns:campaign", args=[campaign.slug])
+    if action == "deliver":
+        pending = campaign.slices.filter(state=Slice.PENDING)
+        return confirm.ask(
+            request,
+            title=f"Deliver {pending.count()} slice(s) of {campaign.title}?",
+            text="Each registry gets its signed manifest of names to act on, with its deadline"
+            " in its own time zone; a delivered manifest cannot be called back.",
+            facts=[
+                f"{s.organization.name}: {s.names} name(s), due {s.deadline:%Y-%m-%d %H:%M} UTC"
+                for s in pending.select_related("organization")[:20]
+            ],
+            button="Yes, deliver the slices",
+            back=back,
+        )
+    return confirm.ask(
+        request,
+        title=f"End the campaign {campaign.title}?",
+        text="No more deliveries, reminders or escalations; the report and the outcomes stay."
+        " An ended campaign cannot be started again.",
+        button="Yes, end the campaign",
+        back=back,
+    )
 
 
 @role_required()

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from dnscc.accounts import audit
@@ -17,6 +18,7 @@ from dnscc.core.tlp import can_see
 from dnscc.directory import contacts_import, iana_import, lookup, rootzone_import, services
 from dnscc.directory.constrained import CONSTRAINED_REASONS
 from dnscc.directory.models import Contact, Organization, RootZoneLoad, Tld
+from dnscc.web import confirm
 from dnscc.web.access import role_required
 
 
@@ -161,6 +163,15 @@ def organization_action(request: HttpRequest, slug: str, action: str) -> HttpRes
                 services.start_verification(viewer, actor, contact)
                 messages.success(request, f"Verification sent to {contact.email}.")
             else:
+                if not confirm.confirmed(request):
+                    return confirm.ask(
+                        request,
+                        title=f"Remove {contact.name} from {org.name}?",
+                        text=f"{contact.email or contact.webhook_url} will no longer receive"
+                        " the center's notices; its verification and OpenPGP key go with it.",
+                        button="Yes, remove the contact",
+                        back=reverse("directory:organization", args=[org.slug]),
+                    )
                 services.delete_contact(viewer, actor, contact)
                 messages.success(request, "Contact removed.")
         else:

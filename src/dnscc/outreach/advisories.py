@@ -26,6 +26,7 @@ from dnscc.core.errors import (
     InputError,
     Location,
     NotFoundError,
+    PermissionDenied,
     UnavailableError,
     ValidationErrors,
 )
@@ -34,7 +35,7 @@ from dnscc.core.text import check_text
 from dnscc.core.tlp import TLP, Viewer, can_see
 from dnscc.core.weburl import check_http_url
 from dnscc.directory.models import Organization
-from dnscc.outreach import csaf, pgp, services
+from dnscc.outreach import csaf, csaf_words, pgp, services
 from dnscc.outreach.models import Advisory
 
 EDITABLE = (
@@ -210,7 +211,7 @@ def submit(viewer: Viewer, actor: audit.Actor, advisory: Advisory) -> Advisory:
         )
     with transaction.atomic():
         if not Advisory.objects.filter(pk=advisory.pk, status=Advisory.DRAFT).update(
-            status=Advisory.REVIEW, submitted_at=timezone.now()
+            status=Advisory.REVIEW, submitted_at=timezone.now(), submitted_by_id=viewer.user_id
         ):
             raise ConflictError(
                 f"advisory {advisory.tracking_id} is {advisory.status}, not a draft"
@@ -218,6 +219,41 @@ def submit(viewer: Viewer, actor: audit.Actor, advisory: Advisory) -> Advisory:
         audit.record(actor, "advisory.submitted", obj=advisory, summary=advisory.tracking_id)
     advisory.refresh_from_db()
     return advisory
+
+
+def authors(advisory: Advisory) -> set[int]:
+    """Who wrote the version waiting for publication: who submitted it for review, and for
+    a first version who drafted it."""
+    ids = {advisory.submitted_by_id}
+    if not advisory.is_published:
+        ids.add(advisory.created_by_id)
+    return {i for i in ids if i}
+
+
+def may_approve(viewer: Viewer, advisory: Advisory) -> bool:
+    """Whether `viewer` may publish it: staff, and (two-person rule) not its author."""
+    if not viewer.is_staff:
+        return False
+    if not settings.ADVISORY_TWO_PERSON:
+        return True
+    return viewer.user_id is not None and viewer.user_id not in authors(advisory)
+
+
+def check_approver(viewer: Viewer, advisory: Advisory) -> None:
+    """PermissionDenied when the two-person rule refuses `viewer` as the approver
+    (DNSCC_ADVISORY_TWO_PERSON, on by default; a one-person center turns it off)."""
+    if may_approve(viewer, advisory):
+        return
+    if viewer.user_id is None:
+        raise PermissionDenied(
+            "An advisory is published by a named coordinator (two-person rule).",
+            hint="act as a named account (the CLI's --as USER)",
+        )
+    raise PermissionDenied(
+        f"You wrote {advisory.tracking_id}: another coordinator approves and publishes it"
+        " (two-person rule).",
+        hint="ask a colleague to review it; a one-person center sets DNSCC_ADVISORY_TWO_PERSON=0",
+    )
 
 
 def advisory_data(advisory: Advisory, released: datetime) -> csaf.AdvisoryData:
@@ -275,13 +311,14 @@ def publish(
             f"advisory {advisory.tracking_id} is {advisory.status}",
             hint="submit it for review first; only a reviewed advisory is published",
         )
+    check_approver(viewer, advisory)
     now = timezone.now()
     doc = csaf.build(advisory_data(advisory, now))
     problems = validate(doc)
     if problems:
         raise ValidationErrors(
             [
-                InputError(p.message, location=Location(field=p.path or "/"), hint=p.test)
+                InputError(csaf_words.explain(p), location=Location(field=p.path or "/"))
                 for p in problems
             ]
         )

@@ -208,6 +208,14 @@ class Advisory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="who submitted this version for review (its author: not its approver)",
+    )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="first publication (initial_release_date; the URL's year)"
     )

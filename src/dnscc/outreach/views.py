@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dnscc.accounts import audit
@@ -17,8 +19,9 @@ from dnscc.core.exercise_mark import wants_exercises
 from dnscc.core.regions import Region
 from dnscc.core.tlp import TLP, can_see
 from dnscc.directory.models import Organization
-from dnscc.outreach import advisories, csaf, health, pgp, services, templating
+from dnscc.outreach import advisories, csaf, csaf_words, health, pgp, services, templating
 from dnscc.outreach.models import Advisory, Message, Notice
+from dnscc.web import confirm
 from dnscc.web.access import role_required
 
 
@@ -102,6 +105,17 @@ def new_notice(request: HttpRequest) -> HttpResponse:
             )
             if not orgs:
                 messages.error(request, "The audience matches no organisation.")
+            elif not confirm.confirmed(request):
+                return confirm.ask(
+                    request,
+                    title=f"Send “{form['title']}” to {len(orgs)} organisation(s)?",
+                    text=f"The notice ({tlp.label}) goes to every contact of these"
+                    " organisations that may receive it; sent mail cannot be called back.",
+                    facts=[o.name for o in orgs[:30]]
+                    + ([f"and {len(orgs) - 30} more"] if len(orgs) > 30 else []),
+                    button=f"Yes, send to {len(orgs)} organisation(s)",
+                    back=reverse("outreach:new_notice"),
+                )
             else:
                 queued = services.notify(
                     viewer,
@@ -408,6 +422,8 @@ def advisory(request: HttpRequest, tracking_id: str) -> HttpResponse:
             "status": status,
             "notes": doc["document"].get("notes", []),
             "vulns": doc.get("vulnerabilities", []),
+            "may_approve": advisories.may_approve(viewer, found),
+            "two_person": settings.ADVISORY_TWO_PERSON,
         },
     )
 
@@ -438,12 +454,28 @@ def advisory_action(request: HttpRequest, tracking_id: str, action: str) -> Http
             problems = advisories.validate(advisories.document(found, draft=True))
             if problems:
                 for p in problems[:20]:
-                    messages.error(request, f"{p.test} {p.path}: {p.message}")
+                    messages.error(request, csaf_words.explain(p))
             else:
                 messages.success(
                     request, "Valid: the CSAF 2.0 schema and every mandatory test pass."
                 )
         elif action == "publish":
+            advisories.check_approver(viewer, found)  # before asking: the rule says no
+            if not confirm.confirmed(request):
+                orgs = advisories.audience_organizations(found.audience)
+                return confirm.ask(
+                    request,
+                    title=f"Publish {found.tracking_id} version {found.version + 1}"
+                    " and distribute it?",
+                    text=f"It is signed and served as CSAF at {advisories.document_url(found)}"
+                    f" ({TLP(found.tlp).label}), and mailed to {len(orgs)} organisation(s) of"
+                    " its audience. A published version cannot be withdrawn; a later one can"
+                    " only revise it.",
+                    facts=[o.name for o in orgs[:20]]
+                    + ([f"and {len(orgs) - 20} more"] if len(orgs) > 20 else []),
+                    button="Yes, publish and distribute",
+                    back=reverse("outreach:advisory", args=[found.tracking_id]),
+                )
             queued = advisories.publish(viewer, actor, found, user=request.user)
             sent = f"; {queued.messages} message(s) queued" if queued else ""
             messages.success(request, f"Published{sent}.")
