@@ -1,7 +1,7 @@
-"""An incident in the browser: a coordinator opens it through the form, notifies its parties
-and changes one party's status; the operator of the other party logs in (its own browser
-context) and sees only its own party, which it acknowledges. No console error, no CSP
-violation, no failed request on either side."""
+"""An incident in the browser: a coordinator opens it through the form, previews and sends
+the notice to its parties and changes one party's status; the operator of the other party
+logs in (its own browser context) and sees only its own party, which it acknowledges. No
+console error, no CSP violation, no failed request on either side."""
 
 from __future__ import annotations
 
@@ -65,7 +65,11 @@ def test_a_coordinator_opens_an_incident_and_the_operator_acknowledges_only_its_
     expect(parties).to_contain_text("Bravo Registry")
 
     with page.expect_navigation(wait_until="load"):
-        page.get_by_role("button", name=re.compile("Notify parties not yet reached")).click()
+        page.get_by_role("link", name=re.compile("Notify parties not yet reached")).click()
+    # The notice is previewed, in each party's language, before anything is sent.
+    expect(page.locator("#notice-preview")).to_contain_text("security@alpha.example")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name=re.compile(r"^Send to \d+ part")).click()
     expect(page.locator(".messages")).to_contain_text("Queued")
     # Queued is not notified: the party turns Notified when the relay accepts the notice.
     alpha_row = parties.locator("tr", has_text="Alpha Registry")

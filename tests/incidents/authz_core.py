@@ -142,6 +142,20 @@ API_ROWS: list[Row] = [
     ),
     Row(
         "POST",
+        f"{BASE}/{{ref}}/scope-preview",
+        staff_only(200),
+        setup=_incident,
+        body=lambda w: {"scope": {"tlds": ["alpha", "bravo"]}},
+    ),
+    Row(
+        "POST",
+        f"{BASE}/{{ref}}/notice-preview",
+        staff_only(200),
+        setup=_incident,
+        body=lambda w: {"message": "Please check."},
+    ),
+    Row(
+        "POST",
         f"{BASE}/{{ref}}/notes",
         staff_only(201),
         setup=_incident,

@@ -257,7 +257,11 @@ def test_the_reports_and_desks_pages_are_not_taken_for_incident_references() -> 
 def test_notify_queues_messages_to_the_parties_not_yet_contacted(world: World) -> None:
     incident = create(world)
     client = world.client("coordinator")
-    response = client.post(f"/incidents/{incident.ref}/notify", follow=True)
+    preview = client.post(f"/incidents/{incident.ref}/notify")
+    assert preview.status_code == 200
+    assert "security@alpha.example" in preview.content.decode()
+    assert not Message.objects.filter(organization=world.org_a).exists()  # a preview sends nothing
+    response = client.post(f"/incidents/{incident.ref}/notify", {"confirm": "yes"}, follow=True)
     assert any("Queued" in m for m in messages_of(response))
     party = party_of(incident, world.org_a)
     assert party.status == Party.QUEUED
@@ -267,9 +271,9 @@ def test_notify_queues_messages_to_the_parties_not_yet_contacted(world: World) -
     assert sent.count() >= 1
     text = page(world, "coordinator", incident)
     assert "security@alpha.example" in text  # the message table names its recipient
-    assert "Notify parties not yet reached (0)" in text
-    # nobody is left to notify: a second press queues nothing more
-    client.post(f"/incidents/{incident.ref}/notify")
+    assert "Notify parties not yet reached" not in text
+    # nobody is left to notify: a second send queues nothing more
+    client.post(f"/incidents/{incident.ref}/notify", {"confirm": "yes"})
     assert Message.objects.filter(organization=world.org_a).count() == sent.count()
 
 
@@ -278,7 +282,7 @@ def test_the_acknowledgement_deadline_is_shown_in_utc_and_in_the_partys_time_zon
 ) -> None:
     Organization.objects.filter(pk=world.org_a.pk).update(time_zone="Africa/Nairobi")
     incident = create(world)
-    world.client("coordinator").post(f"/incidents/{incident.ref}/notify")
+    world.client("coordinator").post(f"/incidents/{incident.ref}/notify", {"confirm": "yes"})
     delivery.accept()
     text = page(world, "coordinator", incident)
     row = re.search(r'<tr id="party-\d+".*?</tr>', text, re.S)
@@ -554,7 +558,7 @@ def test_an_operator_cannot_see_another_partys_status(world: World) -> None:
 
 def test_an_operator_acknowledges_its_own_party_with_a_note(world: World) -> None:
     incident = create(world)
-    world.client("coordinator").post(f"/incidents/{incident.ref}/notify")
+    world.client("coordinator").post(f"/incidents/{incident.ref}/notify", {"confirm": "yes"})
     party = party_of(incident, world.org_a)
     text = page(world, "operator", incident)
     assert f'action="/incidents/{incident.ref}/parties/{party.pk}/status"' in text
@@ -610,7 +614,7 @@ def test_an_operator_gets_a_404_for_an_incident_where_it_is_no_party(world: Worl
 
 def test_an_operator_sees_its_messages_on_the_incident_page(world: World) -> None:
     incident = both_parties(world)
-    world.client("coordinator").post(f"/incidents/{incident.ref}/notify")
+    world.client("coordinator").post(f"/incidents/{incident.ref}/notify", {"confirm": "yes"})
     text = page(world, "operator", incident)
     own = re.search(r'<table id="own-messages">(.*?)</table>', text, re.S)
     assert own is not None

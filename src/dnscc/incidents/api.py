@@ -23,7 +23,7 @@ from dnscc.accounts.services import require_role, require_staff
 from dnscc.core import exercise_mark
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
-from dnscc.incidents import from_alerts, services, sla, status_notes
+from dnscc.incidents import editing, from_alerts, services, sla, status_notes
 from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task, empty_scope
 
 router = Router(tags=["incidents"])
@@ -79,6 +79,17 @@ class IncidentPatch(Schema):
     owner: str | None = None
     status: str | None = None
     resolution: str | None = None
+    # A scope change that drops parties which acknowledged already needs this (409 without).
+    confirm_drop: bool = False
+
+
+class ScopePreviewIn(Schema):
+    scope: ScopeIn
+
+
+class NoticePreviewIn(Schema):
+    party_ids: list[int] | None = None
+    message: str = ""
 
 
 class IncidentOut(Schema):
@@ -411,8 +422,43 @@ def update_incident(request: HttpRequest, ref: str, payload: IncidentPatch) -> d
     viewer, incident = _incident(request, ref)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
-    incident = services.update_incident(viewer, _actor(request), incident, data, version=version)
+    confirm_drop = bool(data.pop("confirm_drop", False))
+    incident = services.update_incident(
+        viewer, _actor(request), incident, data, version=version, confirm_drop=confirm_drop
+    )
     return _detail(request, viewer, incident)
+
+
+@router.post("/{ref}/scope-preview", response=dict[str, Any])
+def preview_scope(request: HttpRequest, ref: str, payload: ScopePreviewIn) -> dict[str, Any]:
+    """Staff: what changing the scope would do, without saving it: entries added and
+    removed, parties added, removed, set not affected, kept, and those that acknowledged
+    already (their drop needs confirm_drop on the PATCH)."""
+    _viewer, incident = _incident(request, ref)
+    require_staff(request.user)
+    return editing.scope_diff(incident, payload.scope.dict()).as_dict()
+
+
+@router.post("/{ref}/notice-preview", response=dict[str, Any])
+def preview_notice(request: HttpRequest, ref: str, payload: NoticePreviewIn) -> dict[str, Any]:
+    """Staff: the incident notice as each language's recipients will read it (with the
+    free-text addition), who gets it, and the parties no notice can reach; nothing is sent."""
+    viewer, incident = _incident(request, ref)
+    require_staff(request.user)
+    found = editing.notice_preview(viewer, incident, payload.party_ids, payload.message)
+    return {
+        "parties": [p.pk for p in found["parties"]],
+        "versions": [
+            {
+                "language": v.language,
+                "subject": v.subject,
+                "body": v.body,
+                "recipients": v.recipients,
+            }
+            for v in found["versions"]
+        ],
+        "unreachable": found["unreachable"],
+    }
 
 
 # --- parties ------------------------------------------------------------------------------

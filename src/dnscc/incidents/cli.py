@@ -68,6 +68,11 @@ def register(sub: Any) -> None:
     a.add_argument("--type", dest="dns_type")
     a.add_argument("--resolution")
     _scope_args(a)
+    a.add_argument(
+        "--confirm-drop",
+        action="store_true",
+        help="a scope change may drop parties that acknowledged already (set not affected)",
+    )
 
     a = action("party", "list the parties, add one, or set one's status", cmd_party)
     a.add_argument("ref")
@@ -83,6 +88,9 @@ def register(sub: Any) -> None:
     a.add_argument("ref")
     a.add_argument("--parties", default="", help="party ids (default: those not contacted)")
     a.add_argument("--message", default="", help="added to the notice")
+    a.add_argument(
+        "--preview", action="store_true", help="print each language version; send nothing"
+    )
 
     a = action("note", "add a note to the timeline", cmd_note)
     a.add_argument("ref")
@@ -300,7 +308,9 @@ def cmd_update(args: argparse.Namespace) -> int:
     scope = _scope(args)
     if scope is not None:
         data["scope"] = scope
-    services.update_incident(viewer, actor, incident, data, version=args.version)
+    services.update_incident(
+        viewer, actor, incident, data, version=args.version, confirm_drop=args.confirm_drop
+    )
     return _show(args, viewer, actor, incident.ref)
 
 
@@ -347,6 +357,24 @@ def cmd_notify(args: argparse.Namespace) -> int:
             ids = [int(x) for x in args.parties.split(",") if x.strip()]
         except ValueError:
             raise InputError("party ids are numbers", location=Location(field="parties")) from None
+    if args.preview:
+        from dnscc.incidents.editing import notice_preview
+
+        found = notice_preview(viewer, incident, ids, args.message)
+        data = {
+            "versions": [
+                {"language": v.language, "subject": v.subject, "body": v.body, "to": v.recipients}
+                for v in found["versions"]
+            ],
+            "unreachable": found["unreachable"],
+        }
+        text = "\n\n".join(
+            f"--- {v['language']} to {'; '.join(v['to'])}\nSubject: {v['subject']}\n\n{v['body']}"
+            for v in data["versions"]
+        )
+        if found["unreachable"]:
+            text += "\n\nno usable contact: " + ", ".join(found["unreachable"])
+        return _done(args, data, text)
     result = services.notify_parties(
         viewer, actor, incident, party_ids=ids, message=args.message, user=user
     )

@@ -200,6 +200,11 @@ def _stale(what: str, by: str, at: datetime | None) -> ConflictError:
     )
 
 
+def stale_conflict(what: str, by: str, at: datetime | None) -> ConflictError:
+    """The conflict of a stale form: `what` changed by `by` at `at` since it was loaded."""
+    return _stale(what, by, at)
+
+
 def _last_change(incident_id: int, kinds: tuple[str, ...] = ()) -> tuple[str, datetime | None]:
     qs = TimelineEntry.objects.filter(incident_id=incident_id)
     if kinds:
@@ -602,12 +607,21 @@ def create_incident(
 
 
 def update_incident(
-    viewer: Viewer, actor: audit.Actor, incident: Incident, data: dict[str, Any], *, version: int
+    viewer: Viewer,
+    actor: audit.Actor,
+    incident: Incident,
+    data: dict[str, Any],
+    *,
+    version: int,
+    confirm_drop: bool = False,
 ) -> Incident:
     """Staff only. Changes fields (title, summary, type, impact, urgency, tlp, scope, desk,
     owner); a scope change recomputes computed parties (manual ones stay). Triage: the first
     change from `new` to `open` sets triaged_at. Statuses: new -> open -> mitigated -> closed
-    (closed needs a resolution; reopen allowed back to open). Conflict on a stale version."""
+    (closed needs a resolution; reopen allowed back to open). Conflict on a stale version.
+    Computed parties the new scope no longer covers: removed when never contacted, set not
+    affected otherwise, and when one has acknowledged already only with `confirm_drop`
+    (a ConflictError asks for it; incidents.editing)."""
     _require_staff(viewer, "change incidents")
     clean = _clean_fields(data, partial=True)
     now = timezone.now()
@@ -655,6 +669,11 @@ def update_incident(
             changes["closed_at"] = now
         if incident.status == Incident.CLOSED:
             changes["closed_at"] = None
+    scope_change = None
+    if "scope" in changes:
+        from dnscc.incidents import editing  # it builds on this module
+
+        scope_change = editing.scope_diff(incident, changes["scope"])
     with transaction.atomic():
         updated = Incident.objects.filter(pk=incident.pk, version=version).update(
             **changes, version=F("version") + 1
@@ -666,8 +685,11 @@ def update_incident(
         incident.refresh_from_db()
         new = {k: _jsonable(getattr(incident, k)) for k in changes}
         parties: dict[str, list[int]] = {"added": [], "removed": []}
-        if "scope" in changes:
+        if scope_change is not None:
+            # The version check above came first: a stale form gets its conflict, not this.
+            editing.check_drop(scope_change, confirm_drop=confirm_drop)
             parties = _sync_computed_parties(incident)
+            editing.drop_out_of_scope(viewer, actor, scope_change)
         if "status" in changes:
             entry = (
                 "triage" if changes["status"] == Incident.OPEN and old["status"] == "new" else ""
@@ -1059,6 +1081,61 @@ def _in_zone(at: datetime, zone: str) -> tuple[str, str]:
     return f"{at.astimezone(tz):%Y-%m-%d %H:%M %Z}", zone or "UTC"
 
 
+def parties_to_notify(incident: Incident, party_ids: list[int] | None = None) -> list[Party]:
+    """The parties a notice goes to: those named, or by default those not reached yet (not
+    contacted, unreachable, delivery failed). InputError for a party of another incident,
+    or when there is nobody to notify."""
+    qs = incident.parties.select_related("organization")
+    if party_ids is None:
+        qs = qs.filter(status__in=_NOT_REACHED)
+    else:
+        wanted = {int(p) for p in party_ids}
+        qs = qs.filter(pk__in=wanted)
+        missing = wanted - set(qs.values_list("pk", flat=True))
+        if missing:
+            raise InputError(
+                f"no party {sorted(missing)[0]} in {incident.ref}",
+                location=Location(field="party_ids"),
+            )
+    parties = list(qs)
+    if not parties:
+        raise InputError(
+            "no party to notify",
+            location=Location(field="party_ids"),
+            hint="every party was contacted already; name the parties to notify again",
+        )
+    return parties
+
+
+def notice_context(
+    incident: Incident, parties: list[Party], message: str = ""
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """The incident notice's context, and each party's organisation's own part of it (its
+    acknowledgement deadline in UTC and in its time zone): what is sent, and what the
+    portal's preview shows before it is."""
+    kind = taxonomy.DNS_TYPES.get(incident.dns_type)
+    per_org: dict[int, dict[str, Any]] = {}
+    for party in parties:
+        due = _party_deadline(party)
+        local, zone = _in_zone(due, party.organization.time_zone)
+        per_org[party.organization_id] = {
+            "deadline_utc": f"{due.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC",
+            "deadline_local": local,
+            "time_zone": zone,
+        }
+    context = {
+        "ref": incident.ref,
+        "title": incident.title,
+        "text": incident.summary,
+        "message": message,
+        "dns_type": kind.label if kind else incident.dns_type,
+        "severity": incident.severity,
+        "tlp": TLP(incident.tlp).label,
+        "reply_to": reply_address(incident),
+    }
+    return context, per_org
+
+
 def notify_parties(
     viewer: Viewer,
     actor: audit.Actor,
@@ -1080,50 +1157,13 @@ def notify_parties(
 
     _require_staff(viewer, "notify parties")
     message = _text(message, field="message", max_length=20000)
-    qs = incident.parties.select_related("organization")
-    if party_ids is None:
-        qs = qs.filter(status__in=_NOT_REACHED)
-    else:
-        wanted = {int(p) for p in party_ids}
-        qs = qs.filter(pk__in=wanted)
-        missing = wanted - set(qs.values_list("pk", flat=True))
-        if missing:
-            raise InputError(
-                f"no party {sorted(missing)[0]} in {incident.ref}",
-                location=Location(field="party_ids"),
-            )
-    parties = list(qs)
-    if not parties:
-        raise InputError(
-            "no party to notify",
-            location=Location(field="party_ids"),
-            hint="every party was contacted already; name the parties to notify again",
-        )
+    parties = parties_to_notify(incident, party_ids)
     tlp = TLP(incident.tlp)
     now = timezone.now()
-    kind = taxonomy.DNS_TYPES.get(incident.dns_type)
     with transaction.atomic():
         ids = [p.pk for p in parties]
         parties = list(Party.objects.filter(pk__in=ids).select_related("organization"))
-        per_org: dict[int, dict[str, Any]] = {}
-        for party in parties:
-            due = _party_deadline(party)
-            local, zone = _in_zone(due, party.organization.time_zone)
-            per_org[party.organization_id] = {
-                "deadline_utc": f"{due.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC",
-                "deadline_local": local,
-                "time_zone": zone,
-            }
-        context = {
-            "ref": incident.ref,
-            "title": incident.title,
-            "text": incident.summary,
-            "message": message,
-            "dns_type": kind.label if kind else incident.dns_type,
-            "severity": incident.severity,
-            "tlp": tlp.label,
-            "reply_to": reply_address(incident),
-        }
+        context, per_org = notice_context(incident, parties, message)
         queued = outreach.notify(
             viewer,
             actor,

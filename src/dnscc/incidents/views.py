@@ -544,26 +544,6 @@ def party_status(request: HttpRequest, ref: str, party_id: int) -> HttpResponse:
 
 @role_required(staff=True)
 @require_POST
-def notify(request: HttpRequest, ref: str) -> HttpResponse:
-    incident = _incident(request, ref)
-    with _reported(request):
-        result = services.notify_parties(
-            _viewer(request),
-            _actor(request),
-            incident,
-            message=request.POST.get("message", "").strip(),
-            user=request.user,
-        )
-        sent, parties = result.get("messages", 0), result.get("parties", 0)
-        text = f"Queued {sent} message(s) to {parties} party(ies)."
-        if result.get("unreachable"):
-            text += f" No channel for: {', '.join(result['unreachable'])}."
-        messages.success(request, text)
-    return _back(ref, "parties")
-
-
-@role_required(staff=True)
-@require_POST
 def add_note(request: HttpRequest, ref: str) -> HttpResponse:
     incident = _incident(request, ref)
     with _reported(request):
@@ -728,7 +708,6 @@ patterns: list[URLPattern] = [
     path("<incref:ref>/", incident_page, name="incident"),
     path("<incref:ref>/status", incident_status, name="status"),
     path("<incref:ref>/take", take_incident, name="take"),
-    path("<incref:ref>/notify", notify, name="notify"),
     path("<incref:ref>/parties/<int:party_id>/status", party_status, name="party_status"),
     path("<incref:ref>/notes", add_note, name="note"),
     path("<incref:ref>/status-notes", add_status_note, name="status_note"),
