@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import get_resolver
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -175,6 +176,9 @@ def login(live_server: Any, world: Any) -> Callable[[Page, str], Page]:
     the `world` fixture's) and checks that it lands on the dashboard."""
 
     def log_in(page: Page, username: str) -> Page:
+        # The first request imports every URL module and API router (seconds on a loaded
+        # machine, longer than a page load may take): done here, before the clock runs.
+        get_resolver().url_patterns  # noqa: B018
         fill_login_form(page, live_server.url, username)
         assert page.url == f"{live_server.url}/", f"login as {username} landed on {page.url}"
         return page
