@@ -211,3 +211,18 @@ def test_a_period_that_is_not_one_is_refused_with_the_forms_it_takes(text: str) 
 
     with pytest.raises(InputError, match="is not a period"):
         periods.parse(text)
+
+
+def test_exercise_incidents_are_left_out_unless_asked_for(db: Any, settings: Any) -> None:
+    from dnscc.incidents.models import Incident
+
+    settings.CONTACT_VERIFY_DAYS = 180
+    history.build()
+    Incident.objects.filter(ref="DNSCC-2026-9001").update(exercise=1)  # T-1: an exercise
+    live = figures.performance(Q3, now=NOW)
+    # Without T-1: triage 30, 60; its three affected parties leave the reach figure too.
+    assert live["figures"]["time_to_triage"]["all"] == {"n": 2, "median": 45, "p90": 60}
+    assert live["figures"]["parties_reached"]["all"]["denominator"] == 5
+    both = figures.performance(Q3, include_exercises=True, now=NOW)
+    assert both["figures"]["time_to_triage"]["all"]["n"] == 3
+    assert both["include_exercises"] is True
