@@ -21,7 +21,7 @@
 4. reports, in real seconds: report received -> every affected registry notified
    (accepted by the relay), goal <= 60 s; last operator action -> DNS-verified coverage of
    every complying TLD, goal <= 10 min; and the whole timeline (every inject, the log);
-5. takes the lab down in any case (unless --keep).
+5. takes the lab down and removes its temporary directory in any case (unless --keep).
 
 Prints a table, the timeline, and last one line `RESULT {json}`.
 """
@@ -34,6 +34,7 @@ import multiprocessing as mp
 import os
 import platform
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -293,6 +294,8 @@ def main() -> int:
         parent.send("stop")
         parent.recv()
         proc.join(5)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)  # the lab's and the database's files
     print("RESULT " + json.dumps(result, default=str))
     ok = result.get("status") == "finished"
     return 0 if ok else 1
