@@ -113,6 +113,7 @@ def test_the_api_lists_the_incidents_behind_a_figure(known: World) -> None:
         ("period=2026-Q9", "period"),
         ("period=2026-Q3&by=year", "by"),
         ("period=2026-Q3&format=xml", "format"),
+        ("period=2000-01-01..2026-12-31&by=week", "by"),
     ],
 )
 def test_the_api_refuses_bad_input_naming_the_field(known: World, query: str, field: str) -> None:

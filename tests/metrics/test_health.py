@@ -131,3 +131,16 @@ def test_the_health_cli_summarises_each_group(days: dict[str, Any], capsys: Any)
     assert "namespace health 2026-09-01 to 2026-09-05: 4 of 5 days swept" in out
     assert "TLDs answering" in out
     assert "mean 4.5, last 5" in out
+
+
+def test_a_period_longer_than_three_years_is_refused(db: Any) -> None:
+    from dnscc.core.errors import InputError
+
+    with pytest.raises(InputError, match="at most 1100"):
+        health.health(periods.parse("2000-01-01..2026-12-31"))
+
+
+def test_the_health_page_says_so_for_a_period_too_long(world: World) -> None:
+    response = world.client("coordinator").get("/performance/health?period=2000-01-01..2026-12-31")
+    assert response.status_code == 422
+    assert "at most 1100" in response.content.decode()

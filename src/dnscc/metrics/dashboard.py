@@ -20,6 +20,7 @@ from dnscc.incidents.services import visible_incidents
 from dnscc.metrics import figures, objectives, periods
 from dnscc.metrics.figures import DIMENSIONS, DURATION, FIGURES, SHARE
 
+MAX_PARTS = 60  # weeks or months per plot: each is a computation of its own
 CSV_HEADER = (
     "period",
     "figure",
@@ -52,6 +53,12 @@ def report(
     out = {**perf, "objectives": objectives.evaluate(perf)}
     if by:
         parts = periods.split(period, by)
+        if len(parts) > MAX_PARTS:
+            raise InputError(
+                f"{len(parts)} {by}s: at most {MAX_PARTS} per plot",
+                location=Location(field="by"),
+                hint="a shorter period, or by month",
+            )
         verdicts = [
             objectives.evaluate(
                 figures.performance(p, include_exercises=include_exercises, now=now)

@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from dnscc.core.errors import InputError, Location
 from dnscc.directory.models import Tld
 from dnscc.metrics.periods import Period
 from dnscc.monitoring.models import Finding, Sweep
@@ -82,6 +83,7 @@ _TAGS = {
 }
 _FAILING = ("error", "critical")
 CHANGED = "DNSCC_DELEGATION_CHANGED"
+MAX_DAYS = 1100  # three years
 
 
 def categories(code: str, tag: str, severity: str) -> set[str]:
@@ -105,6 +107,12 @@ def health(period: Period, *, operators: bool = True) -> dict[str, Any]:
     `operators`, per operator group ("operator:<name>")."""
     first = period.start.date()
     n = (period.end.date() - first).days
+    if n > MAX_DAYS:
+        # A day-by-day series is built in memory: bounded, so a typo cannot ask for millennia.
+        raise InputError(
+            f"the period has {n} days; namespace health covers at most {MAX_DAYS}",
+            location=Location(field="period"),
+        )
     days = [first + dt.timedelta(i) for i in range(n)]
 
     swept = [False] * n

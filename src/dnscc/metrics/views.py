@@ -39,8 +39,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     dimension = request.GET.get("dimension", "region")
     if dimension not in figures.DIMENSIONS:
         dimension = "region"
+    fmt = request.GET.get("format", "")
     try:
         period, include, by = _params(request)
+        data = dashboard.report(period, include_exercises=include, by="" if fmt else by)
     except DnsccError as exc:
         return render(
             request,
@@ -48,8 +50,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             {"error": str(exc), "dims": DIMENSION_LABELS},
             status=422,
         )
-    fmt = request.GET.get("format", "")
-    data = dashboard.report(period, include_exercises=include, by="" if fmt else by)
     audit.disclosed(
         audit.Actor.of(request.user), "metrics.performance", ids=[period.label], how=fmt or "view"
     )
@@ -153,9 +153,9 @@ def health_page(request: HttpRequest) -> HttpResponse:
     per region and per operator group."""
     try:
         period, _, _ = _params(request)
+        data = health.health(period)
     except DnsccError as exc:
         return render(request, "metrics/health.html", {"error": str(exc)}, status=422)
-    data = health.health(period)
     audit.disclosed(
         audit.Actor.of(request.user),
         "metrics.health",
