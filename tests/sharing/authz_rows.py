@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from dnscc.incidents.models import Incident
 from tests.authz import Row, api_statuses, page_statuses, statuses
 from tests.conftest import World
 
@@ -63,30 +64,35 @@ MEMBER = {
 }
 
 
-def _group(world: World) -> dict[str, Any]:
+# Each row gets only what its route needs (a group; a group with a publication; an import):
+# the setup runs once per row and test, and publishing or importing through the services
+# (stix2, audit records) is most of a row's cost.
+
+
+def _staff(world: World) -> tuple[Any, Any]:
     from dnscc.accounts import audit
     from dnscc.accounts.services import viewer_for
-    from dnscc.core import stix
-    from dnscc.directory.models import Organization
-    from dnscc.incidents.models import Incident
-    from dnscc.sharing import groups, imports, publish
-    from dnscc.sharing.models import TaxiiStatus
 
     user = world.users["coordinator"]
-    viewer, actor = viewer_for(user), audit.Actor.of(user)
+    return viewer_for(user), audit.Actor.of(user)
+
+
+def _group(world: World) -> dict[str, Any]:
+    """The group, the world's CSIRT its active member, and a TAXII status."""
+    from dnscc.directory.models import Organization
+    from dnscc.sharing import groups
+    from dnscc.sharing.models import TaxiiStatus
+
+    viewer, actor = _staff(world)
     Organization.objects.filter(pk__in=[world.csirt.pk, world.org_b.pk]).update(vetting="vetted")
     world.csirt.refresh_from_db()
     group = groups.create_group(viewer, actor, name="Matrix Group", agreement="Keep it in.")
     groups.add_member(viewer, actor, group, world.csirt, accept_version=1)
-    incident = Incident.objects.create(
+    Incident.objects.create(
         ref="DNSCC-2026-0950",
         title="matrix",
         created_at=timezone.now(),
         scope={"names": ["evil.alpha"], "tlds": [], "ips": [], "resolvers": []},
-    )
-    pub = publish.publish_incident(viewer, actor, group, incident)
-    imp = imports.import_stix(
-        viewer, actor, io.BytesIO(BUNDLE.encode()), name="b.json", provenance="matrix", user=user
     )
     status = TaxiiStatus.objects.create(
         group=group,
@@ -99,12 +105,41 @@ def _group(world: World) -> dict[str, Any]:
         "slug": group.slug,
         "root": group.slug,
         "uid": str(group.collections.get(kind="incidents").uid),
-        "object_id": stix.stix_id("incident", incident.ref),
         "status_uid": str(status.uid),
-        "event_uid": str(pub.uid),
-        "import_id": imp.pk,
-        "incident": incident.ref,
+        "incident": "DNSCC-2026-0950",
     }
+
+
+def _published(world: World) -> dict[str, Any]:
+    """The group with the incident published to it (its scope names evil.alpha)."""
+    from dnscc.core import stix
+    from dnscc.sharing import groups, publish
+
+    params = _group(world)
+    viewer, actor = _staff(world)
+    incident = Incident.objects.get(ref=params["incident"])
+    pub = publish.publish_incident(viewer, actor, groups.get_group(params["slug"]), incident)
+    return {
+        **params,
+        "object_id": stix.stix_id("incident", incident.ref),
+        "event_uid": str(pub.uid),
+    }
+
+
+def _imported(world: World) -> dict[str, Any]:
+    """A partner's bundle imported (an indicator of evil.alpha), no group needed."""
+    from dnscc.sharing import imports
+
+    viewer, actor = _staff(world)
+    imp = imports.import_stix(
+        viewer,
+        actor,
+        io.BytesIO(BUNDLE.encode()),
+        name="b.json",
+        provenance="matrix",
+        user=world.users["coordinator"],
+    )
+    return {"import_id": imp.pk}
 
 
 def _campaign(world: World) -> dict[str, Any]:
@@ -168,9 +203,9 @@ API_ROWS += [
         mutates=True,
         body=lambda w: {"kind": "incident", "ref": "DNSCC-2026-0950"},
     ),
-    Row("GET", _G + "/publications", api_statuses(200), setup=_group),
+    Row("GET", _G + "/publications", api_statuses(200), setup=_published),
     Row("GET", _G + "/pulls", api_statuses(200), setup=_group),
-    Row("GET", _S + "/imports", api_statuses(200), setup=_group, secrets=("evil.alpha",)),
+    Row("GET", _S + "/imports", api_statuses(200), setup=_imported, secrets=("evil.alpha",)),
     Row(
         "POST",
         _S + "/imports/stix",
@@ -191,14 +226,14 @@ API_ROWS += [
         "GET",
         _S + "/imports/{import_id}",
         api_statuses(200),
-        setup=_group,
+        setup=_imported,
         secrets=("evil.alpha",),
     ),
     Row(
         "POST",
         _S + "/imports/{import_id}/incident",
         api_statuses(201),
-        setup=_group,
+        setup=_imported,
         mutates=True,
         body=lambda w: {"title": "From a partner"},
     ),
@@ -206,7 +241,7 @@ API_ROWS += [
         "POST",
         _S + "/imports/{import_id}/campaign",
         api_statuses(201),
-        setup=_group,
+        setup=_imported,
         mutates=True,
         body=lambda w: {
             "title": "Partner takedown",
@@ -240,30 +275,30 @@ PAGE_ROWS += [
         "GET",
         "/sharing/imports/{import_id}/",
         page_statuses(200),
-        setup=_group,
+        setup=_imported,
         secrets=("evil.alpha",),
     ),
     Row(
         "POST",
         "/sharing/imports/{import_id}/incident",
         page_statuses(302),
-        setup=_group,
+        setup=_imported,
         mutates=True,
     ),
     Row(
         "POST",
         "/sharing/imports/{import_id}/campaign",
         page_statuses(302),
-        setup=_group,
+        setup=_imported,
         mutates=True,
     ),
-    Row("GET", "/sharing/feeds/{slug}/misp/manifest.json", MEMBER, setup=_group),
-    Row("GET", "/sharing/feeds/{slug}/misp/hashes.csv", MEMBER, setup=_group),
+    Row("GET", "/sharing/feeds/{slug}/misp/manifest.json", MEMBER, setup=_published),
+    Row("GET", "/sharing/feeds/{slug}/misp/hashes.csv", MEMBER, setup=_published),
     Row(
         "GET",
         "/sharing/feeds/{slug}/misp/{event_uid}.json",
         MEMBER,
-        setup=_group,
+        setup=_published,
         secrets=("evil.alpha",),
     ),
     Row("GET", "/taxii2/", statuses(200, norole=403, anonymous=401)),
@@ -271,12 +306,12 @@ PAGE_ROWS += [
     Row("GET", "/taxii2/{root}/status/{status_uid}/", MEMBER, setup=_group),
     Row("GET", "/taxii2/{root}/collections/", MEMBER, setup=_group),
     Row("GET", "/taxii2/{root}/collections/{uid}/", MEMBER, setup=_group),
-    Row("GET", "/taxii2/{root}/collections/{uid}/manifest/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/collections/{uid}/manifest/", MEMBER, setup=_published),
     Row(
         "GET",
         "/taxii2/{root}/collections/{uid}/objects/",
         MEMBER,
-        setup=_group,
+        setup=_published,
         secrets=("evil.alpha",),
     ),
     Row(
@@ -286,11 +321,11 @@ PAGE_ROWS += [
         setup=_group,
         mutates=True,
     ),
-    Row("GET", "/taxii2/{root}/collections/{uid}/objects/{object_id}/", MEMBER, setup=_group),
+    Row("GET", "/taxii2/{root}/collections/{uid}/objects/{object_id}/", MEMBER, setup=_published),
     Row(
         "GET",
         "/taxii2/{root}/collections/{uid}/objects/{object_id}/versions/",
         MEMBER,
-        setup=_group,
+        setup=_published,
     ),
 ]

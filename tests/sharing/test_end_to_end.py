@@ -47,18 +47,15 @@ def _partner_event() -> MISPEvent:
     return event
 
 
-def _close_each(endpoint: Any, request: Any) -> None:
-    endpoint._conn.session.headers["Connection"] = "close"
-    request.addfinalizer(endpoint.close)
-
-
-# The live server closes each request thread's database connection; on the in-memory SQLite
-# test database that connection is the test's own, shared, and the close is refused (Django's
-# DatabaseError in a server thread, and the sockets it then leaves). PostgreSQL runs are clean.
+# Still open (known): at the end of the session a live-server request thread of this test
+# may remain on a keep-alive connection that closing the taxii2-client endpoints does not end
+# (a refused request's connection); when the live server stops, that thread closes its
+# database connection, the test's own in-memory SQLite connection, no longer shared: a
+# DatabaseError in the thread and an unclosed socket. The test itself is unaffected.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_a_partner_feed_becomes_a_campaign_that_only_vetted_members_pull(
-    world: Any, live_server: Any, tmp_path: Any, settings: Any, request: Any
+    world: Any, live_server: Any, tmp_path: Any, settings: Any, taxii_endpoint: Any
 ) -> None:
     settings.BASE_URL = live_server.url
     registries(30)
@@ -95,15 +92,14 @@ def test_a_partner_feed_becomes_a_campaign_that_only_vetted_members_pull(
     server = Server(
         f"{live_server.url}/taxii2/", user=partner.username, password=world.tokens["partner"]
     )
-    # One connection per request: the live server's request threads end within the test
-    # (a keep-alive thread outliving it fails on the shared in-memory SQLite connection).
-    _close_each(server, request)
+    taxii_endpoint(server)
     [root] = server.api_roots
+    taxii_endpoint(root)
     pulled: list[dict[str, Any]] = []
     for collection in root.collections:
         if not collection.can_read:
             continue
-        for envelope in as_pages(collection.get_objects, per_request=100):
+        for envelope in as_pages(collection.get_objects, per_request=250):
             pulled += envelope.get("objects", [])
     names = {o["name"] for o in pulled if o["type"] == "indicator"}
     assert {f"login-{i}.r{i % 30}" for i in range(200)} <= names
@@ -113,24 +109,24 @@ def test_a_partner_feed_becomes_a_campaign_that_only_vetted_members_pull(
             assert obj["object_marking_refs"] == [stix.marking_ref(stix.TLP.CLEAR)]
         elif obj["type"] != "marking-definition":
             assert obj["object_marking_refs"] == [AMBER], obj["id"]
-    # stix2-validator takes about 0.1 s an object: every kind of object, and the first ten
-    # of the names (all made by the same function).
-    sample = [o for o in pulled if o["type"] not in ("indicator", "relationship")]
-    sample += [o for o in pulled if o["type"] == "indicator"][:10]
-    sample += [o for o in pulled if o["type"] == "relationship"][:10]
+    # stix2-validator takes about 0.1 s an object: one object of each type is validated here
+    # (every indicator and relationship is made by the same function, whose output
+    # tests/core/test_stix.py compares with stix2's and validates).
+    sample = list({o["type"]: o for o in pulled}.values())
     bundle = {"type": "bundle", "id": stix.stix_id("bundle", "e2e"), "objects": sample}
     result = validate_string(json.dumps(bundle), ValidationOptions(version="2.1"))
     assert result.is_valid, [str(e) for e in result.errors]
 
     shady, token = second_csirt(world, group)
     outsider = Server(f"{live_server.url}/taxii2/", user=shady.username, password=token)
-    _close_each(outsider, request)
+    taxii_endpoint(outsider)
     assert outsider.api_roots == []
     direct = ApiRoot(f"{live_server.url}/taxii2/{group.slug}/", user=shady.username, password=token)
-    _close_each(direct, request)
+    taxii_endpoint(direct)
     with pytest.raises(requests.HTTPError) as refused:
         direct.refresh()
     assert refused.value.response.status_code == 404
+    refused.value.response.close()  # it holds the connection's socket (see taxii_endpoint)
 
     pulls = Pull.objects.filter(group=group, username=partner.username)
     assert pulls.count() == len(pulled)

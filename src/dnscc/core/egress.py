@@ -2,7 +2,8 @@
 
 Every packet the process sends on its own initiative goes through `Policy.refusal` first:
 the probe's DNS queries (monitoring sweeps, `dnscc probe`, campaign verification), the
-webhook client, the mail sender and the root zone fetch (`dnscc import rootzone --url/--axfr`).
+webhook client, the mail sender, the root zone fetch (`dnscc import rootzone --url/--axfr`)
+and the polls of partners' TAXII collections and MISP feeds (sharing).
 A destination outside the allowed networks is never contacted; the caller records why
 ("not run: ..."), it does not skip silently.
 
@@ -45,12 +46,14 @@ PROBE = "probe"  # DNS queries: monitoring sweeps, dnscc probe, campaign verific
 WEBHOOK = "webhook"
 MAIL = "mail"
 FETCH = "fetch"  # the root zone over HTTPS or AXFR, on request
-PURPOSES = (PROBE, WEBHOOK, MAIL, FETCH)
+FEED = "feed"  # partners' TAXII collections and MISP feeds polled by sharing
+PURPOSES = (PROBE, WEBHOOK, MAIL, FETCH, FEED)
 _WHAT = {
     PROBE: "DNS query",
     WEBHOOK: "webhook",
     MAIL: "mail",
     FETCH: "root zone fetch",
+    FEED: "partner feed poll",
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -1,27 +1,31 @@
 """Polling partners' feeds: a TAXII 2.1 collection (objects added after the last poll, page
 by page) or a MISP feed (manifest.json, then the event files that are new or changed).
 
-Every connection is checked first (`check_egress`): in production a feed on a loopback or
-private address is refused unless DNSCC_WEBHOOK_ALLOW_PRIVATE allows it (development, tests
-and the demo poll loopback servers only). Responses are spooled to temporary files and
-parsed as streams, so a large feed never sits in memory.
+Every connection obeys the center's one egress rule (dnscc.core.egress, DNSCC_PROBE_NETWORKS,
+docs/security.md): the feed's host is resolved once, each of its addresses checked, and the
+connection made to a checked address (no second lookup, no proxy, no redirect). Development,
+tests and the demo allow loopback only; production the Internet unless told more (a partner's
+feed inside a private network: add that network to DNSCC_PROBE_NETWORKS). Responses are
+spooled to temporary files and parsed as streams, so a large feed never sits in memory.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
+import ssl
 import tempfile
 import urllib.error
 import urllib.request
 from typing import IO, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from django.conf import settings
 from django.utils import timezone
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import staff_only
+from dnscc.core import egress
 from dnscc.core.errors import InputError, Location, PermissionDenied, UnavailableError
 from dnscc.core.tlp import TLP, Viewer
 from dnscc.sharing import imports
@@ -33,40 +37,79 @@ MAX_PAGES = 1000
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
 
 
-def check_egress(url: str) -> None:
-    """Refuse a URL whose host resolves to an address the center may not reach."""
-    from dnscc.outreach.webhooks import forbidden_address
+def _checked_address(host: str, port: int) -> str:
+    """The address to connect to: the host resolved once and every address it has checked by
+    the egress rule (a name with one address outside is refused), so that no second lookup
+    can lead the connection elsewhere (DNS rebinding)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UnavailableError(f"cannot resolve {host}: {exc}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise UnavailableError(f"cannot resolve {host}: no address")
+    policy = egress.current()
+    for address in addresses:
+        policy.check(address, egress.FEED, host=host)
+    return addresses[0]
 
+
+def _host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{url!r} is not an http(s) URL", location=Location(field="url"))
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise UnavailableError(f"cannot resolve {parts.hostname}: {exc}") from None
-    if settings.OUTREACH_WEBHOOK_ALLOW_PRIVATE:
-        return
-    for info in infos:
-        why = forbidden_address(str(info[4][0]))
-        if why:
-            raise PermissionDenied(
-                f"{parts.hostname} resolves to a {why} address: feeds there are refused",
-                hint="set DNSCC_WEBHOOK_ALLOW_PRIVATE=1 for a feed inside your own network",
-            )
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InputError(f"{url!r} has no valid port", location=Location(field="url")) from None
+    return parts.hostname, port
+
+
+def check_egress(url: str) -> None:
+    """Refuse (EgressRefused, exit 77) a URL whose host resolves to an address outside the
+    networks the center may send to (dnscc.core.egress, DNSCC_PROBE_NETWORKS)."""
+    _checked_address(*_host_port(url))
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def connect(self) -> None:
+        address = _checked_address(self.host, self.port)
+        self.sock = socket.create_connection((address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        address = _checked_address(self.host, self.port)
+        sock = socket.create_connection((address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """Every connection goes to an address the egress rule allowed, HTTP or HTTPS."""
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_PinnedHTTP, req)
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(_PinnedHTTPS, req, context=ssl.create_default_context())
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect would go around the egress check
+        return None  # a feed answers where it was asked; a redirect is an error to fix
 
 
 def get(url: str, *, token: str = "", accept: str = "application/json") -> tuple[IO[bytes], Any]:
-    """GET into a temporary file (bounded by the import limit); (file, headers)."""
-    check_egress(url)
+    """GET into a temporary file (bounded by the import limit); (file, headers). The host's
+    addresses pass the egress rule before any packet is sent (EgressRefused otherwise)."""
+    _host_port(url)
     request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310 - checked
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    opener = urllib.request.build_opener(_NoRedirect)
+    # No proxy from the environment: the connection goes where the egress rule said.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _PinnedHandler(), _NoRedirect
+    )
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     limit = imports.max_bytes()
     try:
@@ -81,9 +124,17 @@ def get(url: str, *, token: str = "", accept: str = "application/json") -> tuple
     except urllib.error.HTTPError as exc:
         spool.close()
         raise UnavailableError(f"{url} answered HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
+    except urllib.error.URLError as exc:
         spool.close()
-        raise UnavailableError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+        if isinstance(exc.reason, egress.EgressRefused):
+            raise exc.reason from None
+        raise UnavailableError(f"{url}: {exc.reason}") from None
+    except OSError as exc:
+        spool.close()
+        raise UnavailableError(f"{url}: {exc}") from None
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool, headers  # type: ignore[return-value]
 
@@ -127,7 +178,7 @@ def poll(source: FeedSource, *, actor: audit.Actor = audit.SYSTEM) -> list[Impor
             if source.kind == FeedSource.TAXII
             else _poll_misp(source, actor)
         )
-    except (InputError, UnavailableError, PermissionDenied) as exc:
+    except (InputError, UnavailableError, PermissionDenied) as exc:  # EgressRefused included
         FeedSource.objects.filter(pk=source.pk).update(
             last_error=str(exc)[:500], last_polled_at=timezone.now()
         )

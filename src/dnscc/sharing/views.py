@@ -20,7 +20,7 @@ from dnscc.core.errors import DnsccError, InputError, Location, NotFoundError
 from dnscc.core.tlp import Viewer
 from dnscc.directory.models import Organization
 from dnscc.sharing import groups, imports, serve
-from dnscc.sharing.models import Pull
+from dnscc.sharing.models import FeedSource, Pull
 from dnscc.sharing.taxii import taxii_view
 from dnscc.web.access import role_required
 
@@ -48,7 +48,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sharing/home.html",
-        {"groups": [groups.group_summary(g) for g in all_groups], "imports": found},
+        {
+            "groups": [groups.group_summary(g) for g in all_groups],
+            "imports": found,
+            "feeds": FeedSource.objects.all()[:100],
+        },
     )
 
 
