@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,5 +33,13 @@ def taxii_endpoint() -> Iterator[Callable[[Any], Any]]:
     for endpoint in endpoints:
         endpoint.close()
     for thread in threading.enumerate():
-        if "process_request_thread" in thread.name:
+        if "process_request_thread" not in thread.name:
+            continue
+        thread.join(timeout=2)
+        if thread.is_alive():
+            # A connection the client still holds (a refused request's, whose response keeps
+            # it): end it from the server's side, while the live server still shares the
+            # database connection with its threads.
+            with contextlib.suppress(OSError, AttributeError, IndexError):
+                thread._args[0].shutdown(socket.SHUT_RDWR)  # type: ignore[attr-defined]
             thread.join(timeout=10)

@@ -47,13 +47,6 @@ def _partner_event() -> MISPEvent:
     return event
 
 
-# Still open (known): at the end of the session a live-server request thread of this test
-# may remain on a keep-alive connection that closing the taxii2-client endpoints does not end
-# (a refused request's connection); when the live server stops, that thread closes its
-# database connection, the test's own in-memory SQLite connection, no longer shared: a
-# DatabaseError in the thread and an unclosed socket. The test itself is unaffected.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_a_partner_feed_becomes_a_campaign_that_only_vetted_members_pull(
     world: Any, live_server: Any, tmp_path: Any, settings: Any, taxii_endpoint: Any
 ) -> None:
