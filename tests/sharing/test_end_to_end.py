@@ -103,8 +103,7 @@ def test_a_partner_feed_becomes_a_campaign_that_only_vetted_members_pull(
         elif obj["type"] != "marking-definition":
             assert obj["object_marking_refs"] == [AMBER], obj["id"]
     # stix2-validator takes about 0.1 s an object: one object of each type is validated here
-    # (every indicator and relationship is made by the same function, whose output
-    # tests/core/test_stix.py compares with stix2's and validates).
+    # (every indicator and relationship is made by the same function).
     sample = list({o["type"]: o for o in pulled}.values())
     bundle = {"type": "bundle", "id": stix.stix_id("bundle", "e2e"), "objects": sample}
     result = validate_string(json.dumps(bundle), ValidationOptions(version="2.1"))

@@ -14,8 +14,8 @@ What becomes what (docs/sharing.md has the table with examples):
 Structural objects (incident, campaign, note, report, identity, sighting) are built with the
 `stix2` library, which checks every property. Indicators and relationships come in the
 millions for a large campaign; `stix2` costs about 0.7 ms an object here, so they are written
-as plain dicts of exactly the shape `stix2` produces (tests/core/test_stix.py parses them back
-with `stix2` and compares; the decision is docs/decisions/0007-stix-taxii-misp-libraries.md).
+as plain dicts of exactly the shape `stix2` produces (docs/decisions/0013-stix-taxii-misp-
+libraries.md; a test comparing them with `stix2`'s objects is still owed, issue 15).
 
 Identifiers are deterministic (the same campaign name always has the same indicator id), so
 publishing again adds versions instead of duplicates. They are UUIDs of version 4 form whose
