@@ -1,5 +1,5 @@
 """Passkeys and security keys (WebAuthn, py_webauthn) as a second factor, beside the
-authenticator app (accounts.twofactor). Decision 0011.
+authenticator app (accounts.twofactor). Decision 0014.
 
 Two ceremonies, each in two steps with the challenge kept in the session between them:
 registration (`registration_options`, then `register`) from the Security page, and
