@@ -22,8 +22,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from dnscc.core.errors import InputError, Location, NotFoundError, ValidationErrors
 
 __all__ = [
@@ -185,6 +183,10 @@ def _parse(text: str, file: str) -> dict[str, Any]:
 
 
 def _schema_errors(data: dict[str, Any], definition: str, located: Located) -> list[InputError]:
+    # Imported here, not at the top: jsonschema loads rfc3987-syntax's grammar (about 5 s),
+    # which every process importing the URL configuration would otherwise pay at start.
+    import jsonschema
+
     schema = _schema()
     validator = jsonschema.Draft202012Validator(
         {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
