@@ -52,7 +52,8 @@ ZONES = ["Africa/Nairobi", "Asia/Tokyo", "Europe/Paris", "America/Santiago", "Am
 def _registries(lab: Any) -> list[Organization]:
     """110 TLDs (the first is swept in the lab), each run by a registry of its own with a
     mail contact, spread over the five regions."""
-    import_root_zone(default_root_zone())
+    # The test world's TLDs (alpha, bravo) are not in the real zone: their removal is intended.
+    import_root_zone(default_root_zone(), allow_shrink=True)
     others = [
         t
         for t in Tld.objects.filter(delegated=True)
