@@ -92,7 +92,7 @@ def test_a_coordinator_opens_an_organization_and_sees_its_tlds_and_contacts(
     page.get_by_role("link", name="Alpha Registry").click()
     expect(page).to_have_url(f"{live_server.url}/directory/org/alpha-registry/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Alpha Registry")
-    expect(page.get_by_role("heading", name="TLDs (1)")).to_be_visible()
+    expect(page.get_by_role("heading", name="TLDs it runs (1)")).to_be_visible()
     expect(page.locator("#tld-list")).to_contain_text("alpha")
     contacts = page.locator("#contacts tbody tr")
     expect(contacts).to_have_count(1)
