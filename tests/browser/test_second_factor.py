@@ -37,7 +37,8 @@ def test_a_coordinator_enrols_then_logs_in_with_a_code(
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert page.url == f"{live_server.url}/directory/"
 
-    page.locator(".who").get_by_role("button", name="Log out").click()
+    with page.expect_navigation():  # let the log-out land before the next page load
+        page.locator(".who").get_by_role("button", name="Log out").click()
     fill_login_form(page, live_server.url, "coord1")
     assert page.url.startswith(f"{live_server.url}/login/verify/")
     page.get_by_label("Code").fill("000000")

@@ -77,9 +77,16 @@ def zonemaster_tags(lab: LabHandle, zone: str) -> set[tuple[str, str]]:
 def test_our_tags_are_zonemasters_on_a_faulted_zone(lab: LabHandle, fault: str) -> None:
     kwargs, zone, _ = ZONE_FAULTS[fault]
     with lab.fault(fault, **kwargs):
-        ours = {(f.code, f.detail) for f in probe(lab, zone).findings}
+        findings = probe(lab, zone).findings
         theirs = zonemaster_tags(lab, zone)
-    ours = {t for t in ours if not t[0].startswith("DNSCC_")}
+    ours = {(f.code, f.detail) for f in findings if not f.code.startswith("DNSCC_")}
+    for f in findings:
+        serials = dict(f.args)
+        if f.tag == "SOA_SERIAL_VARIATION" and serials["serial_max"] < serials["serial_min"]:
+            # Zonemaster 4.6.2 orders the serials as text (`sort keys %serials`): with 99
+            # and 100 it takes 100 for the smaller and reports no variation. The lab's
+            # serial grows each time the zone is signed, so this comes and goes between runs.
+            ours.discard((f.code, f.tag))
     known = {(c, t) for (f, c, t) in KNOWN if f == fault}
     assert known <= theirs - ours, "a known disagreement went away: update KNOWN"
     assert ours == theirs - known, (sorted(ours - theirs), sorted(theirs - ours - known))
