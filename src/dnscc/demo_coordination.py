@@ -52,6 +52,9 @@ def load_coordination(*, with_lab: bool) -> list[str]:
     from dnscc.exercises.demo import load_exercises_demo
 
     done += load_exercises_demo(viewer, actor, with_lab=with_lab)
+    from dnscc.sharing.demo import load_sharing_demo
+
+    done += load_sharing_demo(viewer, actor, user, campaign_title=CAMPAIGN_TITLE)
     return done
 
 
