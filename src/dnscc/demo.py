@@ -159,6 +159,16 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
                 "vetted_at": now,
             },
         )
+        if not cert.contacts.exists():  # so that a coordinator can add it to an incident
+            Contact.objects.create(
+                organization=cert,
+                kind=Contact.ROLE,
+                name="Incident desk",
+                email="incidents@cert.example",
+                is_24x7=True,
+                language="en",
+                verified_at=now - timedelta(days=20),
+            )
         operator_org = featured[0] if featured else cert
     _user("admin", password, role="admin", email="admin@dnscc.example")
     _user(
@@ -184,3 +194,36 @@ def load_demo(*, root_zone: str | None = None, password: str | None = None) -> d
         "users": sorted(a.user.username for a in accounts),
         "root_zone": report.as_dict() | {"created": len(report.created)},
     }
+
+
+def run_demo(
+    *, lab: bool = False, root_zone: str | None = None, password: str | None = None
+) -> dict[str, Any]:
+    """Everything `dnscc demo` loads (the browser test of the console loads the same):
+    the directory and users, the lab with its faults when `lab`, the coordination work,
+    namespace health (recorded without the lab) and the root server information."""
+    result = load_demo(root_zone=root_zone, password=password)
+    if lab:
+        started = start_demo_lab(root_zone=root_zone)
+        result["lab"] = started
+        result["text"] += (
+            f"\nlab: the namespace runs on loopback ({started['lab']}); faults: "
+            + ", ".join(started["faults"])
+        )
+    from dnscc.demo_coordination import load_coordination
+
+    work = [] if lab else _recorded_health()
+    work += load_coordination(with_lab=lab)
+    from dnscc.demo_rootinfo import load_rootinfo
+
+    work += load_rootinfo(with_lab=lab, password=result["password"])
+    result["coordination"] = work
+    if work:
+        result["text"] += "\n" + "\n".join(work)
+    return result
+
+
+def _recorded_health() -> list[str]:
+    from dnscc.monitoring.demo import record_demo_sweep
+
+    return record_demo_sweep()

@@ -190,27 +190,9 @@ def serve(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     django_setup()
-    from dnscc.demo import load_demo
+    from dnscc.demo import run_demo
 
-    result = load_demo(root_zone=args.root_zone, password=args.password)
-    if args.lab:
-        from dnscc.demo import start_demo_lab
-
-        lab = start_demo_lab(root_zone=args.root_zone)
-        result["lab"] = lab
-        result["text"] += (
-            f"\nlab: the namespace runs on loopback ({lab['lab']}); faults: "
-            + ", ".join(lab["faults"])
-        )
-    from dnscc.demo_coordination import load_coordination
-
-    work = load_coordination(with_lab=bool(args.lab))
-    from dnscc.demo_rootinfo import load_rootinfo
-
-    work += load_rootinfo(with_lab=bool(args.lab), password=result["password"])
-    result["coordination"] = work
-    if work:
-        result["text"] += "\n" + "\n".join(work)
+    result = run_demo(lab=bool(args.lab), root_zone=args.root_zone, password=args.password)
     if args.json:
         print_json(result)
     else:
