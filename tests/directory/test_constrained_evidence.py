@@ -78,3 +78,13 @@ def test_a_contact_file_that_sets_the_flag_is_named_as_its_source(world: World) 
     assert org.resource_constrained
     assert org.constrained_reason == "set by the contact file contacts.csv"
     assert org.constrained_by == "contact import"
+
+
+def test_the_reach_reads_as_words_with_the_right_number() -> None:
+    from dnscc.directory.constrained import Reach
+
+    assert Reach(4, 3, 1).words == "3 of 4 resource-constrained operators reached, 1 acknowledged"
+    assert Reach(1, 0, 0).words == "0 of 1 resource-constrained operator reached, 0 acknowledged"
+    assert Reach(among="the parties").words == (
+        "no resource-constrained operator among the parties"
+    )

@@ -8,12 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff
-from dnscc.campaigns import services
+from dnscc.campaigns import reports, services
 from dnscc.campaigns.api_results import router as results
 from dnscc.campaigns.models import Campaign, Slice
 from dnscc.core import exercise_mark
@@ -92,9 +92,21 @@ class NameListOut(Schema):
     created_at: datetime
 
 
+class ConstrainedReachOut(Schema):
+    total: int
+    reached: int
+    acknowledged: int
+    words: str
+
+
 class CampaignDetailOut(CampaignOut):
     lists: list[NameListOut]
     slices: list[SliceOut]
+    constrained: ConstrainedReachOut | None = Field(
+        default=None,
+        description="staff: its resource-constrained registries reached (their slice's"
+        " notice accepted, not merely queued) and acknowledged",
+    )
 
 
 class GenerateIn(Schema):
@@ -160,7 +172,14 @@ def _detail(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     lists = (
         [services.name_list_report(nl) for nl in campaign.lists.all()] if viewer.is_staff else []
     )
-    return {**_campaign_out(campaign), "lists": lists, "slices": [_slice_out(s) for s in slices]}
+    return {
+        **_campaign_out(campaign),
+        "lists": lists,
+        "slices": [_slice_out(s) for s in slices],
+        "constrained": (
+            reports.constrained_reach(campaign.pk).as_dict() if viewer.is_staff else None
+        ),
+    }
 
 
 @router.get("", response=list[CampaignOut])

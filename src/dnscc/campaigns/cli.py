@@ -263,7 +263,7 @@ def _slice_rows(campaign: Any) -> list[dict[str, Any]]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     django_setup()
-    from dnscc.campaigns import services
+    from dnscc.campaigns import reports, services
 
     campaign = _campaign(args.slug)
     data = {
@@ -277,6 +277,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         "unassigned": campaign.names_unassigned,
         "lists": [services.name_list_report(nl) for nl in campaign.lists.all()],
         "slices": _slice_rows(campaign),
+        "constrained": reports.constrained_reach(campaign.pk).as_dict(),
     }
     if args.json:
         print_json(data)
@@ -291,6 +292,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for nl in campaign.lists.all():
             _list_out(nl)
         _print_slices(data["slices"])
+        print(data["constrained"]["words"])
     return 0
 
 

@@ -26,6 +26,7 @@ from dnscc.campaigns.models import RELEASE, Campaign, Slice, Snapshot, Target
 from dnscc.core import csvout
 from dnscc.core.rpz import RpzSummary, write_rpz
 from dnscc.core.tlp import Viewer, can_see
+from dnscc.directory import constrained
 
 REPORT_COLUMNS = (
     "name",
@@ -48,6 +49,30 @@ _COUNTS = {
     "bad": Count("pk", filter=Q(verified_ok=False)),
     "mismatch": Count("pk", filter=Q(mismatch=True)),
 }
+
+
+# A slice reached its registry when a message of its delivery was accepted (accepted_at);
+# queued, failed and an exercise's "would have sent" are not reached.
+_NOT_REACHED_STATES = (
+    Slice.PENDING,
+    Slice.QUEUED,
+    Slice.UNREACHABLE,
+    Slice.DELIVERY_FAILED,
+    Slice.SIMULATED,
+)
+
+
+def constrained_reach(campaign_id: int) -> constrained.Reach:
+    """How many of the campaign's resource-constrained registries (those with a slice) were
+    reached (the relay or webhook accepted their slice's notice, not merely queued) and how
+    many acknowledged their slice."""
+    return constrained.reach(
+        Slice.objects.filter(campaign_id=campaign_id),
+        organization="organization",
+        reached=Q(accepted_at__isnull=False) & ~Q(state__in=_NOT_REACHED_STATES),
+        acknowledged=Q(acknowledged_at__isnull=False),
+        among="the registries of its slices",
+    )
 
 
 RESTRICTED = "restricted organisation"

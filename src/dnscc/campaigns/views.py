@@ -14,7 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from dnscc.accounts import audit
-from dnscc.campaigns import services
+from dnscc.campaigns import reports, services
 from dnscc.campaigns.models import ACTION_CHOICES, LEGAL_BASIS_CHOICES, Campaign, Slice, Target
 from dnscc.campaigns.reports import RESTRICTED
 from dnscc.core.errors import (
@@ -151,6 +151,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "actions": ACTION_CHOICES,
             "bases": LEGAL_BASIS_CHOICES,
             "pending": sum(1 for s in slices if s["slice"].state == Slice.PENDING),
+            "constrained": reports.constrained_reach(campaign.pk) if viewer.is_staff else None,
         },
     )
 

@@ -23,7 +23,7 @@ from dnscc.accounts.services import require_role, require_staff
 from dnscc.core import exercise_mark
 from dnscc.core.errors import InputError, Location
 from dnscc.core.tlp import Viewer
-from dnscc.incidents import editing, from_alerts, services, sla, status_notes
+from dnscc.incidents import constrained, editing, from_alerts, services, sla, status_notes
 from dnscc.incidents.models import Attachment, Incident, IncidentLink, Party, Task, empty_scope
 
 router = Router(tags=["incidents"])
@@ -179,8 +179,22 @@ class LinkOut(Schema):
     created_at: datetime
 
 
+class ConstrainedReachOut(Schema):
+    total: int
+    reached: int
+    acknowledged: int
+    words: str = Field(
+        description='e.g. "3 of 4 resource-constrained operators reached, 1 acknowledged"'
+    )
+
+
 class IncidentDetailOut(IncidentOut):
     parties: list[PartyOut]
+    constrained: ConstrainedReachOut | None = Field(
+        default=None,
+        description="staff: its resource-constrained parties reached (accepted, not merely"
+        " queued) and acknowledged",
+    )
     unknown_scope: list[str]
     tasks: list[TaskOut]
     attachments: list[AttachmentOut]
@@ -395,6 +409,7 @@ def _detail(request: HttpRequest, viewer: Viewer, incident: Incident) -> dict[st
     return {
         **_incident_out(incident, viewer),
         "parties": [_party_out(p) for p in parties],
+        "constrained": constrained.constrained_reach(incident.pk).as_dict() if staff else None,
         "unknown_scope": services.unknown_scope(incident) if staff else [],
         "tasks": [_task_out(t) for t in incident.tasks.select_related("owner")] if staff else [],
         "attachments": [_attachment_out(a) for a in incident.attachments.defer("data") if staff],

@@ -217,7 +217,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace, viewer: Any, actor: Any, ref: str) -> int:
     from dnscc.accounts import audit
-    from dnscc.incidents import services
+    from dnscc.incidents import constrained, services
 
     incident = services.get_incident(viewer, ref)
     parties = services.visible_parties(viewer, incident)
@@ -230,6 +230,9 @@ def _show(args: argparse.Namespace, viewer: Any, actor: Any, ref: str) -> int:
         "summary": incident.summary,
         "parties": [_party(p) for p in parties],
         "unknown_scope": services.unknown_scope(incident) if viewer.is_staff else [],
+        "constrained": (
+            constrained.constrained_reach(incident.pk).as_dict() if viewer.is_staff else None
+        ),
     }
     if args.json:
         print_json(data)
@@ -241,6 +244,8 @@ def _show(args: argparse.Namespace, viewer: Any, actor: Any, ref: str) -> int:
     )
     print(f"  parties ({len(parties)}):")
     _print_parties(data["parties"])
+    if data["constrained"]:
+        print(f"  {data['constrained']['words']}")
     if data["unknown_scope"]:
         print("  no operator known for: " + ", ".join(data["unknown_scope"]))
     return 0

@@ -39,7 +39,7 @@ from dnscc.core.errors import (
 )
 from dnscc.core.taxonomy import DNS_TYPES, IMPACTS, SEVERITIES, URGENCIES, severity
 from dnscc.core.tlp import TLP, Viewer
-from dnscc.incidents import from_alerts, saved_views, services, sla, status_notes
+from dnscc.incidents import constrained, from_alerts, saved_views, services, sla, status_notes
 from dnscc.incidents.models import Incident, IncidentLink, Party, SlaBreach
 from dnscc.monitoring.groups import group_alerts
 from dnscc.web.access import role_required
@@ -418,6 +418,7 @@ def _staff_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     deliveries = services.party_deliveries(incident, parties)
     return {
         "parties": [_party_row(p, deliveries.get(p.pk)) for p in parties],
+        "constrained": constrained.constrained_reach(incident.pk),
         "party_statuses": Party.STATUS_CHOICES,
         # What "Notify" takes by default: parties no notice has reached.
         "not_contacted": sum(1 for p in parties if p.status in services.NOT_REACHED),

@@ -288,6 +288,9 @@ def get_advisory(request: HttpRequest, tracking_id: str) -> dict[str, Any]:
     out = {**_advisory_out(advisory), "csaf": advisories.document(advisory)}
     if viewer.is_staff and advisory.is_published and advisory.status != Advisory.PUBLISHED:
         out["draft_csaf"] = advisories.document(advisory, draft=True)  # the next revision
+    if viewer.is_staff and advisory.notice is not None:
+        # Who its distribution reached, in figures and words (staff: it names no one).
+        out["constrained"] = services.constrained_reach(advisory.notice).as_dict()
     return out
 
 

@@ -28,6 +28,7 @@ from dnscc.accounts import audit
 from dnscc.core import exercise_mark
 from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError, PermissionDenied
 from dnscc.core.tlp import TLP, Labelled, Viewer, can_see
+from dnscc.directory import constrained
 from dnscc.directory.models import Contact, Organization
 from dnscc.outreach import delivery, dsn, pgp, templating, tracking, webhooks
 from dnscc.outreach.models import Message, MessageEvent, Notice
@@ -761,7 +762,25 @@ def notice_status(notice: Notice) -> dict[str, Any]:
                 "acknowledged_at": m.acknowledged_at,
             }
         )
-    return {"notice": notice.pk, "kind": notice.kind, "counts": counts, "recipients": rows}
+    return {
+        "notice": notice.pk,
+        "kind": notice.kind,
+        "counts": counts,
+        "constrained": constrained_reach(notice).as_dict(),
+        "recipients": rows,
+    }
+
+
+def constrained_reach(notice: Notice) -> constrained.Reach:
+    """How many of the notice's resource-constrained recipient organisations were reached (a
+    message to them accepted by the relay or webhook, or acknowledged: queued does not
+    count) and how many acknowledged."""
+    return constrained.reach(
+        notice.messages.all(),
+        organization="organization",
+        reached=Q(state=Message.ACCEPTED) | Q(acknowledged_at__isnull=False),
+        acknowledged=Q(acknowledged_at__isnull=False),
+    )
 
 
 # -- follow-ups for silence -------------------------------------------------------------
