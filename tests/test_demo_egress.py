@@ -137,3 +137,15 @@ def test_the_demo_without_the_lab_and_its_scheduler_send_nothing_off_loopback(
     assert len(not_run) >= 2, not_run
     assert all(r.startswith("not run: the servers of all") for r in not_run), not_run
     assert "Traceback" not in err, err[-3000:]
+    # Its incident and campaign each have a resource-constrained operator, with a reason,
+    # so their "reached" counts show (issue 11, Build 6).
+    with sqlite3.connect(data / "dnscc.sqlite3", timeout=20) as db:
+        for query in (
+            "select o.constrained_reason from incidents_party p join directory_organization o"
+            " on o.id = p.organization_id where o.resource_constrained",
+            "select o.constrained_reason from campaigns_slice s join directory_organization o"
+            " on o.id = s.organization_id where o.resource_constrained",
+        ):
+            reasons = [r for (r,) in db.execute(query)]
+            assert reasons, query
+            assert all(reasons), (query, reasons)

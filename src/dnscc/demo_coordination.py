@@ -236,8 +236,12 @@ def _campaign(
         legal_reference="Expedited registry security request ERSR-2026-017 (demo)",
         expires_at=timezone.now() + timedelta(days=365),
     )
+    from dnscc.demo_constrained import flag_campaign_registry
+
+    flagged = flag_campaign_registry(ACTOR)  # a resource-constrained registry among the slices
     services.deliver(viewer, actor, campaign, user=user)
     lines = [f"campaign {campaign.slug}: {campaign.names_total or '?'} names, slices delivered"]
+    lines += flagged
     # One registry acknowledged and reported on its whole slice; another half of it.
     slices = list(Slice.objects.filter(campaign=campaign).order_by("-names"))
     for share, slice_ in zip((1.0, 0.5), slices[:2], strict=False):

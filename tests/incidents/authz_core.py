@@ -49,6 +49,15 @@ def _incident(world: World) -> dict[str, Any]:
     }
 
 
+def _incident_and_constrained(world: World) -> dict[str, Any]:
+    """The incident, and the CSIRT (region AF, not a party) resource-constrained."""
+    found = _incident(world)
+    type(world.csirt).objects.filter(pk=world.csirt.pk).update(
+        resource_constrained=True, constrained_reason="no 24/7 staff"
+    )
+    return found
+
+
 def _other_ref(world: World) -> dict[str, Any]:
     return {"ref": Incident.objects.get(title=OTHER_TITLE).ref, "relation": "related"}
 
@@ -114,6 +123,14 @@ API_ROWS: list[Row] = [
         staff_only(201),
         setup=_incident,
         body=lambda w: {"organization": w.csirt.slug, "role": "expert"},
+        mutates=True,
+    ),
+    Row(
+        "POST",
+        f"{BASE}/{{ref}}/parties/constrained",
+        staff_only(201),
+        setup=_incident_and_constrained,
+        body=lambda w: {"regions": ["AF"]},
         mutates=True,
     ),
     Row(

@@ -72,6 +72,15 @@ def _objects(world: World) -> dict[str, Any]:
     return {}
 
 
+def _objects_and_constrained(world: World) -> dict[str, Any]:
+    """The objects, and the CSIRT (region AF, not a party) resource-constrained."""
+    found = _objects(world)
+    type(world.csirt).objects.filter(pk=world.csirt.pk).update(
+        resource_constrained=True, constrained_reason="no 24/7 staff"
+    )
+    return found
+
+
 def snapshot() -> dict[str, Any]:
     """What a refused request to an incident page must leave as it was."""
     return {
@@ -168,6 +177,15 @@ PAGE_ROWS: list[Row] = [
     _staff_post("scope", {"action": "save", "version": "1", "tlds": "alpha\nbravo"}),
     Row("GET", f"{BASE}/parties/add?q=bravo", page_statuses(200), secrets=SECRETS, setup=_objects),
     _staff_post("parties/add", {"organization": "bravo-registry", "role": "expert"}),
+    Row(
+        "POST",
+        f"{BASE}/parties/constrained",
+        page_statuses(302),
+        body=lambda w: {"region": "AF"},
+        secrets=SECRETS,
+        mutates=True,
+        setup=_objects_and_constrained,
+    ),
     _staff_post(f"parties/{PK}/remove", {"version": "1", "confirm": "yes"}),
     _staff_post("notes", {"text": "matrix note"}),
     _staff_post("tasks", {"title": "matrix follow-up"}),

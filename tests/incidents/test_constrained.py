@@ -1,6 +1,7 @@
 """Resource-constrained operators in an incident and its notice (issue 11, "Build" 6): how
 many of them were reached (the relay accepted: queued does not count) and acknowledged, in
-the service, the API, the CLI and the pages."""
+the service, the API, the CLI and the pages; and every resource-constrained operator of a
+region added as parties at once."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import pytest
 
 from dnscc import cli
 from dnscc.accounts import audit
+from dnscc.accounts.models import AuditEvent
 from dnscc.accounts.services import viewer_for
+from dnscc.core.errors import InputError
 from dnscc.directory.models import Organization
 from dnscc.incidents import services
-from dnscc.incidents.constrained import constrained_reach
+from dnscc.incidents.constrained import add_constrained_parties, constrained_reach
 from dnscc.incidents.models import Incident
 from dnscc.outreach import services as outreach
 from dnscc.outreach.models import Message
@@ -105,3 +108,69 @@ def test_the_page_the_api_and_the_cli_say_it_in_words_to_staff_only(
     with contextlib.redirect_stdout(out := io.StringIO()):
         assert cli.main(["incident", "show", incident.ref, "--json"]) == 0
     assert json.loads(out.getvalue())["constrained"]["reached"] == 1
+
+
+def _open(world: World, **scope: Any) -> Incident:
+    user = world.users["coordinator"]
+    return services.create_incident(
+        viewer_for(user), audit.Actor.of(user), {"title": "Outage", "scope": scope}, user=user
+    )
+
+
+def test_every_constrained_operator_of_the_scopes_regions_becomes_a_party_once(
+    world: World,
+) -> None:
+    type(world.tld_a).objects.filter(pk=world.tld_a.pk).update(region="AF")
+    # The CSIRT (AF) is resource-constrained and no party; a constrained one in EU is not
+    # in the scope's region; an unflagged one in AF is not constrained.
+    Organization.objects.filter(pk=world.csirt.pk).update(
+        resource_constrained=True, constrained_reason="no 24/7 staff"
+    )
+    Organization.objects.bulk_create(
+        [
+            Organization(name="Echo NIC", slug="echo-nic", region="EU", resource_constrained=True),
+            Organization(name="Foxtrot NIC", slug="foxtrot-nic", region="AF"),
+        ]
+    )
+    incident = _open(world, tlds=[".alpha"])
+    user = world.users["coordinator"]
+    viewer, actor = viewer_for(user), audit.Actor.of(user)
+    added = add_constrained_parties(viewer, actor, incident)
+    assert [p.organization.slug for p in added] == ["example-cert"]
+    assert added[0].reason == "resource-constrained operator in AF (no 24/7 staff)"
+    assert added[0].source == "manual"
+    assert incident.timeline.filter(party=added[0], kind="party").exists()
+    assert AuditEvent.objects.filter(
+        action="incident.party_add", object_id=str(added[0].pk)
+    ).exists()
+    assert add_constrained_parties(viewer, actor, incident) == []  # once
+    # A region named: the API and the CLI take it; an unknown one is refused by name.
+    response = world.api("coordinator").post(
+        f"/api/v1/incidents/{incident.ref}/parties/constrained",
+        {"regions": ["EU"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert [p["organization"] for p in response.json()] == ["echo-nic"]
+    response = world.api("coordinator").post(
+        f"/api/v1/incidents/{incident.ref}/parties/constrained",
+        {"regions": ["Mars"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "'Mars' is not an ICANN region" in str(response.json()["detail"])
+    with contextlib.redirect_stdout(out := io.StringIO()):
+        assert cli.main(["incident", "party", incident.ref, "--add-constrained", "AF,EU"]) == 0
+    assert out.getvalue().strip() == "added 0 resource-constrained operator(s)"
+
+
+def test_a_scope_without_a_regional_tld_needs_a_region_named(world: World) -> None:
+    incident = _open(world, tlds=[".alpha"])  # the world's TLDs carry no region
+    user = world.users["coordinator"]
+    with pytest.raises(InputError, match="the scope names no TLD with a region"):
+        add_constrained_parties(viewer_for(user), audit.Actor.of(user), incident)
+    page = world.client("coordinator").post(
+        f"/incidents/{incident.ref}/parties/constrained", {"region": ""}, follow=True
+    )
+    assert "the scope names no TLD with a region" in page.content.decode()
+    assert not incident.parties.exclude(source="computed").exists()

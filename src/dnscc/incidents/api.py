@@ -503,6 +503,27 @@ def add_party(request: HttpRequest, ref: str, payload: PartyIn) -> Status[dict[s
     return Status(201, _party_out(party))
 
 
+class ConstrainedPartiesIn(Schema):
+    regions: list[str] = Field(
+        default_factory=list,
+        description="ICANN regions (AF, AP, EU, LAC, NA); empty: the regions of the scope's TLDs",
+    )
+
+
+@router.post("/{ref}/parties/constrained", response={201: list[PartyOut]})
+def add_constrained_parties(
+    request: HttpRequest, ref: str, payload: ConstrainedPartiesIn
+) -> Status[list[dict[str, Any]]]:
+    """Staff: add every resource-constrained operator of the regions (default: the regions of
+    the scope's TLDs) that is not a party yet; the parties added (possibly none). Nothing is
+    sent: notify them next."""
+    viewer, incident = _incident(request, ref)
+    added = constrained.add_constrained_parties(
+        viewer, _actor(request), incident, regions=payload.regions or None
+    )
+    return Status(201, [_party_out(p) for p in added])
+
+
 @router.get("/{ref}/parties/{party_id}", response=PartyDetailOut)
 def get_party(request: HttpRequest, ref: str, party_id: int) -> dict[str, Any]:
     """One party with its SLA figures and messages."""

@@ -77,6 +77,15 @@ def register(sub: Any) -> None:
     a = action("party", "list the parties, add one, or set one's status", cmd_party)
     a.add_argument("ref")
     a.add_argument("--add", metavar="ORG", help="add this organisation (slug) by hand")
+    a.add_argument(
+        "--add-constrained",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="REGIONS",
+        help="add every resource-constrained operator of these ICANN regions (comma-separated;"
+        " none: the regions of the scope's TLDs) that is not a party yet",
+    )
     a.add_argument("--role", default="affected", choices=["affected", "expert", "reporter"])
     a.add_argument("--reason", default="")
     a.add_argument("--set", dest="party_id", type=int, metavar="PARTY_ID")
@@ -324,6 +333,19 @@ def cmd_party(args: argparse.Namespace) -> int:
     from dnscc.incidents import services
 
     incident = services.get_incident(viewer, args.ref)
+    if args.add_constrained is not None:
+        from dnscc.incidents import constrained
+
+        regions = [r for r in args.add_constrained.replace(",", " ").split() if r]
+        added = constrained.add_constrained_parties(
+            viewer, actor, incident, regions=regions or None
+        )
+        return _done(
+            args,
+            [_party(p) for p in added],
+            f"added {len(added)} resource-constrained operator(s)"
+            + (": " + ", ".join(p.organization.slug for p in added) if added else ""),
+        )
     if args.add:
         party = services.add_party(
             viewer, actor, incident, args.add, role=args.role, reason=args.reason

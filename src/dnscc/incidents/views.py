@@ -37,6 +37,7 @@ from dnscc.core.errors import (
     PermissionDenied,
     ValidationErrors,
 )
+from dnscc.core.regions import Region
 from dnscc.core.taxonomy import DNS_TYPES, IMPACTS, SEVERITIES, URGENCIES, severity
 from dnscc.core.tlp import TLP, Viewer
 from dnscc.incidents import constrained, from_alerts, saved_views, services, sla, status_notes
@@ -419,6 +420,7 @@ def _staff_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     return {
         "parties": [_party_row(p, deliveries.get(p.pk)) for p in parties],
         "constrained": constrained.constrained_reach(incident.pk),
+        "regions": list(Region),
         "party_statuses": Party.STATUS_CHOICES,
         # What "Notify" takes by default: parties no notice has reached.
         "not_contacted": sum(1 for p in parties if p.status in services.NOT_REACHED),

@@ -1,6 +1,7 @@
 """Portal pages that edit an incident's parties, scope and notices (incidents.editing):
 
-- add a party found by searching the directory, remove one (after a confirmation);
+- add a party found by searching the directory, or every resource-constrained operator of
+  a region; remove one (after a confirmation);
 - change the scope: the diff of its parties is shown before anything is saved, and a
   drop of a party that acknowledged already needs its own confirmation;
 - notify: a preview of each language version of the notice, with a free-text addition,
@@ -22,7 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dnscc.core.errors import DnsccError, NotFoundError, PermissionDenied
-from dnscc.incidents import editing, services
+from dnscc.incidents import constrained, editing, services
 from dnscc.incidents.models import Incident, Party
 from dnscc.incidents.views import (
     SCOPE_FIELDS,
@@ -129,6 +130,27 @@ def add_party(request: HttpRequest, ref: str) -> HttpResponse:
 
 @role_required(staff=True)
 @require_POST
+def add_constrained_parties(request: HttpRequest, ref: str) -> HttpResponse:
+    """Add every resource-constrained operator of a region (empty: the regions of the
+    scope's TLDs) as parties. Nothing is sent: notifying them is the next, confirmed, step."""
+    incident = _incident(request, ref)
+    region = request.POST.get("region", "").strip()
+    with _reported(request):
+        added = constrained.add_constrained_parties(
+            _viewer(request), _actor(request), incident, regions=[region] if region else None
+        )
+        if added:
+            names = ", ".join(p.organization.name for p in added)
+            messages.success(
+                request, f"{len(added)} resource-constrained operator(s) added: {names}."
+            )
+        else:
+            messages.info(request, "Every resource-constrained operator there is a party already.")
+    return _back(ref, "parties")
+
+
+@role_required(staff=True)
+@require_POST
 def remove_party(request: HttpRequest, ref: str, party_id: int) -> HttpResponse:
     """Remove a party (a party never contacted is deleted; one already contacted is set
     not affected), after a confirmation."""
@@ -218,6 +240,11 @@ def notify(request: HttpRequest, ref: str) -> HttpResponse:
 patterns: list[URLPattern] = [
     path("<incref:ref>/scope", edit_scope, name="scope"),
     path("<incref:ref>/parties/add", add_party, name="party_add"),
+    path(
+        "<incref:ref>/parties/constrained",
+        add_constrained_parties,
+        name="party_add_constrained",
+    ),
     path("<incref:ref>/parties/<int:party_id>/remove", remove_party, name="party_remove"),
     path("<incref:ref>/notify", notify, name="notify"),
 ]

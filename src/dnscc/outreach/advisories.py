@@ -92,10 +92,18 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _clean_audience(value: Any) -> dict[str, list[str]]:
+def _clean_audience(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError("audience must be an object", location=Location(field="audience"))
-    out: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    constrained = value.get("resource_constrained", False)
+    if constrained not in (True, False, None):
+        raise InputError(
+            "resource_constrained must be true or false",
+            location=Location(field="audience.resource_constrained"),
+        )
+    if constrained:
+        out["resource_constrained"] = True
     for key in ("regions", "kinds", "languages", "organizations"):
         items = value.get(key) or []
         if isinstance(items, str):
@@ -380,14 +388,19 @@ def publish(
 
 
 def audience_organizations(audience: dict[str, Any]) -> list[Organization]:
-    """Organisations matching region AND kind AND language filters, plus the explicit list."""
+    """Organisations matching region AND kind AND language AND resource-constrained filters,
+    plus the explicit list. `resource_constrained: true` alone is every resource-constrained
+    organisation; beside other filters it keeps the resource-constrained among them."""
     audience = audience or {}
     regions, kinds = audience.get("regions") or [], audience.get("kinds") or []
     languages = {lang.lower().split("-")[0] for lang in audience.get("languages") or []}
+    constrained = audience.get("resource_constrained") is True
     explicit = audience.get("organizations") or []
     chosen: dict[int, Organization] = {}
-    if regions or kinds or languages:
+    if regions or kinds or languages or constrained:
         qs = Organization.objects.all()
+        if constrained:
+            qs = qs.filter(resource_constrained=True)
         if regions:
             qs = qs.filter(region__in=regions)
         if kinds:

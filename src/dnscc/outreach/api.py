@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import require_role, require_staff
@@ -128,13 +128,17 @@ class NoticeIn(Schema):
     regions: list[str] = []
     kinds: list[str] = []
     languages: list[str] = []
+    resource_constrained: bool = Field(
+        default=False,
+        description="only resource-constrained organisations (alone: every one of them)",
+    )
     requires_ack: bool = True
 
 
 @router.post("/notices", response={201: dict[str, Any]})
 def send_notice(request: HttpRequest, payload: NoticeIn) -> Status[dict[str, Any]]:
-    """Staff: queue a notice to an audience (organisations, regions, kinds, languages), TLP-checked
-    per recipient."""
+    """Staff: queue a notice to an audience (organisations, regions, kinds, languages,
+    resource-constrained), TLP-checked per recipient."""
     viewer = require_staff(request.user)
     tlp = TLP.parse(payload.tlp)
     orgs = advisories.audience_organizations(
@@ -143,6 +147,7 @@ def send_notice(request: HttpRequest, payload: NoticeIn) -> Status[dict[str, Any
             "regions": payload.regions,
             "kinds": payload.kinds,
             "languages": payload.languages,
+            "resource_constrained": payload.resource_constrained,
         }
     )
     if not orgs:

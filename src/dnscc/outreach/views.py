@@ -93,14 +93,26 @@ def new_notice(request: HttpRequest) -> HttpResponse:
         p = request.POST
         form = {
             k: p.get(k, "")
-            for k in ("title", "text", "tlp", "organizations", "regions", "kinds", "languages")
+            for k in (
+                "title",
+                "text",
+                "tlp",
+                "organizations",
+                "regions",
+                "kinds",
+                "languages",
+                "resource_constrained",
+            )
         }
         try:
             tlp = TLP.parse(form["tlp"] or "AMBER")
             orgs = advisories.audience_organizations(
                 {
-                    k: form[k].replace(",", " ").split()
-                    for k in ("organizations", "regions", "kinds", "languages")
+                    **{
+                        k: form[k].replace(",", " ").split()
+                        for k in ("organizations", "regions", "kinds", "languages")
+                    },
+                    "resource_constrained": bool(form["resource_constrained"]),
                 }
             )
             if not orgs:
@@ -304,8 +316,11 @@ def _advisory_form(p: Any) -> dict[str, Any]:
         "vulnerabilities": vulnerabilities,
         "references": references,
         "audience": {
-            k: p.get(f"audience_{k}", "")
-            for k in ("regions", "kinds", "languages", "organizations")
+            **{
+                k: p.get(f"audience_{k}", "")
+                for k in ("regions", "kinds", "languages", "organizations")
+            },
+            "resource_constrained": bool(p.get("audience_resource_constrained")),
         },
     }
     if "revision_summary" in p:
@@ -335,6 +350,9 @@ def _form_of(a: Advisory) -> dict[str, str]:
             f"audience_{k}": ", ".join((a.audience or {}).get(k, []))
             for k in ("regions", "kinds", "languages", "organizations")
         },
+        "audience_resource_constrained": (
+            "1" if (a.audience or {}).get("resource_constrained") else ""
+        ),
         "revision_summary": a.revision_summary,
     }
 
