@@ -115,3 +115,54 @@ def serve_directory(directory: Path, *, log: list[str] | None = None) -> Iterato
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def bulk_publish(group: Any, count: int, *, key: str = "bulk", kind: str = "campaigns") -> Any:
+    """`count` indicators published to the group's `kind` collection as one publication,
+    bulk-created (the scenery of paging tests: publishing itself is tested elsewhere), with
+    date_added strictly increasing after what the collection holds."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dnscc.core import stix
+    from dnscc.core.tlp import TLP
+    from dnscc.sharing.models import Collection, Publication, SharedObject
+
+    collection = group.collections.get(kind=kind)
+    now = timezone.now()
+    step = dt.timedelta(microseconds=1)
+    start = max(now, collection.last_added + step) if collection.last_added else now
+    publication = Publication.objects.create(
+        group=group,
+        collection=collection,
+        kind="campaign",
+        ref=key,
+        title=key,
+        tlp=TLP.AMBER.value,
+        published_at=now,
+        object_count=count,
+        indicator_count=count,
+    )
+    ctx = stix.Context(
+        tlp=TLP.AMBER, created_by=stix.stix_id("identity", "center"), created=stix.timestamp(now)
+    )
+    rows = []
+    for i in range(count):
+        obj = stix.indicator(ctx, stix.DOMAIN, f"n{i}.{key}.r0", key=key, description=key)
+        rows.append(
+            SharedObject(
+                collection=collection,
+                publication=publication,
+                stix_id=obj["id"],
+                stix_type="indicator",
+                version=obj["modified"],
+                date_added=start + i * step,
+                tlp=TLP.AMBER.value,
+                value=obj["name"],
+                data=stix.dumps(obj),
+            )
+        )
+    SharedObject.objects.bulk_create(rows, batch_size=5000)
+    Collection.objects.filter(pk=collection.pk).update(last_added=start + (count - 1) * step)
+    return publication
