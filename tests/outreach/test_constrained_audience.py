@@ -4,12 +4,15 @@ distribution says how many were reached (accepted, not queued) and acknowledged.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
 import pytest
 
+from dnscc import cli
 from dnscc.directory.models import Organization
-from dnscc.outreach.advisories import audience_organizations
+from dnscc.outreach.advisories import audience_organizations, audience_words
 from dnscc.outreach.models import Advisory, Message
 from dnscc.outreach.sinks import SmtpSink
 from tests import delivery
@@ -83,6 +86,7 @@ def test_an_advisory_for_constrained_registries_reports_them_reached_once_accept
     assert api.get(f"/api/v1/outreach/advisories/{tid}").json()["constrained"]["words"] == words
     page = world.client("coordinator").get(f"/outreach/advisories/{tid}/").content.decode()
     assert words.capitalize() + "." in page
+    assert "Audience: resource-constrained organisations of kind TLD registry operator." in page
 
 
 def test_the_advisory_form_keeps_the_choice(world: World, constrained: None) -> None:
@@ -99,3 +103,29 @@ def test_the_advisory_form_keeps_the_choice(world: World, constrained: None) -> 
     assert advisory.audience["resource_constrained"] is True
     page = client.get(f"/outreach/advisories/{advisory.tracking_id}/edit/").content.decode()
     assert 'name="audience_resource_constrained" value="1" checked' in page
+
+
+def test_the_cli_lists_the_audience_then_queues_the_notice(
+    world: World, constrained: None, settings: Any
+) -> None:
+    settings.OUTREACH_AUTODRAIN = False
+    argv = ["outreach", "notice", "--title", "Heads-up", "--text", "Renew your DS."]
+    with contextlib.redirect_stdout(out := io.StringIO()):
+        assert cli.main([*argv, "--resource-constrained", "--dry-run"]) == 0
+    assert out.getvalue().strip() == "2 organisation(s): alpha-registry, example-cert"
+    assert not Message.objects.exists()  # a dry run sends nothing
+    with contextlib.redirect_stdout(out := io.StringIO()):
+        assert cli.main([*argv, "--resource-constrained", "--kinds", "tld_registry"]) == 0
+    assert "1 message(s) queued to 1 organisation(s)" in out.getvalue()
+    assert set(Message.objects.values_list("organization__slug", flat=True)) == {"alpha-registry"}
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main([*argv, "--resource-constrained", "--regions", "EU"]) == 65
+
+
+def test_the_advisory_page_says_its_audience_in_words() -> None:
+    assert audience_words({"resource_constrained": True, "regions": ["AF"]}) == (
+        "resource-constrained organisations in Africa"
+    )
+    assert audience_words({"kinds": ["tld_registry"], "organizations": ["x-nic"]}) == (
+        "organisations of kind TLD registry operator, and x-nic"
+    )

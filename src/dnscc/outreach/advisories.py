@@ -425,6 +425,32 @@ def audience_organizations(audience: dict[str, Any]) -> list[Organization]:
     return list(chosen.values())
 
 
+def audience_words(audience: dict[str, Any]) -> str:
+    """The audience as a coordinator reads it: "resource-constrained organisations in Africa
+    that are TLD registries, and alpha-registry"."""
+    audience = audience or {}
+    kinds = dict(Organization.KIND_CHOICES)
+    regions = {r.value: r.label for r in Region}
+    who = (
+        "resource-constrained organisations"
+        if audience.get("resource_constrained")
+        else "organisations"
+    )
+    parts = []
+    if audience.get("regions"):
+        parts.append("in " + " or ".join(regions.get(r, r) for r in audience["regions"]))
+    if audience.get("kinds"):
+        parts.append("of kind " + " or ".join(str(kinds.get(k, k)) for k in audience["kinds"]))
+    if audience.get("languages"):
+        parts.append("reading " + " or ".join(audience["languages"]))
+    filtered = bool(parts) or bool(audience.get("resource_constrained"))
+    text = " ".join([who, *parts]) if filtered else ""
+    if audience.get("organizations"):
+        named = ", ".join(audience["organizations"])
+        text = f"{text}, and {named}" if text else named
+    return text or "nobody (no filter and no organisation named)"
+
+
 # -- reading and the CSAF provider ----------------------------------------------------
 
 

@@ -35,6 +35,25 @@ def register(sub: Any) -> None:
     c.add_argument("--port", type=int, default=8025)
     c.add_argument("--dir", default="", help="default: DNSCC_DEMO_MAILBOX (DATA_DIR/mailbox)")
     c.set_defaults(func=catcher)
+    a = osub.add_parser(
+        "notice",
+        help="queue a notice to an audience (organisations; regions AND kinds AND languages"
+        " AND resource-constrained), TLP-checked per recipient",
+    )
+    a.add_argument("--title", required=True)
+    a.add_argument("--text", required=True)
+    a.add_argument("--tlp", default="AMBER")
+    for name in ("organizations", "regions", "kinds", "languages"):
+        a.add_argument(f"--{name}", default="", help="comma-separated")
+    a.add_argument(
+        "--resource-constrained",
+        action="store_true",
+        help="only resource-constrained organisations (alone: every one of them)",
+    )
+    a.add_argument("--dry-run", action="store_true", help="list the audience; send nothing")
+    a.add_argument("--as", dest="as_user", metavar="USER", help="act as this account")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=notice)
     n = osub.add_parser(
         "status",
         help="the outbox's health (exit 69 when a channel has been failing past the"
@@ -102,6 +121,70 @@ def key(args: argparse.Namespace) -> int:
     from dnscc.outreach import pgp
 
     sys.stdout.write(pgp.center_public_key())
+    return 0
+
+
+def notice(args: argparse.Namespace) -> int:
+    """The portal's "Send a notice" and `POST /api/v1/outreach/notices` from the shell."""
+    import getpass
+
+    django_setup()
+    from django.contrib.auth import get_user_model
+
+    from dnscc.accounts import audit
+    from dnscc.accounts.services import viewer_for
+    from dnscc.core.errors import InputError, Location
+    from dnscc.core.tlp import TLP, Role, Viewer
+    from dnscc.outreach import advisories, services
+
+    user = None
+    if args.as_user:
+        user = get_user_model().objects.filter(username=args.as_user, is_active=True).first()
+        if user is None:
+            raise NotFoundError(f"no user {args.as_user!r}")
+        viewer, actor = viewer_for(user), audit.Actor(f"cli:{user.get_username()}", user.pk)
+    else:  # the machine's authority: staff, but no author of anything
+        viewer, actor = Viewer(user_id=0, role=Role.ADMIN), audit.Actor(f"cli:{getpass.getuser()}")
+    tlp = TLP.parse(args.tlp)
+    orgs = advisories.audience_organizations(
+        {
+            **{
+                k: getattr(args, k).replace(",", " ").split()
+                for k in ("organizations", "regions", "kinds", "languages")
+            },
+            "resource_constrained": args.resource_constrained,
+        }
+    )
+    if not orgs:
+        raise InputError(
+            "the audience matches no organisation",
+            location=Location(field="organizations"),
+            hint="name organisations, or regions, kinds or languages that match some",
+        )
+    if args.dry_run:
+        found = {"organizations": sorted(o.slug for o in orgs)}
+        if args.json:
+            print_json(found)
+        else:
+            print(f"{len(orgs)} organisation(s): " + ", ".join(found["organizations"]))
+        return 0
+    queued = services.notify(
+        viewer,
+        actor,
+        kind="notice",
+        context={"title": args.title, "text": args.text, "tlp": tlp.label},
+        organizations=orgs,
+        tlp=tlp,
+        user=user,
+    )
+    if args.json:
+        print_json(queued.as_dict())
+    else:
+        print(
+            f"notice {queued.notice.pk}: {queued.messages} message(s) queued to"
+            f" {len(orgs)} organisation(s)"
+            + (f"; no channel for {', '.join(queued.unreachable)}" if queued.unreachable else "")
+        )
     return 0
 
 

@@ -438,6 +438,7 @@ def advisory(request: HttpRequest, tracking_id: str) -> HttpResponse:
             "text": csaf.render_text(doc),
             "url": advisories.document_url(found),
             "status": status,
+            "audience": advisories.audience_words(found.audience) if viewer.is_staff else "",
             "notes": doc["document"].get("notes", []),
             "vulns": doc.get("vulnerabilities", []),
             "may_approve": advisories.may_approve(viewer, found),
