@@ -15,7 +15,7 @@ Structural objects (incident, campaign, note, report, identity, sighting) are bu
 `stix2` library, which checks every property. Indicators and relationships come in the
 millions for a large campaign; `stix2` costs about 0.7 ms an object here, so they are written
 as plain dicts of exactly the shape `stix2` produces (docs/decisions/0013-stix-taxii-misp-
-libraries.md; a test comparing them with `stix2`'s objects is still owed, issue 15).
+libraries.md; tests/core/test_stix_shape.py compares them with `stix2`'s objects).
 
 Identifiers are deterministic (the same campaign name always has the same indicator id), so
 publishing again adds versions instead of duplicates. They are UUIDs of version 4 form whose
