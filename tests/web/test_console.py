@@ -6,6 +6,7 @@ who staffs the desk on duty, and the outbox's health."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from dnscc.incidents import desks
 from dnscc.incidents.models import Handover, Incident, Party, SlaBreach
 from dnscc.monitoring.models import Alert
 from dnscc.outreach.models import ChannelHealth
+from dnscc.web import console as console_module
 from dnscc.web.console import console
 from tests.conftest import World
 from tests.web.seed import Found, ZoneResult, incident, lame, sweep
@@ -87,6 +89,51 @@ def test_a_party_without_contact_is_an_unreachable_line(world: World) -> None:
     [line] = [x for x in lines if x.kind == "unreachable"]
     assert line.text == f"Silent Registry cannot be reached for {opened.ref}: no usable contact"
     assert line.url == f"/incidents/{opened.ref}/#party-{party.pk}"
+
+
+def _silent_and_reachable(world: World, settings: Any, *, reachable: bool) -> Incident:
+    """An incident on .silent (its registry has no contact), with .alpha's registry (it
+    has one) beside it when `reachable`; its parties notified, nothing drained."""
+    from dnscc.accounts import audit
+    from dnscc.incidents import services
+
+    settings.OUTREACH_AUTODRAIN = False
+    settings.CONSOLE_DUE_HOURS = 48  # the notify deadline is due within the window
+    silent = Organization.objects.create(name="Silent Registry", slug="silent", region="AF")
+    Tld.objects.create(name="silent", kind=Tld.GTLD, operator=silent, ns=["ns.silent"])
+    tlds = ["silent", "alpha"] if reachable else ["silent"]
+    opened = incident(world, title="Silent outage", scope={"tlds": tlds})
+    user = world.users["coordinator"]
+    services.notify_parties(viewer_for(user), audit.Actor.of(user), opened, user=user)
+    return opened
+
+
+def test_an_unreachable_partys_missed_notification_is_said_once_on_its_own_line(
+    world: World, settings: Any
+) -> None:
+    opened = _silent_and_reachable(world, settings, reachable=False)
+    assert SlaBreach.objects.filter(incident=opened, kind=SlaBreach.NOTIFY).count() == 1
+    lines = console(viewer_for(world.users["coordinator"]))["lines"]
+    # Not a breach line, an unreachable line and a "notify deadline" due: one line (its
+    # triage deadline is another matter).
+    about = [x for x in lines if "Silent" in x.text or "notif" in x.text.lower()]
+    assert len(about) == 1, [(x.kind, x.text) for x in about]
+    [line] = about
+    assert line.kind == "unreachable"
+    assert line.rank == console_module.RANKS["breach"]
+    assert "time to first notification missed, escalation: " in line.detail
+
+
+def test_the_notify_deadline_stays_while_a_party_can_still_be_notified(
+    world: World, settings: Any
+) -> None:
+    opened = _silent_and_reachable(world, settings, reachable=True)
+    assert Party.objects.get(incident=opened, organization__slug="silent").status == (
+        Party.UNREACHABLE
+    )
+    texts = _texts(world)
+    assert f"{opened.ref}: notify deadline" in texts
+    assert not any(t.startswith("Time to first notification") for t in texts)
 
 
 def test_a_breach_and_a_deadline_due_soon_are_listed_worst_first(world: World) -> None:

@@ -4,15 +4,23 @@ The coordinator's home page. It reads every app's services (the web app is the t
 and says, in this order of urgency:
 
     0  critical alerts not acknowledged (one line per group of one cause)
-    1  SLA breaches; the outbox failing; nobody staffing the desk on duty
-    2  parties no notice reaches (unreachable, delivery failed)
+    1  SLA breaches; parties no notice reaches (unreachable, delivery failed); the outbox
+       failing; nobody staffing the desk on duty
     3  error alerts not acknowledged
     4  deadlines due in the next DNSCC_CONSOLE_DUE_HOURS hours (and overdue tasks)
     5  campaign slices past their deadline (or that no message reaches)
     6  the shift handover to the desk on duty, not acknowledged
     7  reports waiting for triage
 
-and, within a rank, the oldest (or the soonest due) first. A coordinator sees the work of
+and, within a rank, the oldest (or the soonest due) first.
+
+Each fact is said once. A party no notice reaches has its time to first notification
+breached at once (incidents.sla): that breach is said on the party's own line (what to do:
+find a contact), not on a line of its own; and an incident's notify deadline is not listed
+as due when every party still waiting for a first notice is such a party (the deadline
+cannot be met by waiting, and their lines already say so).
+
+A coordinator sees the work of
 their own desks and of no desk; while nobody staffs the desk on duty, its work is every
 coordinator's (so the on-duty desk's critical alert is never hidden). An administrator or
 a coordinator without desks sees every desk's work.
@@ -36,9 +44,9 @@ from dnscc.web.labels import label
 RANKS = {
     "alert-critical": 0,
     "breach": 1,
+    "unreachable": 1,
     "outbox": 1,
     "unstaffed": 1,
-    "unreachable": 2,
     "alert-error": 3,
     "due": 4,
     "slice": 5,
@@ -154,6 +162,8 @@ def _breach_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
 
     lines = []
     for breach in sla.open_breaches():
+        if _said_on_party_line(breach):
+            continue
         if not scope.covers(sla.breach_desk(breach)):
             continue
         if not can_see(viewer, breach.incident.labelled()):
@@ -175,17 +185,46 @@ def _breach_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
     return lines
 
 
+NO_NOTICE_REACHES = ("unreachable", "delivery_failed")
+
+
+def _said_on_party_line(breach: Any) -> bool:
+    """A party's notify breach while no notice reaches it: its unreachable line says it."""
+    return bool(
+        breach.kind == "notify"
+        and breach.party_id
+        and breach.party is not None
+        and breach.party.status in NO_NOTICE_REACHES
+    )
+
+
 def _unreachable_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
+    from dnscc.incidents import sla
+    from dnscc.incidents.models import SlaBreach
     from dnscc.incidents.services import unreachable_parties
 
+    parties = [p for p in unreachable_parties(viewer) if scope.covers(p.incident.desk)]
+    breaches = {
+        b.party_id: b
+        for b in SlaBreach.objects.filter(
+            kind=SlaBreach.NOTIFY,
+            resolved_at__isnull=True,
+            party_id__in=[p.pk for p in parties],
+        )
+    }
     lines = []
-    for party in unreachable_parties(viewer):
+    for party in parties:
         incident = party.incident
-        if not scope.covers(incident.desk):
-            continue
         red = incident.tlp == TLP.RED.value
         who = "[TLP:RED]" if red else party.organization.name
         failed = party.status == "delivery_failed"
+        breach = breaches.get(party.pk)
+        missed = (
+            f" · time to first notification missed, escalation:"
+            f" {sla.LEVEL_NAMES.get(breach.level, str(breach.level))}"
+            if breach
+            else ""
+        )
         lines.append(
             Line(
                 kind="unreachable",
@@ -194,7 +233,7 @@ def _unreachable_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line
                 url=reverse("incidents:incident", args=[incident.ref]) + f"#party-{party.pk}",
                 when=party.status_changed_at,
                 detail=f"{label(party.status, 'party_status')}"
-                f" · {_ago(party.status_changed_at, now)}",
+                f" · {_ago(party.status_changed_at, now)}{missed}",
                 tone="error",
                 badge="Delivery failed" if failed else "Unreachable",
             )
@@ -214,8 +253,11 @@ def _due_lines(scope: Scope, now: datetime) -> list[Line]:
         .order_by("created_at")
     )
     incidents = [i for i in incidents if scope.covers(i.desk)]
+    blocked = _notice_blocked(incidents)
     lines = []
     for item in desks.due_between(now, now + timedelta(hours=hours), incidents):
+        if item["what"] == "notify deadline" and item["incident"] in blocked:
+            continue  # every party it waits for has its own line (module docstring)
         at: datetime = item["due_at"]
         overdue = at < now
         anchor = f"#party-{item['party']}" if item.get("party") else ""
@@ -234,6 +276,22 @@ def _due_lines(scope: Scope, now: datetime) -> list[Line]:
             )
         )
     return lines
+
+
+def _notice_blocked(incidents: list[Any]) -> set[str]:
+    """Refs of the incidents all of whose parties still waiting for a first notice are
+    parties no notice reaches (and there is at least one)."""
+    from dnscc.incidents.models import Party
+
+    waiting: dict[str, set[str]] = {}
+    rows = Party.objects.filter(
+        incident__in=incidents,
+        notified_at__isnull=True,
+        status__in=(Party.NOT_CONTACTED, Party.QUEUED, *NO_NOTICE_REACHES),
+    ).values_list("incident__ref", "status")
+    for ref, status in rows:
+        waiting.setdefault(ref, set()).add(status)
+    return {ref for ref, states in waiting.items() if states <= set(NO_NOTICE_REACHES)}
 
 
 def _in(at: datetime, now: datetime) -> str:
