@@ -59,10 +59,18 @@ def test_a_notice_to_constrained_operators_goes_to_them_only_and_a_bad_flag_is_n
     assert sorted(Message.objects.values_list("organization__slug", flat=True).distinct()) == [
         "alpha-registry"
     ]  # the CSIRT has no contact: nobody to send to
+    assert response.json()["unreachable"] == ["example-cert"]
     notice_id = response.json()["notice"]
-    assert api.get(f"/api/v1/outreach/notices/{notice_id}").json()["constrained"]["words"] == (
-        "0 of 1 resource-constrained operator reached, 0 acknowledged"
+    # ...and it counts as a resource-constrained operator not reached.
+    status = api.get(f"/api/v1/outreach/notices/{notice_id}").json()
+    assert status["constrained"]["words"] == (
+        "0 of 2 resource-constrained operators reached, 0 acknowledged"
     )
+    assert status["unreachable"] == ["example-cert"]
+    delivery.accept(organization=world.org_a)
+    page = world.client("coordinator").get(f"/outreach/notices/{notice_id}/").content.decode()
+    assert "1 of 2 resource-constrained operators reached, 0 acknowledged." in page
+    assert "No contact or channel for: example-cert." in page
     response = api.post(
         "/api/v1/outreach/advisories",
         {**ADVISORY, "audience": {"resource_constrained": "maybe"}},

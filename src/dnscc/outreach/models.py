@@ -31,6 +31,11 @@ class Notice(models.Model):
     source_type = models.CharField(max_length=64, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
     requires_ack = models.BooleanField(default=True)
+    # Organisations of the audience no message could go to (no contact with an address or
+    # webhook): they have no Message row, so the notice keeps them to count them as missed.
+    unreachable = models.JSONField(
+        default=list, blank=True, help_text="ids of the organisations no message could go to"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -207,6 +207,7 @@ def notify(
         for contact in contacts:
             by_org.setdefault(contact.organization_id, []).append(contact)
         base_context = context
+        unreachable_ids: list[int] = []
         for org in orgs:
             reachable = False
             real = False  # something will actually be sent (not only simulated)
@@ -284,12 +285,16 @@ def notify(
                     reachable = True
             if not reachable:
                 result.unreachable.append(org.slug)
+                unreachable_ids.append(org.pk)
             elif not real:
                 result.simulated.append(org.slug)
         if exercise is not None:
             for row in rows:
                 row.subject = exercise_mark.mark_subject(row.subject)[:300]
                 row.body = exercise_mark.mark_body(row.body, exercise)
+        if unreachable_ids:
+            Notice.objects.filter(pk=notice.pk).update(unreachable=unreachable_ids)
+            notice.unreachable = unreachable_ids
         created = _insert_messages(rows)
         # "queued" is the row's created_at (see `timeline`); only what needs saying is an event.
         MessageEvent.objects.bulk_create(
@@ -768,19 +773,31 @@ def notice_status(notice: Notice) -> dict[str, Any]:
         "counts": counts,
         "constrained": constrained_reach(notice).as_dict(),
         "recipients": rows,
+        "unreachable": sorted(
+            Organization.objects.filter(pk__in=notice.unreachable or []).values_list(
+                "slug", flat=True
+            )
+        ),
     }
 
 
 def constrained_reach(notice: Notice) -> constrained.Reach:
     """How many of the notice's resource-constrained recipient organisations were reached (a
     message to them accepted by the relay or webhook, or acknowledged: queued does not
-    count) and how many acknowledged."""
-    return constrained.reach(
+    count) and how many acknowledged. Those of its audience no message could go to (no
+    contact or channel) count as not reached."""
+    found = constrained.reach(
         notice.messages.all(),
         organization="organization",
         reached=Q(state=Message.ACCEPTED) | Q(acknowledged_at__isnull=False),
         acknowledged=Q(acknowledged_at__isnull=False),
     )
+    if not notice.unreachable:
+        return found
+    missed = Organization.objects.filter(
+        pk__in=notice.unreachable, resource_constrained=True
+    ).count()
+    return replace(found, total=found.total + missed)
 
 
 # -- follow-ups for silence -------------------------------------------------------------
