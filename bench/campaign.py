@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import random
@@ -28,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _isolated import pg_database, run_isolated
 
 REPO = Path(__file__).resolve().parents[1]
 INGEST_SECONDS = 60.0
@@ -408,42 +409,6 @@ def bench_verify(
     }
 
 
-def _child(conn: Any, kwargs: dict[str, Any], func: str = "bench_ingest") -> None:
-    try:
-        conn.send(globals()[func](**kwargs))
-    except BaseException as exc:  # noqa: BLE001 - report to the parent, which prints it
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-
-
-def _run_isolated(kwargs: dict[str, Any], func: str = "bench_ingest") -> dict[str, Any]:
-    """Run one bench_* function of this file in a fresh process (its own peak RSS)."""
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, kwargs, func))
-    proc.start()
-    result: dict[str, Any] = parent.recv()
-    proc.join()
-    return result
-
-
-def _fresh_pg_database(admin_url: str) -> tuple[str, str]:
-    """CREATE a database of its own on the server at `admin_url`; (url, name) to drop it."""
-    import psycopg
-
-    name = f"dnscc_bench_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 Rows = list[tuple[str, str, str]]
 
 
@@ -548,19 +513,14 @@ def main() -> int:
 
     runs = []
     if "ingest" in parts:
-        runs.append(_run_isolated({"names": args.names}))
+        runs.append(run_isolated(bench_ingest, {"names": args.names}))
         if args.pg:
-            url, name = _fresh_pg_database(args.pg)
-            try:
-                runs.append(_run_isolated({"names": args.names, "database_url": url}))
-            finally:
-                _drop_pg_database(args.pg, name)
-    verify = (
-        _run_isolated({"names": args.verify_names}, "bench_verify") if "verify" in parts else None
-    )
-    rpz = _run_isolated({"names": args.names}, "bench_rpz") if "rpz" in parts else None
+            with pg_database(args.pg, "dnscc_bench") as url:
+                runs.append(run_isolated(bench_ingest, {"names": args.names, "database_url": url}))
+    verify = run_isolated(bench_verify, {"names": args.verify_names}) if "verify" in parts else None
+    rpz = run_isolated(bench_rpz, {"names": args.names}) if "rpz" in parts else None
     manifest = (
-        _run_isolated({"names": args.manifest_names}, "bench_manifest")
+        run_isolated(bench_manifest, {"names": args.manifest_names})
         if "manifest" in parts
         else None
     )

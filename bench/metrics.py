@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import random
@@ -32,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _isolated import pg_database, run_isolated
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES_SECONDS = 10.0
@@ -359,40 +360,6 @@ def bench(sizes: dict[str, int], database_url: str | None = None) -> dict[str, A
     return result
 
 
-def _child(conn: Any, sizes: dict[str, int], url: str | None) -> None:
-    try:
-        conn.send(bench(sizes, url))
-    except BaseException as exc:  # noqa: BLE001 - reported by the parent
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-
-
-def _run_isolated(sizes: dict[str, int], url: str | None = None) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, sizes, url))
-    proc.start()
-    result: dict[str, Any] = parent.recv()
-    proc.join()
-    return result
-
-
-def _fresh_pg_database(admin_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"dnscc_bench_metrics_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=100_000)
@@ -410,13 +377,10 @@ def main() -> int:
         "findings": args.findings,
         "messages": args.messages,
     }
-    runs = [] if args.skip_sqlite else [_run_isolated(sizes)]
+    runs = [] if args.skip_sqlite else [run_isolated(bench, {"sizes": sizes})]
     if args.pg:
-        url, name = _fresh_pg_database(args.pg)
-        try:
-            runs.append(_run_isolated(sizes, url))
-        finally:
-            _drop_pg_database(args.pg, name)
+        with pg_database(args.pg, "dnscc_bench_metrics") as url:
+            runs.append(run_isolated(bench, {"sizes": sizes, "database_url": url}))
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         print("\n".join(errors), file=sys.stderr)

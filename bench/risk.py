@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import random
@@ -31,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _isolated import pg_database, run_isolated
 
 REPO = Path(__file__).resolve().parents[1]
 SURVEY_SECONDS = 5.0
@@ -335,40 +336,6 @@ def _bench_report(tmp: Path, start: Any, end: Any) -> dict[str, Any]:
     }
 
 
-def _child(conn: Any, kwargs: dict[str, Any]) -> None:
-    try:
-        conn.send(bench_survey(**kwargs))
-    except BaseException as exc:  # noqa: BLE001 - reported by the parent
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-
-
-def _run_isolated(kwargs: dict[str, Any]) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, kwargs))
-    proc.start()
-    result: dict[str, Any] = parent.recv()
-    proc.join()
-    return result
-
-
-def _fresh_pg_database(admin_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"dnscc_bench_risk_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=10_000)
@@ -377,13 +344,10 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get("DNSCC_BENCH_PG_URL", ""))
     args = parser.parse_args()
     sizes = {"incidents": args.incidents, "findings": args.findings, "campaigns": args.campaigns}
-    runs = [_run_isolated({**sizes, "report": True})]
+    runs = [run_isolated(bench_survey, {**sizes, "report": True})]
     if args.pg:
-        url, name = _fresh_pg_database(args.pg)
-        try:
-            runs.append(_run_isolated({**sizes, "database_url": url}))
-        finally:
-            _drop_pg_database(args.pg, name)
+        with pg_database(args.pg, "dnscc_bench_risk") as url:
+            runs.append(run_isolated(bench_survey, {**sizes, "database_url": url}))
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         print("\n".join(errors), file=sys.stderr)

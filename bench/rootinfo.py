@@ -43,6 +43,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from _isolated import pg_database, run_isolated
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "src" / "dnscc" / "data" / "rssac002"
 LETTERS = "abcdefghijklm"
@@ -244,42 +246,6 @@ def bench_ingest(tree: str, database_url: str | None, jobs: int) -> dict[str, An
         }
 
 
-def _child(conn: Any, kwargs: dict[str, Any]) -> None:
-    try:
-        conn.send(bench_ingest(**kwargs))
-    except Exception as exc:  # noqa: BLE001 - a failed run is reported, not lost
-        import traceback
-
-        conn.send({"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"})
-
-
-def _run_isolated(kwargs: dict[str, Any]) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child, kwargs))
-    proc.start()
-    result: dict[str, Any] = parent.recv()
-    proc.join()
-    return result
-
-
-def _fresh_pg_database(admin_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = f"dnscc_bench_rootinfo_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def peer(tree: Path) -> dict[str, Any]:
     """Our reader against PyYAML's C loader on one month of the same files."""
     sys.path.insert(0, str(REPO / "src"))
@@ -319,13 +285,11 @@ def main() -> int:
     t0 = time.perf_counter()
     files = generate(tree, date(2025 - args.years, 1, 1), days)
     generated = time.perf_counter() - t0
-    runs = [_run_isolated({"tree": str(tree), "database_url": None, "jobs": args.jobs})]
+    kwargs = {"tree": str(tree), "database_url": None, "jobs": args.jobs}
+    runs = [run_isolated(bench_ingest, kwargs, trace=True)]
     if args.pg:
-        url, name = _fresh_pg_database(args.pg)
-        try:
-            runs.append(_run_isolated({"tree": str(tree), "database_url": url, "jobs": args.jobs}))
-        finally:
-            _drop_pg_database(args.pg, name)
+        with pg_database(args.pg, "dnscc_bench_rootinfo") as url:
+            runs.append(run_isolated(bench_ingest, {**kwargs, "database_url": url}, trace=True))
     compare = peer(tree)
     ok = True
     rows = [

@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rootinfo as bench_rootinfo  # the sibling benchmark: its environment and sample
+from _isolated import pg_database, run_isolated
 
 PLOT_SECONDS = 1.0
 
@@ -134,40 +135,15 @@ def _run(tmp: Path, years: int, database_url: str | None) -> dict[str, Any]:
     }
 
 
-def _child(conn: Any, kwargs: dict[str, Any]) -> None:
-    try:
-        conn.send(run(**kwargs))
-    except Exception as exc:  # noqa: BLE001 - a failed run is reported, not lost
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-
-
 def main() -> int:
-    import multiprocessing as mp
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--pg", default=os.environ.get("DNSCC_BENCH_PG_URL", ""))
     args = parser.parse_args()
-    results = []
-    urls: list[str | None] = [None]
-    names = []
+    results = [run_isolated(run, {"years": args.years, "database_url": None})]
     if args.pg:
-        url, name = bench_rootinfo._fresh_pg_database(args.pg)
-        urls.append(url)
-        names.append(name)
-    try:
-        for url in urls:
-            ctx = mp.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(
-                target=_child, args=(child, {"years": args.years, "database_url": url})
-            )
-            proc.start()
-            results.append(parent.recv())
-            proc.join()
-    finally:
-        for name in names:
-            bench_rootinfo._drop_pg_database(args.pg, name)
+        with pg_database(args.pg, "dnscc_bench_rootinfo") as url:
+            results.append(run_isolated(run, {"years": args.years, "database_url": url}))
     ok = True
     for r in results:
         if "error" in r:
