@@ -6,6 +6,7 @@ API_ROWS, PAGE_ROWS and optionally `snapshot()`, what a refused mutation must le
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ def page_statuses(ok: int, *, members: int = 403, **per_role: int) -> dict[str, 
 
 
 Body = Callable[[World], dict[str, Any]]
+Setup = Callable[[World], dict[str, Any]]  # extra objects and the URL parameters they need
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Row:
     secrets: tuple[str, ...] = ()
     secret_for: tuple[str, ...] = ()  # roles with a 2xx answer that must still not see `secrets`
     mutates: bool = False
-    setup: Callable[[World], dict[str, Any]] | None = None  # extra objects and URL params
+    setup: Setup | None = None  # extra objects and URL params
     # A bug that makes the allowed roles fail (500) while the denials still hold: the allowed
     # roles are an expected failure naming it, and the test fails once the bug is fixed so
     # that this mark is removed (strict).
@@ -100,6 +102,61 @@ class Row:
     @property
     def id(self) -> str:
         return f"{self.method} {self.template}"
+
+
+_SHARED: Any = object()  # a row builder's own setup, unless a row names another (or None)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Builds the rows of one app: the prefix of its URLs and the setup most of them share.
+
+    `get` makes a read; `post`, `patch` and `delete` a mutation (checked to change nothing
+    for a refused role). A body may be a dict (each request gets a copy) or a function of
+    the world; `setup=` on a row overrides the shared one (None: no setup). Other keywords
+    go to Row as they are.
+    """
+
+    prefix: str = ""
+    setup: Setup | None = None
+
+    def get(self, path: str, expected: dict[str, int], **options: Any) -> Row:
+        return self._row("GET", path, expected, mutates=False, **options)
+
+    def post(self, path: str, expected: dict[str, int], **options: Any) -> Row:
+        return self._row("POST", path, expected, mutates=True, **options)
+
+    def patch(self, path: str, expected: dict[str, int], **options: Any) -> Row:
+        return self._row("PATCH", path, expected, mutates=True, **options)
+
+    def delete(self, path: str, expected: dict[str, int], **options: Any) -> Row:
+        return self._row("DELETE", path, expected, mutates=True, **options)
+
+    def _row(
+        self,
+        method: str,
+        path: str,
+        expected: dict[str, int],
+        *,
+        body: dict[str, Any] | Body | None = None,
+        setup: Setup | None = _SHARED,
+        **options: Any,
+    ) -> Row:
+        if isinstance(body, dict):
+            body = _constant(body)
+        return Row(
+            method,
+            self.prefix + path,
+            expected,
+            body=body,
+            setup=self.setup if setup is _SHARED else setup,
+            **options,
+        )
+
+
+def _constant(body: dict[str, Any]) -> Body:
+    # A fresh copy per request, as a lambda's literal would be: a view may change what it gets.
+    return lambda world: copy.deepcopy(body)
 
 
 def _params(world: World, role: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.authz import Row, api_statuses, page_statuses
+from tests.authz import Row, Rows, api_statuses, page_statuses
 from tests.conftest import World
 
 _E = "/api/v1/exercises"
@@ -70,112 +70,60 @@ def snapshot() -> dict[str, Any]:
     }
 
 
+_api = Rows(_E, setup=_exercise)
+_page = Rows("/exercises", setup=_exercise)
+
 API_ROWS: list[Row] = [
-    Row("GET", _E + "/scenarios", api_statuses(200)),
-    Row("GET", _E + "/scenarios/{scenario_id}", api_statuses(200), setup=_exercise),
-    Row("GET", _E + "/plans/{scenario_id}", api_statuses(200), setup=_exercise),
-    Row(
-        "POST",
-        _E + "/plans",
+    _api.get("/scenarios", api_statuses(200), setup=None),
+    _api.get("/scenarios/{scenario_id}", api_statuses(200)),
+    _api.get("/plans/{scenario_id}", api_statuses(200)),
+    _api.post(
+        "/plans",
         api_statuses(201),
+        setup=None,
         body=lambda w: {"text": PLAN.read_text(encoding="utf-8"), "note": "matrix"},
-        mutates=True,
     ),
-    Row("GET", _E + "/", api_statuses(200), setup=_exercise, secrets=SECRETS),
+    _api.get("/", api_statuses(200), secrets=SECRETS),
     # Making an exercise needs the running lab: staff are told none runs (400, with a hint).
-    Row(
-        "POST",
-        _E + "/",
-        api_statuses(400),
-        body=lambda w: {"scenario": "conficker-c"},
-        mutates=True,
-    ),
-    Row("GET", _E + "/compare/{scenario_id}", api_statuses(200), setup=_exercise),
-    Row(
-        "POST",
-        _E + "/improvements/{item_id}/done",
-        api_statuses(200),
-        setup=_exercise,
-        mutates=True,
-    ),
-    Row("GET", _E + "/{ref}", api_statuses(200), setup=_exercise, secrets=SECRETS),
-    Row("POST", _E + "/{ref}/start", api_statuses(400), setup=_exercise, mutates=True),
-    Row("POST", _E + "/{ref}/pause", api_statuses(409), setup=_exercise, mutates=True),
-    Row("POST", _E + "/{ref}/resume", api_statuses(409), setup=_exercise, mutates=True),
-    Row("POST", _E + "/{ref}/finish", api_statuses(409), setup=_exercise, mutates=True),
-    Row("POST", _E + "/{ref}/archive", api_statuses(200), setup=_exercise, mutates=True),
-    Row(
-        "POST",
-        _E + "/{ref}/injects",
+    _api.post("/", api_statuses(400), setup=None, body={"scenario": "conficker-c"}),
+    _api.get("/compare/{scenario_id}", api_statuses(200)),
+    _api.post("/improvements/{item_id}/done", api_statuses(200)),
+    _api.get("/{ref}", api_statuses(200), secrets=SECRETS),
+    _api.post("/{ref}/start", api_statuses(400)),
+    _api.post("/{ref}/pause", api_statuses(409)),
+    _api.post("/{ref}/resume", api_statuses(409)),
+    _api.post("/{ref}/finish", api_statuses(409)),
+    _api.post("/{ref}/archive", api_statuses(200)),
+    _api.post(
+        "/{ref}/injects",
         api_statuses(409),
-        setup=_exercise,
-        mutates=True,
-        body=lambda w: {"kind": "note", "title": "late", "params": {"text": "x"}},
+        body={"kind": "note", "title": "late", "params": {"text": "x"}},
     ),
-    Row(
-        "POST",
-        _E + "/{ref}/injects/{inject_id}/skip",
-        api_statuses(200),
-        setup=_exercise,
-        mutates=True,
+    _api.post("/{ref}/injects/{inject_id}/skip", api_statuses(200)),
+    _api.get("/{ref}/events", api_statuses(200)),
+    _api.get("/{ref}/score", api_statuses(200)),
+    _api.get("/{ref}/report.html", api_statuses(200), secrets=SECRETS),
+    _api.get("/{ref}/report.pdf", api_statuses(200)),
+    _api.post(
+        "/{ref}/hot-wash", api_statuses(201), body={"went_well": "the relay accepted every notice"}
     ),
-    Row("GET", _E + "/{ref}/events", api_statuses(200), setup=_exercise),
-    Row("GET", _E + "/{ref}/score", api_statuses(200), setup=_exercise),
-    Row("GET", _E + "/{ref}/report.html", api_statuses(200), setup=_exercise, secrets=SECRETS),
-    Row("GET", _E + "/{ref}/report.pdf", api_statuses(200), setup=_exercise),
-    Row(
-        "POST",
-        _E + "/{ref}/hot-wash",
-        api_statuses(201),
-        setup=_exercise,
-        mutates=True,
-        body=lambda w: {"went_well": "the relay accepted every notice"},
-    ),
-    Row(
-        "POST",
-        _E + "/{ref}/improvements",
-        api_statuses(201),
-        setup=_exercise,
-        mutates=True,
-        body=lambda w: {"text": "Triage within ten minutes"},
-    ),
+    _api.post("/{ref}/improvements", api_statuses(201), body={"text": "Triage within ten minutes"}),
 ]
 
 PAGE_ROWS: list[Row] = [
-    Row("GET", "/exercises/", page_statuses(200), setup=_exercise, secrets=SECRETS),
-    Row(
-        "POST",
-        "/exercises/new/",
-        page_statuses(302),
-        setup=_exercise,
-        mutates=True,
-        body=lambda w: {"scenario": "conficker-c"},
-    ),
-    Row("GET", "/exercises/improvements/", page_statuses(200), setup=_exercise),
-    Row("GET", "/exercises/scenarios/{scenario_id}/", page_statuses(200), setup=_exercise),
-    Row("GET", "/exercises/compare/{scenario_id}/", page_statuses(200), setup=_exercise),
-    Row("GET", "/exercises/{ref}/", page_statuses(200), setup=_exercise, secrets=SECRETS),
-    Row(
-        "POST",
-        "/exercises/{ref}/control/{what}/",
-        page_statuses(302),
-        setup=_exercise,
-        mutates=True,
-    ),
-    Row("GET", "/exercises/{ref}/report/", page_statuses(200), setup=_exercise, secrets=SECRETS),
-    Row(
-        "POST",
-        "/exercises/{ref}/report/{what}/",
+    _page.get("/", page_statuses(200), secrets=SECRETS),
+    _page.post("/new/", page_statuses(302), body={"scenario": "conficker-c"}),
+    _page.get("/improvements/", page_statuses(200)),
+    _page.get("/scenarios/{scenario_id}/", page_statuses(200)),
+    _page.get("/compare/{scenario_id}/", page_statuses(200)),
+    _page.get("/{ref}/", page_statuses(200), secrets=SECRETS),
+    _page.post("/{ref}/control/{what}/", page_statuses(302)),
+    _page.get("/{ref}/report/", page_statuses(200), secrets=SECRETS),
+    _page.post(
+        "/{ref}/report/{what}/",
         page_statuses(302),
         setup=_report_action("hot-wash"),
-        mutates=True,
-        body=lambda w: {"went_well": "quick notices"},
+        body={"went_well": "quick notices"},
     ),
-    Row(
-        "GET",
-        "/exercises/{ref}/report.{fmt}",
-        page_statuses(200),
-        setup=_exercise,
-        secrets=SECRETS,
-    ),
+    _page.get("/{ref}/report.{fmt}", page_statuses(200), secrets=SECRETS),
 ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.authz import Row, api_statuses, page_statuses, statuses
+from tests.authz import Row, Rows, api_statuses, page_statuses, statuses
 from tests.conftest import World
 
 API_ROWS: list[Row] = []
@@ -140,98 +140,60 @@ def snapshot() -> dict[str, Any]:
     }
 
 
-_R = "/api/v1/risk"
+_api = Rows("/api/v1/risk", setup=_risk)
+_page = Rows("/risk", setup=_risk)
 ANSWERER = {"operator": 200}
+# Assessments: a member of no audience finds none (404); the partner, a reviewer, reads and
+# comments but does not edit.
+REVIEWED = {"members": 404, "partner": 403}
 API_ROWS += [
-    Row("GET", _R + "/catalogue", api_statuses(200)),
-    Row("GET", _R + "/assets", api_statuses(200)),
-    Row("POST", _R + "/assets/sync", api_statuses(200), mutates=True),
-    Row(
-        "POST",
-        _R + "/assets/{key}/criticality",
+    _api.get("/catalogue", api_statuses(200), setup=None),
+    _api.get("/assets", api_statuses(200), setup=None),
+    _api.post("/assets/sync", api_statuses(200), setup=None),
+    _api.post(
+        "/assets/{key}/criticality",
         api_statuses(200),
         setup=_asset_key,
-        mutates=True,
-        body=lambda w: {"level": "very high", "reason": "matrix"},
+        body={"level": "very high", "reason": "matrix"},
     ),
-    Row("GET", _R + "/risks", api_statuses(200), setup=_risk, secrets=RISK_SECRETS),
-    Row(
-        "POST",
-        _R + "/risks",
-        api_statuses(201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"event": "dnssec-failure", "asset": "tld:alpha"},
-    ),
-    Row("GET", _R + "/risks/{ref}", api_statuses(200), setup=_risk, secrets=RISK_SECRETS),
-    Row(
-        "PATCH",
-        _R + "/risks/{ref}",
+    _api.get("/risks", api_statuses(200), secrets=RISK_SECRETS),
+    _api.post("/risks", api_statuses(201), body={"event": "dnssec-failure", "asset": "tld:alpha"}),
+    _api.get("/risks/{ref}", api_statuses(200), secrets=RISK_SECRETS),
+    _api.patch(
+        "/risks/{ref}",
         api_statuses(200),
-        setup=_risk,
         secrets=RISK_SECRETS,
-        mutates=True,
-        body=lambda w: {"changes": {"likelihood": "high", "impact": "high"}, "reason": "matrix"},
+        body={"changes": {"likelihood": "high", "impact": "high"}, "reason": "matrix"},
     ),
-    Row(
-        "POST",
-        _R + "/risks/{ref}/retire",
-        api_statuses(200),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"reason": "matrix"},
-    ),
-    Row(
-        "POST",
-        _R + "/risks/{ref}/actions",
+    _api.post("/risks/{ref}/retire", api_statuses(200), body={"reason": "matrix"}),
+    _api.post(
+        "/risks/{ref}/actions",
         api_statuses(201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"title": "Train", "due_date": "2027-03-01"},
+        body={"title": "Train", "due_date": "2027-03-01"},
     ),
-    Row(
-        "POST",
-        _R + "/risks/{ref}/actions/{action_id}/done",
-        api_statuses(200),
-        setup=_risk,
-        mutates=True,
-    ),
-    Row("GET", _R + "/threats", api_statuses(200)),
-    Row("GET", _R + "/questionnaires", api_statuses(200), setup=_risk),
-    Row(
-        "POST",
-        _R + "/questionnaires",
+    _api.post("/risks/{ref}/actions/{action_id}/done", api_statuses(200)),
+    _api.get("/threats", api_statuses(200), setup=None),
+    _api.get("/questionnaires", api_statuses(200)),
+    _api.post(
+        "/questionnaires",
         api_statuses(201),
-        mutates=True,
-        body=lambda w: {
+        setup=None,
+        body={
             "key": "new-q",
             "title": {"en": "N", "fr": "N", "es": "N"},
             "questions": [{"id": "a", "kind": "text", "text": {"en": "?", "fr": "?", "es": "?"}}],
         },
     ),
-    Row(
-        "PATCH",
-        _R + "/questionnaires/{key}/versions/{version}",
+    _api.patch(
+        "/questionnaires/{key}/versions/{version}",
         api_statuses(200),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"title": {"en": "D2", "fr": "D2", "es": "D2"}},
+        body={"title": {"en": "D2", "fr": "D2", "es": "D2"}},
     ),
-    Row(
-        "POST",
-        _R + "/questionnaires/{key}/versions",
+    _api.post("/questionnaires/{key}/versions", api_statuses(201), body={}),
+    _api.get("/surveys", api_statuses(200)),
+    _api.post(
+        "/surveys",
         api_statuses(201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {},
-    ),
-    Row("GET", _R + "/surveys", api_statuses(200), setup=_risk),
-    Row(
-        "POST",
-        _R + "/surveys",
-        api_statuses(201),
-        setup=_risk,
-        mutates=True,
         body=lambda w: {
             "questionnaire": SENT_KEY,
             "title": "Again",
@@ -239,25 +201,19 @@ API_ROWS += [
             "closes_at": (timezone.now() + dt.timedelta(days=3)).isoformat(),
         },
     ),
-    Row("GET", _R + "/surveys/{round_id}", api_statuses(200), setup=_risk),
-    Row("POST", _R + "/surveys/{round_id}/remind", api_statuses(200), setup=_risk, mutates=True),
+    _api.get("/surveys/{round_id}", api_statuses(200)),
+    _api.post("/surveys/{round_id}/remind", api_statuses(200)),
     # Answering: only members of an invited organisation (org_a's operator), not even staff.
-    Row("GET", _R + "/surveys/{round_id}/questions", api_statuses(403, **ANSWERER), setup=_risk),
-    Row(
-        "POST",
-        _R + "/surveys/{round_id}/answers",
+    _api.get("/surveys/{round_id}/questions", api_statuses(403, **ANSWERER)),
+    _api.post(
+        "/surveys/{round_id}/answers",
         api_statuses(403, **ANSWERER),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"answers": {"ddos": "yes"}},
+        body={"answers": {"ddos": "yes"}},
     ),
-    Row("GET", _R + "/gaps", api_statuses(200), setup=_risk),
-    Row(
-        "POST",
-        _R + "/coverage",
+    _api.get("/gaps", api_statuses(200)),
+    _api.post(
+        "/coverage",
         api_statuses(201),
-        setup=_risk,
-        mutates=True,
         body=lambda w: {
             "organization": w.csirt.slug,
             "event": "dnssec-failure",
@@ -265,183 +221,101 @@ API_ROWS += [
             "capabilities": ["coordinate"],
         },
     ),
-    Row("DELETE", _R + "/coverage/{coverage_id}", api_statuses(204), setup=_risk, mutates=True),
-    Row(
-        "POST",
-        _R + "/csirt-links",
-        api_statuses(201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"tld": "zz", "csirt": w.csirt.slug},
+    _api.delete("/coverage/{coverage_id}", api_statuses(204)),
+    _api.post(
+        "/csirt-links", api_statuses(201), body=lambda w: {"tld": "zz", "csirt": w.csirt.slug}
     ),
-    Row(
-        "GET",
-        _R + "/referrals",
-        api_statuses(200),
-        setup=_risk,
-        secrets=("Example CERT",),
-        secret_for=(),
-    ),
-    Row(
-        "POST",
-        _R + "/referrals",
+    _api.get("/referrals", api_statuses(200), secrets=("Example CERT",), secret_for=()),
+    _api.post(
+        "/referrals",
         api_statuses(201),
-        setup=_risk,
-        mutates=True,
         body=lambda w: {
             "incident": "DNSCC-2026-0900",
             "responder": w.org_b.slug,
             "reason": "theirs",
         },
     ),
-    Row(
-        "POST",
-        _R + "/referrals/{referral_id}/status",
-        api_statuses(200),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"status": "sent"},
-    ),
-    Row(
-        "GET",
-        _R + "/assessments",
+    _api.post("/referrals/{referral_id}/status", api_statuses(200), body={"status": "sent"}),
+    _api.get(
+        "/assessments",
         api_statuses(200, members=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
         secret_for=("operator", "outsider"),
     ),
-    Row(
-        "POST",
-        _R + "/assessments",
+    _api.post(
+        "/assessments",
         api_statuses(201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {
+        body={
             "title": "Another",
             "kind": "baseline",
             "period_start": "2025-01-01",
             "period_end": "2025-12-31",
         },
     ),
-    Row(
-        "GET",
-        _R + "/assessments/{assessment_id}",
+    _api.get(
+        "/assessments/{assessment_id}",
         api_statuses(200, members=404, partner=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
     ),
-    Row(
-        "PATCH",
-        _R + "/assessments/{assessment_id}",
-        api_statuses(409, members=404, partner=403),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"summary": "x"},
+    _api.patch(
+        "/assessments/{assessment_id}", api_statuses(409, **REVIEWED), body={"summary": "x"}
     ),
-    Row(
-        "POST",
-        _R + "/assessments/{assessment_id}/versions",
-        api_statuses(201, members=404, partner=403),
-        setup=_risk,
-        mutates=True,
-    ),
-    Row(
-        "POST",
-        _R + "/assessments/{assessment_id}/comments-open",
-        api_statuses(409, members=404, partner=403),
-        setup=_risk,
-        mutates=True,
-    ),
-    Row(
-        "POST",
-        _R + "/assessments/{assessment_id}/comments",
+    _api.post("/assessments/{assessment_id}/versions", api_statuses(201, **REVIEWED)),
+    _api.post("/assessments/{assessment_id}/comments-open", api_statuses(409, **REVIEWED)),
+    _api.post(
+        "/assessments/{assessment_id}/comments",
         api_statuses(201, members=404, partner=201),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"text": "Looks right"},
+        body={"text": "Looks right"},
     ),
-    Row(
-        "POST",
-        _R + "/assessments/{assessment_id}/sign",
-        api_statuses(200, members=404, partner=403),
-        setup=_risk,
-        mutates=True,
-    ),
-    Row(
-        "GET",
-        _R + "/assessments/{assessment_id}/report.pdf",
+    _api.post("/assessments/{assessment_id}/sign", api_statuses(200, **REVIEWED)),
+    _api.get(
+        "/assessments/{assessment_id}/report.pdf",
         api_statuses(200, members=404, partner=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
     ),
 ]
 
 PAGE_ROWS += [
-    Row("GET", "/risk/", page_statuses(200), setup=_risk, secrets=RISK_SECRETS),
-    Row(
-        "POST",
-        "/risk/",
+    _page.get("/", page_statuses(200), secrets=RISK_SECRETS),
+    _page.post("/", page_statuses(302), body={"event": "dnssec-failure", "asset": "tld:alpha"}),
+    _page.get("/risks/{ref}/", page_statuses(200), secrets=RISK_SECRETS),
+    _page.post(
+        "/risks/{ref}/update",
         page_statuses(302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"event": "dnssec-failure", "asset": "tld:alpha"},
+        body={"likelihood": "high", "impact": "high", "reason": "matrix"},
     ),
-    Row("GET", "/risk/risks/{ref}/", page_statuses(200), setup=_risk, secrets=RISK_SECRETS),
-    Row(
-        "POST",
-        "/risk/risks/{ref}/update",
+    _page.get("/catalogue/", page_statuses(200), setup=None),
+    _page.get("/assets/", page_statuses(200), setup=None),
+    _page.post("/assets/", page_statuses(302), setup=None, body={"sync": "1"}),
+    _page.get("/threats/", page_statuses(200), setup=None),
+    _page.get("/surveys/", page_statuses(200)),
+    _page.post(
+        "/surveys/",
         page_statuses(302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"likelihood": "high", "impact": "high", "reason": "matrix"},
-    ),
-    Row("GET", "/risk/catalogue/", page_statuses(200)),
-    Row("GET", "/risk/assets/", page_statuses(200)),
-    Row("POST", "/risk/assets/", page_statuses(302), mutates=True, body=lambda w: {"sync": "1"}),
-    Row("GET", "/risk/threats/", page_statuses(200)),
-    Row("GET", "/risk/surveys/", page_statuses(200), setup=_risk),
-    Row(
-        "POST",
-        "/risk/surveys/",
-        page_statuses(302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {
+        body={
             "questionnaire": DRAFT_KEY,
             "title": "Matrix portal round",
             "closes": "2099-12-31",
             "regions": ["AF"],
         },
     ),
-    Row("GET", "/risk/surveys/{round_id}/", page_statuses(200), setup=_risk),
-    Row("POST", "/risk/surveys/{round_id}/", page_statuses(302), setup=_risk, mutates=True),
-    Row("GET", "/risk/surveys/{round_id}/answer/", page_statuses(403, operator=200), setup=_risk),
-    Row(
-        "POST",
-        "/risk/surveys/{round_id}/answer/",
+    _page.get("/surveys/{round_id}/", page_statuses(200)),
+    _page.post("/surveys/{round_id}/", page_statuses(302)),
+    _page.get("/surveys/{round_id}/answer/", page_statuses(403, **ANSWERER)),
+    _page.post(
+        "/surveys/{round_id}/answer/",
         page_statuses(403, operator=302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"q_ddos": "yes"},
+        body={"q_ddos": "yes"},
     ),
-    Row("GET", "/risk/surveys/mine/", page_statuses(200, members=200)),
+    _page.get("/surveys/mine/", page_statuses(200, members=200), setup=None),
     # The signed link is its own credential: whoever holds it may answer; a forged one
     # finds nothing.
-    Row("GET", "/risk/s/{token}/", statuses(200), setup=_risk),
-    Row(
-        "POST",
-        "/risk/s/forged-token/",
-        statuses(404),
-        mutates=True,
-        body=lambda w: {"q_ddos": "yes"},
-    ),
-    Row("GET", "/risk/gaps/", page_statuses(200), setup=_risk),
-    Row(
-        "POST",
-        "/risk/gaps/cover",
+    _page.get("/s/{token}/", statuses(200)),
+    _page.post("/s/forged-token/", statuses(404), setup=None, body={"q_ddos": "yes"}),
+    _page.get("/gaps/", page_statuses(200)),
+    _page.post(
+        "/gaps/cover",
         page_statuses(302),
-        setup=_risk,
-        mutates=True,
         body=lambda w: {
             "organization": w.csirt.slug,
             "event": "zone-data-leak",
@@ -449,47 +323,35 @@ PAGE_ROWS += [
             "capabilities": ["detect"],
         },
     ),
-    Row(
-        "GET",
-        "/risk/assessments/",
+    _page.get(
+        "/assessments/",
         page_statuses(200, members=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
         secret_for=("operator", "outsider"),
     ),
-    Row(
-        "POST",
-        "/risk/assessments/",
+    _page.post(
+        "/assessments/",
         page_statuses(302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {
+        body={
             "title": "Another",
             "kind": "baseline",
             "period_start": "2025-01-01",
             "period_end": "2025-12-31",
         },
     ),
-    Row(
-        "GET",
-        "/risk/assessments/{assessment_id}/",
+    _page.get(
+        "/assessments/{assessment_id}/",
         page_statuses(200, members=404, partner=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
     ),
-    Row(
-        "POST",
-        "/risk/assessments/{assessment_id}/comment",
+    _page.post(
+        "/assessments/{assessment_id}/comment",
         page_statuses(302, members=404, partner=302),
-        setup=_risk,
-        mutates=True,
-        body=lambda w: {"text": "Looks right"},
+        body={"text": "Looks right"},
     ),
-    Row(
-        "GET",
-        "/risk/assessments/{assessment_id}/report.html",
+    _page.get(
+        "/assessments/{assessment_id}/report.html",
         page_statuses(200, members=404, partner=200),
-        setup=_risk,
         secrets=ASSESSMENT_SECRETS,
     ),
 ]

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from dnscc.incidents.models import Incident
-from tests.authz import Row, api_statuses, page_statuses, statuses
+from tests.authz import Row, Rows, api_statuses, page_statuses, statuses
 from tests.conftest import World
 
 API_ROWS: list[Row] = []
@@ -159,91 +159,58 @@ def snapshot() -> dict[str, Any]:
     }
 
 
-_S = "/api/v1/sharing"
-_G = _S + "/groups/{slug}"
+_api = Rows("/api/v1/sharing", setup=_group)
+_G = "/groups/{slug}"
+_page = Rows("/sharing", setup=_group)
+_taxii = Rows("/taxii2/{root}", setup=_group)
 API_ROWS += [
-    Row("GET", _S + "/groups", api_statuses(200, members=200), setup=_group),
-    Row(
-        "POST",
-        _S + "/groups",
+    _api.get("/groups", api_statuses(200, members=200)),
+    _api.post(
+        "/groups",
         api_statuses(201),
-        mutates=True,
-        body=lambda w: {"name": "Root operators", "agreement": "Text."},
+        setup=None,
+        body={"name": "Root operators", "agreement": "Text."},
     ),
-    Row("GET", _G, api_statuses(200), setup=_group),
-    Row(
-        "POST",
-        _G + "/members",
-        api_statuses(201),
-        setup=_group,
-        mutates=True,
-        body=lambda w: {"organization": "bravo-registry"},
-    ),
-    Row(
-        "POST",
-        _G + "/agreement",
-        api_statuses(201),
-        setup=_group,
-        mutates=True,
-        body=lambda w: {"text": "Version two."},
-    ),
-    Row(
-        "POST",
+    _api.get(_G, api_statuses(200)),
+    _api.post(_G + "/members", api_statuses(201), body={"organization": "bravo-registry"}),
+    _api.post(_G + "/agreement", api_statuses(201), body={"text": "Version two."}),
+    _api.post(
         _G + "/accept",
         api_statuses(200, members=404, partner=200),
-        setup=_group,
-        mutates=True,
-        body=lambda w: {"version": 1, "organization": "example-cert"},
+        body={"version": 1, "organization": "example-cert"},
     ),
-    Row(
-        "POST",
-        _G + "/publish",
-        api_statuses(201),
-        setup=_group,
-        mutates=True,
-        body=lambda w: {"kind": "incident", "ref": "DNSCC-2026-0950"},
+    _api.post(
+        _G + "/publish", api_statuses(201), body={"kind": "incident", "ref": "DNSCC-2026-0950"}
     ),
-    Row("GET", _G + "/publications", api_statuses(200), setup=_published),
-    Row("GET", _G + "/pulls", api_statuses(200), setup=_group),
-    Row("GET", _S + "/imports", api_statuses(200), setup=_imported, secrets=("evil.alpha",)),
-    Row(
-        "POST",
-        _S + "/imports/stix",
+    _api.get(_G + "/publications", api_statuses(200), setup=_published),
+    _api.get(_G + "/pulls", api_statuses(200)),
+    _api.get("/imports", api_statuses(200), setup=_imported, secrets=("evil.alpha",)),
+    _api.post(
+        "/imports/stix",
         api_statuses(201),
-        mutates=True,
+        setup=None,
         json_body=False,
         body=lambda w: {"file": SimpleUploadedFile("b.json", BUNDLE.encode()), "provenance": "x"},
     ),
-    Row(
-        "POST",
-        _S + "/imports/misp",
+    _api.post(
+        "/imports/misp",
         api_statuses(201),
-        mutates=True,
+        setup=None,
         json_body=False,
         body=lambda w: {"file": SimpleUploadedFile("e.json", MISP.encode()), "provenance": "x"},
     ),
-    Row(
-        "GET",
-        _S + "/imports/{import_id}",
-        api_statuses(200),
-        setup=_imported,
-        secrets=("evil.alpha",),
-    ),
-    Row(
-        "POST",
-        _S + "/imports/{import_id}/incident",
+    _api.get("/imports/{import_id}", api_statuses(200), setup=_imported, secrets=("evil.alpha",)),
+    _api.post(
+        "/imports/{import_id}/incident",
         api_statuses(201),
         setup=_imported,
-        mutates=True,
-        body=lambda w: {"title": "From a partner"},
+        body={"title": "From a partner"},
     ),
-    Row(
-        "POST",
-        _S + "/imports/{import_id}/campaign",
+    _api.post(
+        "/imports/{import_id}/campaign",
         api_statuses(201),
         setup=_imported,
-        mutates=True,
-        body=lambda w: {
+        body={
             "title": "Partner takedown",
             "due_date": "2026-12-31",
             "action": "suspend",
@@ -251,81 +218,32 @@ API_ROWS += [
             "legal_reference": "Partner request",
         },
     ),
-    Row(
-        "GET",
-        _S + "/campaigns/{slug}/stix",
-        api_statuses(200),
-        setup=_campaign,
-        secrets=("dga0.alpha",),
-    ),
+    _api.get("/campaigns/{slug}/stix", api_statuses(200), setup=_campaign, secrets=("dga0.alpha",)),
 ]
 
 PAGE_ROWS += [
-    Row("GET", "/sharing/", page_statuses(200, members=200), setup=_group),
-    Row("GET", "/sharing/groups/{slug}/", page_statuses(200), setup=_group),
-    Row("POST", "/sharing/groups/{slug}/members", page_statuses(302), setup=_group, mutates=True),
-    Row(
-        "POST",
-        "/sharing/groups/{slug}/accept",
-        page_statuses(302, members=404, partner=302),
-        setup=_group,
-        mutates=True,
+    _page.get("/", page_statuses(200, members=200)),
+    _page.get("/groups/{slug}/", page_statuses(200)),
+    _page.post("/groups/{slug}/members", page_statuses(302)),
+    _page.post("/groups/{slug}/accept", page_statuses(302, members=404, partner=302)),
+    _page.get(
+        "/imports/{import_id}/", page_statuses(200), setup=_imported, secrets=("evil.alpha",)
     ),
-    Row(
-        "GET",
-        "/sharing/imports/{import_id}/",
-        page_statuses(200),
-        setup=_imported,
-        secrets=("evil.alpha",),
+    _page.post("/imports/{import_id}/incident", page_statuses(302), setup=_imported),
+    _page.post("/imports/{import_id}/campaign", page_statuses(302), setup=_imported),
+    _page.get("/feeds/{slug}/misp/manifest.json", MEMBER, setup=_published),
+    _page.get("/feeds/{slug}/misp/hashes.csv", MEMBER, setup=_published),
+    _page.get(
+        "/feeds/{slug}/misp/{event_uid}.json", MEMBER, setup=_published, secrets=("evil.alpha",)
     ),
-    Row(
-        "POST",
-        "/sharing/imports/{import_id}/incident",
-        page_statuses(302),
-        setup=_imported,
-        mutates=True,
-    ),
-    Row(
-        "POST",
-        "/sharing/imports/{import_id}/campaign",
-        page_statuses(302),
-        setup=_imported,
-        mutates=True,
-    ),
-    Row("GET", "/sharing/feeds/{slug}/misp/manifest.json", MEMBER, setup=_published),
-    Row("GET", "/sharing/feeds/{slug}/misp/hashes.csv", MEMBER, setup=_published),
-    Row(
-        "GET",
-        "/sharing/feeds/{slug}/misp/{event_uid}.json",
-        MEMBER,
-        setup=_published,
-        secrets=("evil.alpha",),
-    ),
-    Row("GET", "/taxii2/", statuses(200, norole=403, anonymous=401)),
-    Row("GET", "/taxii2/{root}/", MEMBER, setup=_group),
-    Row("GET", "/taxii2/{root}/status/{status_uid}/", MEMBER, setup=_group),
-    Row("GET", "/taxii2/{root}/collections/", MEMBER, setup=_group),
-    Row("GET", "/taxii2/{root}/collections/{uid}/", MEMBER, setup=_group),
-    Row("GET", "/taxii2/{root}/collections/{uid}/manifest/", MEMBER, setup=_published),
-    Row(
-        "GET",
-        "/taxii2/{root}/collections/{uid}/objects/",
-        MEMBER,
-        setup=_published,
-        secrets=("evil.alpha",),
-    ),
-    Row(
-        "POST",
-        "/taxii2/{root}/collections/{uid}/objects/",
-        statuses(401),
-        setup=_group,
-        mutates=True,
-    ),
-    Row("GET", "/taxii2/{root}/collections/{uid}/objects/{object_id}/", MEMBER, setup=_published),
-    Row(
-        "GET",
-        "/taxii2/{root}/collections/{uid}/objects/{object_id}/versions/",
-        MEMBER,
-        setup=_published,
-    ),
+    Rows().get("/taxii2/", statuses(200, norole=403, anonymous=401)),
+    _taxii.get("/", MEMBER),
+    _taxii.get("/status/{status_uid}/", MEMBER),
+    _taxii.get("/collections/", MEMBER),
+    _taxii.get("/collections/{uid}/", MEMBER),
+    _taxii.get("/collections/{uid}/manifest/", MEMBER, setup=_published),
+    _taxii.get("/collections/{uid}/objects/", MEMBER, setup=_published, secrets=("evil.alpha",)),
+    _taxii.post("/collections/{uid}/objects/", statuses(401)),
+    _taxii.get("/collections/{uid}/objects/{object_id}/", MEMBER, setup=_published),
+    _taxii.get("/collections/{uid}/objects/{object_id}/versions/", MEMBER, setup=_published),
 ]
