@@ -4,14 +4,18 @@ an account without a role, and anonymous."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
 from dnscc.accounts.services import create_token, create_user
 from dnscc.directory.models import Contact, Organization, Tld
+
+if TYPE_CHECKING:
+    from tests.https_server import HttpsServer
 
 pytest_plugins = ["dnscc.lab.pytest_plugin"]
 
@@ -103,3 +107,12 @@ def world(db: Any) -> World:
 
     lookup.invalidate()
     return make_world()
+
+
+@pytest.fixture(scope="module")
+def https_server() -> Iterator[HttpsServer]:
+    """A loopback HTTPS server with its own authority (tests/https_server.py), one a module."""
+    from tests.https_server import https_server as serving
+
+    with serving() as server:
+        yield server

@@ -7,11 +7,9 @@ are refused, and the directory is unchanged."""
 from __future__ import annotations
 
 import contextlib
-import http.server
 import io
 import json
 import socket
-import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -19,61 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from dnscc import cli
 from dnscc.directory.models import RootZoneLoad, Tld
 from dnscc.directory.rootzone_fetch import fetch_axfr
 from dnscc.directory.rootzone_import import import_root_zone
 from dnscc.probe.zone import read_trust_anchor
+from tests.https_server import HttpsServer
 from tests.zonefactory import TLDS, signed_root, trust_anchor_text
 
 pytestmark = pytest.mark.django_db
 
-PAGES: dict[str, tuple[int, bytes, dict[str, str]]] = {}
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        status, body, headers = PAGES.get(self.path, (404, b"", {}))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def server(ca: trustme.CA) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
-
 
 @pytest.fixture
-def fetching(ca: trustme.CA, tmp_path: Path, settings: Any, monkeypatch: Any) -> None:
+def fetching(https_server: HttpsServer, tmp_path: Path, settings: Any, monkeypatch: Any) -> None:
     """The loopback server's authority trusted; the zone factory's key as trust anchor."""
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    settings.ROOTZONE_CA_FILE = str(ca_file)
+    settings.ROOTZONE_CA_FILE = https_server.ca_file(tmp_path)
     anchor = tmp_path / "anchor.ds"
     anchor.write_text(trust_anchor_text(), encoding="ascii")
     monkeypatch.setenv("DNSCC_TRUST_ANCHOR", str(anchor))
@@ -87,39 +46,43 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def test_a_zone_fetched_over_https_imports_with_its_digest_and_signatures_checked(
-    server: str, fetching: None
+    https_server: HttpsServer, fetching: None
 ) -> None:
-    PAGES["/root.zone"] = (200, signed_root().encode(), {})
-    code, out, err = run("--url", f"{server}/root.zone", "--json")
+    https_server.serve("/root.zone", signed_root().encode())
+    code, out, err = run("--url", f"{https_server.url}/root.zone", "--json")
     assert code == 0, err
     report = json.loads(out)
     assert report["checks"]["ZONEMD"].startswith("ZONEMD verified (SIMPLE, SHA384")
     assert report["checks"]["DNSSEC"].startswith("the DNSKEY, SOA and ZONEMD sets validate")
     assert sorted(report["created"]) == sorted(TLDS)
     load = RootZoneLoad.objects.get()
-    assert (load.source, load.digest, load.chain) == (f"{server}/root.zone", "verified", "complete")
+    assert (load.source, load.digest, load.chain) == (
+        f"{https_server.url}/root.zone",
+        "verified",
+        "complete",
+    )
 
 
-def test_plain_http_and_a_redirect_to_it_are_refused(server: str, fetching: None) -> None:
+def test_plain_http_and_a_redirect_to_it_are_refused(
+    https_server: HttpsServer, fetching: None
+) -> None:
     code, _out, err = run("--url", "http://127.0.0.1/root.zone")
     assert code == 65
     assert "only https:// URLs are fetched" in err
-    PAGES["/moved"] = (302, b"", {"Location": "http://127.0.0.1:9/root.zone"})
-    code, _out, err = run("--url", f"{server}/moved")
+    https_server.serve("/moved", b"", 302, Location="http://127.0.0.1:9/root.zone")
+    code, _out, err = run("--url", f"{https_server.url}/moved")
     assert code == 65
     assert "only HTTPS is followed" in err
     assert not Tld.objects.exists()
 
 
 def test_a_copy_signed_by_another_key_is_refused(
-    server: str, ca: trustme.CA, tmp_path: Path, settings: Any
+    https_server: HttpsServer, tmp_path: Path, settings: Any
 ) -> None:
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    settings.ROOTZONE_CA_FILE = str(ca_file)
-    PAGES["/other.zone"] = (200, signed_root().encode(), {})
+    settings.ROOTZONE_CA_FILE = https_server.ca_file(tmp_path)
+    https_server.serve("/other.zone", signed_root().encode())
     # Without DNSCC_TRUST_ANCHOR: the shipped IANA anchors, which did not sign this zone.
-    code, _out, err = run("--url", f"{server}/other.zone")
+    code, _out, err = run("--url", f"{https_server.url}/other.zone")
     assert code == 65
     assert "field 'DNSSEC'" in err
     assert "matches the trust anchor" in err
