@@ -85,3 +85,16 @@ def test_a_server_outside_the_egress_rule_gets_no_connection(
     https_server.serve("/y.yaml", b"---\n")
     with egress.using(egress.parse("public")), pytest.raises(egress.EgressRefused):
         ingest(f"{https_server.url}/y.yaml", ca_file=ca_file, jobs=1)
+
+
+def test_a_proxy_named_in_the_environment_is_not_used(
+    db: Any, https_server: HttpsServer, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 9: a fetch that went through the proxy would fail.
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    url = https_server.serve("/proxied.yaml", b"---\n")
+    run = ingest(url, ca_file=ca_file, jobs=1)
+    assert run.kind == "url"

@@ -1,7 +1,8 @@
 """Fetching one file over HTTPS on a user's request (RSSAC002 data, the root zone): bounded
 in size, certificates verified (against a given authority file or the system's), never over
 plain HTTP, not even after a redirect, and only to addresses the egress rule allows
-(dnscc.core.egress, DNSCC_PROBE_NETWORKS; decision 0008).
+(dnscc.core.egress, DNSCC_PROBE_NETWORKS; decision 0008). A proxy named in the environment is
+not used.
 
 The host is resolved once and every address checked, and the connection goes to the checked
 address, so that no second lookup can lead it elsewhere (DNS rebinding).
@@ -97,7 +98,11 @@ def download(
     when the server fails; EgressRefused for a destination outside the allowed networks."""
     require_https(url, hint=scheme_hint)
     context = ssl.create_default_context(cafile=ca_file or None)
-    opener = urllib.request.build_opener(_CheckedHandler(context), _HttpsOnly())
+    # No proxy from the environment (https_proxy and the like): the connection goes to the
+    # address the egress rule checked, and nowhere else.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _CheckedHandler(context), _HttpsOnly()
+    )
     where = Location(file=url[:200])
     try:
         with opener.open(url, timeout=timeout) as answer:
