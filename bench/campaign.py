@@ -46,6 +46,8 @@ def _environment(tmp: Path, database_url: str | None) -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="dnscc.settings",
         DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
+        # Production mode keys the audit chain and refuses to write without a key.
+        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
         DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
         DNSCC_DATA_DIR=str(tmp / "data"),
         DNSCC_TASKS="immediate",
