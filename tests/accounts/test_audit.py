@@ -57,8 +57,22 @@ def test_recorded_entries_form_a_chain_that_verifies() -> None:
     assert (head.seq, head.hash) == (5, events[-1].hash)
 
 
-def test_an_empty_log_verifies() -> None:
+def test_an_empty_log_verifies_unless_a_checkpoint_recorded_an_entry() -> None:
     assert audit.verify().as_dict() == {"ok": True, "checked": 0, "problems": []}
+    key = audit.key_id()
+    at_start = audit.Checkpoint(seq=0, hash=audit.GENESIS, at="2026-12-01T00:00Z", key_id=key)
+    assert audit.verify(checkpoint=at_start).ok
+    # A checkpoint that saw entries and an empty log: the entries were removed.
+    later = audit.Checkpoint(seq=3, hash="a" * 64, at="2026-12-02T00:00Z", key_id=key)
+    result = audit.verify(checkpoint=later)
+    assert not result.ok
+    assert result.problems == [
+        {
+            "seq": 3,
+            "problem": "the log is empty but the checkpoint of 2026-12-02T00:00Z recorded"
+            " entry 3 (entries removed from the end)",
+        }
+    ]
 
 
 def test_data_hashes_the_same_after_a_round_trip_through_the_database() -> None:
