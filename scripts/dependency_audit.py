@@ -16,12 +16,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _warn_unavailable(what: str, detail: str) -> int:
-    print(f"dependency audit: {what} could not be checked: {detail.strip()[:300]}", file=sys.stderr)
+    print(f"dependency audit: {what} could not be checked: {detail.strip()[:600]}", file=sys.stderr)
     return 1 if os.environ.get("DNSCC_AUDIT_REQUIRED") == "1" else 0
 
 
@@ -87,7 +88,7 @@ def node_audit() -> int:
         report = {}
     if "vulnerabilities" not in report:
         return _warn_unavailable(
-            "the CSAF validator (npm audit)", result.stderr or json.dumps(report)[:300]
+            "the CSAF validator (npm audit)", npm_unavailable(report, result.stderr, folder)
         )
     fixable = [
         f"{name} ({item.get('severity')})"
@@ -98,6 +99,34 @@ def node_audit() -> int:
         print(f"dependency audit: FIX AVAILABLE (npm): {line}", file=sys.stderr)
     print(f"dependency audit: CSAF validator, {len(fixable)} fixable npm vulnerabilities")
     return 1 if fixable else 0
+
+
+def npm_unavailable(report: dict[str, Any], stderr: str, folder: Path) -> str:
+    """Why npm audit gave no report, in words: what answered, what went unchecked, and how
+    to check it where it can be."""
+    try:
+        lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
+        count = f"{len([k for k in lock.get('packages', {}) if k])} locked packages"
+    except (OSError, ValueError):
+        count = "locked packages"
+    place = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
+    unchecked = f"the {count} of {place} were not checked (run `npm audit --omit=dev` there"
+    status = str(report.get("message", "")).split(" - ")[0]  # e.g. "405 Method Not Allowed"
+    if status[:3].isdigit():
+        allowed = ", ".join(report.get("headers", {}).get("allow", []))
+        return (
+            f"the npm registry reached here answered {status}"
+            f"{f' (it allows {allowed} only)' if allowed else ''} to npm audit's advisory "
+            f"request: it serves packages, not npm's audit service, so {unchecked} where "
+            "the audit service is reached)"
+        )
+    error = report.get("error")
+    if isinstance(error, dict):
+        summary = str(error.get("summary") or error.get("detail") or "").strip().splitlines()
+        what = f"{error.get('code') or 'error'}: {summary[0] if summary else 'no detail'}"
+        return f"npm audit failed ({what}), so {unchecked} again)"
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return f"npm audit gave no report ({lines[0] if lines else 'no output'}), so {unchecked})"
 
 
 if __name__ == "__main__":
