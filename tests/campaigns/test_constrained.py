@@ -45,6 +45,7 @@ def test_a_campaign_counts_its_constrained_registries_reached_and_acknowledged(
     assert constrained_reach(campaign.pk).words == words
     page = world.client("coordinator").get(f"/campaigns/{campaign.slug}/").content.decode()
     assert words.capitalize() + "." in page
+    assert page.count('title="no CSIRT in country">Resource-constrained</span>') == 2
     body = world.api("coordinator").get(f"/api/v1/campaigns/{campaign.slug}").json()
     assert body["constrained"] == {"total": 2, "reached": 1, "acknowledged": 1, "words": words}
     # An operator sees its slice, not figures about the other registries.

@@ -88,6 +88,7 @@ def test_the_page_the_api_and_the_cli_say_it_in_words_to_staff_only(
     words = "1 of 2 resource-constrained operators reached, 0 acknowledged"
     page = world.client("coordinator").get(f"/incidents/{incident.ref}/").content.decode()
     assert words.capitalize() + "." in page
+    assert page.count('title="single-person registry">Resource-constrained</span>') == 2
     notice_id = Message.objects.filter(kind="incident_notice").values_list("notice", flat=True)[0]
     page = world.client("coordinator").get(f"/outreach/notices/{notice_id}/").content.decode()
     assert words.capitalize() + "." in page

@@ -134,6 +134,12 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "delivery": deliveries.get(s.pk) if s.state != Slice.PENDING else None,
                 "organization": s.organization.name if shown else RESTRICTED,
                 "region": s.organization.region if shown else "",
+                # Staff see which registries are resource-constrained, and why.
+                "constrained": (
+                    s.organization.constrained_reason or "resource-constrained"
+                    if shown and viewer.is_staff and s.organization.resource_constrained
+                    else ""
+                ),
             }
         )
     lists = (
