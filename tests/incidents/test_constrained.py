@@ -73,6 +73,19 @@ def test_queued_is_not_reached_accepted_is_and_a_refusal_stays_unreached(
     assert (notice.total, notice.reached, notice.acknowledged) == (2, 1, 1)
 
 
+def test_a_party_acknowledged_by_phone_while_queued_was_reached(
+    world: World, incident: Incident
+) -> None:
+    user = world.users["coordinator"]
+    party = incident.parties.get(organization=world.org_b)
+    assert party.status == "queued"
+    services.set_party_status(
+        viewer_for(user), audit.Actor.of(user), party, "acknowledged", version=party.version
+    )
+    reach = constrained_reach(incident.pk)
+    assert (reach.reached, reach.acknowledged) == (1, 1)
+
+
 def test_an_organisation_without_the_flag_is_not_counted(world: World, incident: Incident) -> None:
     Organization.objects.filter(pk=world.org_b.pk).update(resource_constrained=False)
     delivery.accept(organization=world.org_b)

@@ -69,7 +69,9 @@ def constrained_reach(campaign_id: int) -> constrained.Reach:
     return constrained.reach(
         Slice.objects.filter(campaign_id=campaign_id),
         organization="organization",
-        reached=Q(accepted_at__isnull=False) & ~Q(state__in=_NOT_REACHED_STATES),
+        # An acknowledgement (on the registry's behalf, after a phone call) proves it too.
+        reached=(Q(accepted_at__isnull=False) & ~Q(state__in=_NOT_REACHED_STATES))
+        | Q(acknowledged_at__isnull=False),
         acknowledged=Q(acknowledged_at__isnull=False),
         among="the registries of its slices",
     )

@@ -36,11 +36,15 @@ _NOT_REACHED_STATES = (
 
 def constrained_reach(incident_id: int) -> constrained.Reach:
     """How many of the incident's resource-constrained parties were reached (notified: the
-    relay or webhook accepted the notice, not merely queued) and how many acknowledged."""
+    relay or webhook accepted the notice, not merely queued; or acknowledged) and how many
+    acknowledged."""
     return constrained.reach(
         Party.objects.filter(incident_id=incident_id),
         organization="organization",
-        reached=Q(notified_at__isnull=False) & ~Q(status__in=_NOT_REACHED_STATES),
+        # An acknowledgement proves it was reached, however (a phone call before the relay
+        # accepted), so that "acknowledged" never exceeds "reached".
+        reached=(Q(notified_at__isnull=False) & ~Q(status__in=_NOT_REACHED_STATES))
+        | Q(acknowledged_at__isnull=False),
         acknowledged=Q(acknowledged_at__isnull=False),
         among="the parties",
     )
