@@ -46,7 +46,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--lab",
         action="store_true",
-        help="also start the full-root DNS lab with a few faults for monitoring to find",
+        help="also start the full-root DNS lab with a few faults for monitoring to find"
+        " (without it, namespace health is one recorded sweep)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=demo)
