@@ -136,7 +136,8 @@ def test_every_constrained_operator_of_the_scopes_regions_becomes_a_party_once(
 ) -> None:
     type(world.tld_a).objects.filter(pk=world.tld_a.pk).update(region="AF")
     # The CSIRT (AF) is resource-constrained and no party; a constrained one in EU is not
-    # in the scope's region; an unflagged one in AF is not constrained.
+    # in the scope's region; an unflagged one in AF is not constrained; a TLP:RED one in AF
+    # the coordinator may not see.
     Organization.objects.filter(pk=world.csirt.pk).update(
         resource_constrained=True, constrained_reason="no 24/7 staff"
     )
@@ -144,6 +145,9 @@ def test_every_constrained_operator_of_the_scopes_regions_becomes_a_party_once(
         [
             Organization(name="Echo NIC", slug="echo-nic", region="EU", resource_constrained=True),
             Organization(name="Foxtrot NIC", slug="foxtrot-nic", region="AF"),
+            Organization(
+                name="Golf NIC", slug="golf-nic", region="AF", resource_constrained=True, tlp="RED"
+            ),
         ]
     )
     incident = _open(world, tlds=[".alpha"])

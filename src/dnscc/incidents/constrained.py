@@ -17,6 +17,7 @@ from dnscc.core.regions import Region
 from dnscc.core.tlp import Viewer
 from dnscc.directory import constrained
 from dnscc.directory.models import Organization, Tld
+from dnscc.directory.services import visible_organizations
 from dnscc.incidents import timeline
 from dnscc.incidents.models import Incident, Party, empty_scope
 
@@ -81,10 +82,12 @@ def add_constrained_parties(
                 location=Location(field="regions"),
                 hint="name the regions: " + ", ".join(r.value for r in Region),
             )
-    orgs = list(
+    # Only organisations the coordinator may see (one TLP rule): a TLP:RED one stays out.
+    orgs = visible_organizations(
+        viewer,
         Organization.objects.filter(resource_constrained=True, region__in=wanted)
         .exclude(incident_parties__incident=incident)
-        .order_by("name")
+        .order_by("name"),
     )
     now = timezone.now()
     added: list[Party] = []
