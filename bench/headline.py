@@ -62,64 +62,6 @@ def sink(conn: Any) -> None:
             return
 
 
-def subset_root(path: Path, keep_extra: int, wanted: set[str]) -> Path:
-    """The shipped root with Conficker C's TLDs and the first `keep_extra` others."""
-    from dnscc.core.paths import default_root_zone
-
-    text = default_root_zone().read_text(encoding="ascii")
-    others: list[str] = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and fields[3] == "NS" and fields[0] != ".":
-            tld = fields[0].rstrip(".").lower()
-            if tld not in wanted and tld not in others:
-                others.append(tld)
-    keep = wanted | set(others[:keep_extra])
-    lines = []
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields or line.startswith((";", "$")):
-            continue
-        owner = fields[0].lower()
-        label = owner.rstrip(".").rpartition(".")[2]
-        if owner == "." or label in keep or owner.endswith(".root-servers.net."):
-            lines.append(line)
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return path
-
-
-def registries(tlds: list[str], plan: Any, sink_domain: str) -> None:
-    """One registry per affected TLD (regions in turn), its contact opted in to exercises."""
-    from dnscc.directory import lookup
-    from dnscc.directory.models import Contact, Organization, Tld
-
-    regions = ["AF", "AP", "EU", "LAC", "NA"]
-    for i, tld in enumerate(tlds):
-        org = Organization.objects.create(
-            name=f"Registry of .{tld}",
-            slug=f"registry-{tld}",
-            kind=Organization.TLD_REGISTRY,
-            region=regions[i % len(regions)],
-        )
-        hosts = {h: plan.hosts[h] for h in plan.tlds[tld]}
-        Tld.objects.update_or_create(
-            name=tld,
-            defaults={
-                "kind": Tld.CCTLD,
-                "operator": org,
-                "ns": sorted(hosts),
-                "glue": {h: [a] for h, a in hosts.items()},
-            },
-        )
-        Contact.objects.create(
-            organization=org,
-            name="Security",
-            email=f"security@nic-{tld}.{sink_domain}",
-            exercise_opt_in=True,
-        )
-    lookup.invalidate()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tlds", type=int, default=110)
@@ -176,6 +118,7 @@ def main() -> int:
     from dnscc.accounts.services import viewer_for
     from dnscc.core.dga.conficker_c import TLDS as C_TLDS
     from dnscc.exercises import runner, services
+    from dnscc.exercises.labworld import lab_registries, subset_root_zone
     from dnscc.exercises.models import Inject
     from dnscc.lab.lab import Lab
     from dnscc.outreach.models import Message
@@ -184,7 +127,9 @@ def main() -> int:
     result: dict[str, Any] = {}
     try:
         zone = (
-            subset_root(tmp / "root.zone", args.root_tlds, set(C_TLDS)) if args.root_tlds else None
+            subset_root_zone(tmp / "root.zone", set(C_TLDS), extra=args.root_tlds)
+            if args.root_tlds
+            else None
         )
         print("bringing up the lab ...", file=sys.stderr, flush=True)
         t = time.perf_counter()
@@ -192,7 +137,7 @@ def main() -> int:
         lab_up = time.perf_counter() - t
         plan = lab.plan()
         affected = [t for t in C_TLDS if t in plan.tlds][: args.tlds]
-        registries(affected, plan, "sink.test")
+        lab_registries(affected, plan, email="security@nic-{tld}.sink.test", opted_in=set(affected))
         user = get_user_model().objects.create_user("bench-coordinator")
         Account.objects.update_or_create(user=user, defaults={"role": "coordinator"})
         viewer, actor = viewer_for(user), audit.Actor.of(user)

@@ -9,18 +9,17 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from dnscc.core.dga.conficker_c import TLDS as C_TLDS
 from dnscc.core.errors import UnavailableError
 from dnscc.core.paths import default_root_zone
+from dnscc.exercises.labworld import lab_registries, subset_root_zone
 from dnscc.lab.lab import Lab
 from tests.outreach.conftest import center_key_file, outbox, smtp_sink  # noqa: F401
 
 LAB_TLDS = 12
-REGIONS = ["AF", "AP", "EU", "LAC", "NA"]
 
 
 @dataclass
@@ -42,29 +41,13 @@ def in_bailiwick_tlds(count: int) -> list[str]:
     return good[:count]
 
 
-def subset_root_zone(path: Path, tlds: list[str]) -> Path:
-    """The shipped root zone with only the apex and `tlds` (delegations and glue)."""
-    keep = set(tlds)
-    lines = []
-    for line in default_root_zone().read_text(encoding="ascii").splitlines():
-        fields = line.split()
-        if not fields or line.startswith((";", "$")):
-            continue
-        owner = fields[0].lower()
-        label = owner.rstrip(".").rpartition(".")[2]
-        if owner == "." or label in keep or owner.endswith(".root-servers.net."):
-            lines.append(line)
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
-    return path
-
-
 @pytest.fixture(scope="session")
 def exercise_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExerciseLab]:
     if os.environ.get("DNSCC_LAB_SKIP") == "1":
         pytest.skip("DNSCC_LAB_SKIP=1: lab tests skipped")
     tlds = in_bailiwick_tlds(LAB_TLDS)
     base = tmp_path_factory.mktemp("dnscc-exercise-lab")
-    zone = subset_root_zone(base / "root.zone", tlds)
+    zone = subset_root_zone(base / "root.zone", set(tlds))
     lab = Lab(base / "lab")
     started = time.monotonic()
     try:
@@ -80,34 +63,4 @@ def exercise_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExerciseL
 def make_registries(tlds: list[str], lab: Lab, *, opted_in: set[str]) -> dict[str, object]:
     """A registry per TLD (regions in turn), each with a contact at the test's mail sink;
     those of `opted_in` take part in exercises."""
-    from dnscc.directory import lookup
-    from dnscc.directory.models import Contact, Organization, Tld
-
-    plan = lab.plan()
-    orgs = {}
-    for i, tld in enumerate(tlds):
-        org = Organization.objects.create(
-            name=f"Registry of .{tld}",
-            slug=f"registry-{tld}",
-            kind=Organization.TLD_REGISTRY,
-            region=REGIONS[i % len(REGIONS)],
-        )
-        hosts = {h: plan.hosts[h] for h in plan.tlds[tld]}
-        Tld.objects.update_or_create(
-            name=tld,
-            defaults={
-                "kind": Tld.CCTLD,
-                "operator": org,
-                "ns": sorted(hosts),
-                "glue": {h: [a] for h, a in hosts.items()},
-            },
-        )
-        Contact.objects.create(
-            organization=org,
-            name="Security",
-            email=f"security@nic.{tld}.test",
-            exercise_opt_in=tld in opted_in,
-        )
-        orgs[tld] = org
-    lookup.invalidate()
-    return orgs
+    return lab_registries(tlds, lab.plan(), email="security@nic.{tld}.test", opted_in=opted_in)
