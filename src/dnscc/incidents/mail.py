@@ -2,8 +2,9 @@
 incident's thread address `incident+<thread_token>@...`.
 
 Mail reaches here from outreach.services.process_inbound (whatever is not a bounce or a
-signed acknowledgement) or from `dnscc report inbound < message.eml`. Only the text is
-kept: the text/plain part, or an HTML part reduced to text (never rendered), bounded in size.
+signed acknowledgement: incidents.signals registers this reader there) or from `dnscc report
+inbound < message.eml`. Only the text is kept: the text/plain part, or an HTML part reduced
+to text (never rendered), bounded in size.
 
 A reply joins an incident's timeline only with a valid thread token, and, when the
 incident is above TLP:GREEN, an OpenPGP signature (PGP/MIME) that verifies against the key

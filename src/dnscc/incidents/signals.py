@@ -1,4 +1,5 @@
-"""How other apps' events reach incidents: an acknowledged message acknowledges its party."""
+"""How other apps' events reach incidents: an acknowledged message acknowledges its party, a
+change of delivery refreshes it, and inbound mail that outreach does not read is read here."""
 
 from __future__ import annotations
 
@@ -22,9 +23,18 @@ def _delivery_changed(sender: Any, *, sources: list[tuple[str, str, int]], **_: 
         services.refresh_delivery(incident_id, organization_ids)
 
 
+def _inbound_mail(raw: bytes) -> dict[str, Any]:
+    from dnscc.incidents.mail import process_incident_mail
+
+    return process_incident_mail(raw)
+
+
 def connect() -> None:
     """Connected once from IncidentsConfig.ready (filled in by the services' owners)."""
     from dnscc.outreach.signals import delivery_changed, message_acknowledged
 
     message_acknowledged.connect(_message_acknowledged, dispatch_uid="incidents-party-ack")
     delivery_changed.connect(_delivery_changed, dispatch_uid="incidents-party-delivery")
+    from dnscc.outreach.services import register_inbound_reader
+
+    register_inbound_reader("incidents", _inbound_mail)

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -897,6 +897,17 @@ def schedule_followups(actor: audit.Actor, *, now: datetime | None = None) -> in
 
 # -- inbound mail: bounces and signed replies ---------------------------------------------
 
+# Inbound mail that is neither a delivery report nor an acknowledgement belongs to a higher
+# floor (incidents: a new report, or a reply on an incident's thread), which registers its
+# reader here; outreach never imports it. Each reader answers {"type": "unmatched"} for mail
+# that is not its own; the first that takes the mail answers for it.
+INBOUND_READERS: dict[str, Callable[[bytes], dict[str, Any]]] = {}
+
+
+def register_inbound_reader(name: str, reader: Callable[[bytes], dict[str, Any]]) -> None:
+    """`reader(raw)` gets the inbound mail that is not a bounce or an acknowledgement."""
+    INBOUND_READERS[name] = reader
+
 
 def process_inbound(raw: bytes) -> dict[str, Any]:
     """One message that arrived at the center's inbound address (piped by the MTA)."""
@@ -925,12 +936,11 @@ def process_inbound(raw: bytes) -> dict[str, Any]:
         return {"type": "dsn", "reports": results}
     result = _signed_reply(raw)
     if result["type"] == "unmatched" or result.get("acknowledged") is False:
-        # Not an acknowledgement: a new report or a reply to an incident's thread address.
-        from dnscc.incidents.mail import process_incident_mail
-
-        handled = process_incident_mail(raw)
-        if handled.get("type") != "unmatched":
-            return handled
+        # Not an acknowledgement: a registered reader's (a new report, an incident's thread).
+        for reader in INBOUND_READERS.values():
+            handled = reader(raw)
+            if handled.get("type") != "unmatched":
+                return handled
     return result
 
 
