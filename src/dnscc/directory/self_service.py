@@ -23,7 +23,7 @@ from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError
 from dnscc.core.tlp import Viewer
 from dnscc.directory import validation
 from dnscc.directory.models import Contact, Organization
-from dnscc.directory.services import _token_digest
+from dnscc.directory.services import _token_digest, send_verification
 
 # What a member edits (the TLP of a contact and its verification are the center's).
 MEMBER_FIELDS = (
@@ -72,15 +72,13 @@ def _clean(data: dict[str, Any], current: Contact | None) -> dict[str, Any]:
 
 def _send_token(actor: audit.Actor, contact: Contact) -> None:
     """The center's token mail to the contact's address (as start_verification does)."""
-    from dnscc.outreach.services import queue_contact_verification
-
     token = secrets.token_urlsafe(24)
     link = f"{settings.BASE_URL}/directory/verify/{contact.pk}/{token}/"
     contact.verification_digest = _token_digest(contact.pk, token)
     contact.verification_sent_at = timezone.now()
     contact.save(update_fields=["verification_digest", "verification_sent_at"])
     audit.record(actor, "contact.verification_sent", obj=contact, summary=contact.email)
-    queue_contact_verification(actor, contact, link)
+    send_verification(actor, contact, link)
 
 
 def add_own_contact(viewer: Viewer, actor: audit.Actor, data: dict[str, Any]) -> Contact:

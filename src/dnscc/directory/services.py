@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,13 @@ from django.utils.text import slugify
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import staff_only
-from dnscc.core.errors import ConflictError, InputError, Location, NotFoundError
+from dnscc.core.errors import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    UnavailableError,
+)
 from dnscc.core.names import normalize_name
 from dnscc.core.regions import Region
 from dnscc.core.tlp import Viewer, can_see
@@ -420,6 +427,29 @@ def contact_status(contact: Contact, now: Any = None) -> str:
     return "verified"
 
 
+# The mail that carries a verification link goes through the one outbox, which is outreach's,
+# a floor above: OutreachConfig.ready sets the mailer here, and directory never imports it.
+VerificationMailer = Callable[[audit.Actor, Contact, str], Any]
+_verification_mailer: VerificationMailer | None = None
+
+
+def set_verification_mailer(mailer: VerificationMailer) -> None:
+    """`mailer(actor, contact, link)` queues the mail carrying a contact's verification link,
+    inside the caller's transaction (its row commits with the token or not at all)."""
+    global _verification_mailer
+    _verification_mailer = mailer
+
+
+def send_verification(actor: audit.Actor, contact: Contact, link: str) -> None:
+    """Queue the mail carrying `link` to the contact's address, through the set mailer."""
+    if _verification_mailer is None:
+        raise UnavailableError(
+            "no outbox to carry the verification mail",
+            hint="the outreach app sets it at start-up: is dnscc.outreach installed?",
+        )
+    _verification_mailer(actor, contact, link)
+
+
 def _token_digest(contact_id: int, token: str) -> str:
     return hmac.new(
         settings.SECRET_KEY.encode(), f"{contact_id}:{token}".encode(), hashlib.sha256
@@ -441,9 +471,7 @@ def start_verification(viewer: Viewer, actor: audit.Actor, contact: Contact) -> 
         contact.save(update_fields=["verification_digest", "verification_sent_at"])
         audit.record(actor, "contact.verification_sent", obj=contact, summary=contact.email)
         # The one outbox carries this mail too: its row commits with the token or not at all.
-        from dnscc.outreach.services import queue_contact_verification
-
-        queue_contact_verification(actor, contact, link)
+        send_verification(actor, contact, link)
     return link
 
 

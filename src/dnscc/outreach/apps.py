@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -10,6 +12,7 @@ class OutreachConfig(AppConfig):
         # The center's OpenPGP key signs the audit log's checkpoints (accounts.anchor owns
         # the hook; accounts is a lower floor and does not import outreach).
         from dnscc.accounts import anchor
+        from dnscc.directory import services as directory
         from dnscc.outreach import pgp
 
         anchor.set_signer(
@@ -21,3 +24,12 @@ class OutreachConfig(AppConfig):
                 fingerprint=pgp.center_fingerprint,
             )
         )
+        # A contact's verification link travels through the one outbox (directory owns the
+        # hook; it is a lower floor and does not import outreach).
+        directory.set_verification_mailer(_queue_contact_verification)
+
+
+def _queue_contact_verification(actor: Any, contact: Any, link: str) -> Any:
+    from dnscc.outreach.services import queue_contact_verification
+
+    return queue_contact_verification(actor, contact, link)
