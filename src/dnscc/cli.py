@@ -24,6 +24,7 @@ from dnscc.core.errors import DnsccError, UsageError
 
 COMMAND_MODULES = [
     "dnscc.commands.server",
+    "dnscc.commands.scheduler",
     "dnscc.accounts.cli",
     "dnscc.directory.cli",
     "dnscc.outreach.cli",
