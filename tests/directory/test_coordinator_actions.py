@@ -275,7 +275,7 @@ def test_a_new_organization_keeps_the_label_and_notes_it_was_given(world: World)
 
 def test_an_operator_sees_the_webhook_secret_of_its_own_contacts_only(world) -> None:  # type: ignore[no-untyped-def]
     from dnscc.directory.models import Contact
-    from dnscc.outreach.services import webhook_secret
+    from dnscc.directory.services import webhook_secret
 
     hook = Contact.objects.create(
         organization=world.org_a,

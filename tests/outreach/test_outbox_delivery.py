@@ -17,6 +17,7 @@ from dnscc.accounts.models import AuditEvent
 from dnscc.accounts.services import viewer_for
 from dnscc.core.errors import InputError
 from dnscc.core.tlp import TLP
+from dnscc.directory import services as directory_services
 from dnscc.directory.models import Contact, Organization
 from dnscc.outreach import services, webhooks
 from dnscc.outreach.models import Message, Notice
@@ -300,7 +301,7 @@ def test_a_webhook_carries_a_signature_the_operator_can_verify(
     hook = Message.objects.get(channel=Message.WEBHOOK)
     assert hook.state == Message.ACCEPTED
     got = http_sink.received.messages[0]
-    secret = services.webhook_secret(contact.pk)
+    secret = directory_services.webhook_secret(contact.pk)
     headers = got["headers"]
     assert webhooks.verify(
         secret,

@@ -450,6 +450,17 @@ def send_verification(actor: audit.Actor, contact: Contact, link: str) -> None:
     _verification_mailer(actor, contact, link)
 
 
+def webhook_secret(contact_id: int) -> bytes:
+    """The per-contact HMAC secret of a webhook contact: outreach signs what it sends with it,
+    the contact's page shows it to the operator. Derived, so it is never stored."""
+    master = settings.OUTREACH_WEBHOOK_SECRET or settings.SECRET_KEY
+    return (
+        hmac.new(master.encode(), f"webhook:{contact_id}".encode(), hashlib.sha256)
+        .hexdigest()[:48]
+        .encode()
+    )
+
+
 def _token_digest(contact_id: int, token: str) -> str:
     return hmac.new(
         settings.SECRET_KEY.encode(), f"{contact_id}:{token}".encode(), hashlib.sha256

@@ -62,11 +62,9 @@ def organizations(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
     viewer = request.viewer  # type: ignore[attr-defined]
     contacts = services.disclose_contacts(viewer, audit.Actor.of(request.user), org, how="view")
-    from dnscc.outreach.services import webhook_secret
-
     # The HMAC secret of each webhook contact, for the operator to verify what we send
     # (docs/outreach.md); shown on this page only, whose viewing is audited above.
-    secrets = {c.pk: webhook_secret(c.pk).decode() for c in contacts if c.webhook_url}
+    secrets = {c.pk: services.webhook_secret(c.pk).decode() for c in contacts if c.webhook_url}
     return {
         "org": org,
         "tlds": org.tlds.filter(delegated=True).select_related("manager").order_by("name"),

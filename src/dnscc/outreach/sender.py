@@ -25,6 +25,7 @@ import aiosmtplib
 from django.conf import settings
 
 from dnscc.core import egress
+from dnscc.directory.services import webhook_secret
 from dnscc.outreach import compose, health, httpclient, pgp, services, webhooks
 from dnscc.outreach.delivery import Outcome, RateLimits, http_outcome, smtp_outcome
 from dnscc.outreach.models import Message
@@ -234,7 +235,7 @@ class WebhookClient:
             },
             sort_keys=True,
         ).encode()
-        secret = services.webhook_secret(message.contact_id or 0)
+        secret = webhook_secret(message.contact_id or 0)
         try:
             response = await self.client.post(
                 message.address, body, webhooks.headers(secret, body, key=message.key)

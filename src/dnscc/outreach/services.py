@@ -54,16 +54,6 @@ def ack_url(key: str) -> str:
     return f"{settings.BASE_URL}/outreach/ack/{key}/{ack_signature(key)}/"
 
 
-def webhook_secret(contact_id: int) -> bytes:
-    """The per-contact HMAC secret; shown to the operator, derived so it is never stored."""
-    master = settings.OUTREACH_WEBHOOK_SECRET or settings.SECRET_KEY
-    return (
-        hmac.new(master.encode(), f"webhook:{contact_id}".encode(), hashlib.sha256)
-        .hexdigest()[:48]
-        .encode()
-    )
-
-
 def bounce_address(key: str) -> str:
     return f"bounces+{key}@{settings.OUTREACH_BOUNCE_DOMAIN}"
 
