@@ -49,6 +49,7 @@ def _environment(tmp: Path, database_url: str | None) -> None:
         # Production mode keys the audit chain and refuses to write without a key.
         DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
         DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+        DNSCC_PROBE_NETWORKS="loopback",  # the egress rule: verification asks the lab only
         DNSCC_DATA_DIR=str(tmp / "data"),
         DNSCC_TASKS="immediate",
         DNSCC_OUTBOX_AUTODRAIN="0",
