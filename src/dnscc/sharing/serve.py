@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -240,6 +241,25 @@ def versions(viewer: Viewer, group: TrustGroup, collection: Collection, stix_id:
     return rows
 
 
+_PULL_COLUMNS = ("group", "collection", "organization", "username", "stix_id", "version", "via")
+
+
+def _insert_pulls(values: list[tuple[Any, ...]], at: dt.datetime) -> None:
+    """One executemany of Pull rows: a page of 1,000 objects is 1,000 rows, and building
+    them as model instances for bulk_create was three quarters of the page's time."""
+    ops = connection.ops
+    fields = [Pull._meta.get_field(name) for name in _PULL_COLUMNS]
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    table = ops.quote_name(Pull._meta.db_table)
+    stamp = ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}, {ops.quote_name('at')}) "  # noqa: S608 - names from the model, values bound
+            f"VALUES ({', '.join(['%s'] * (len(fields) + 1))})",
+            [(*v, stamp) for v in values],
+        )
+
+
 def record_pulls(
     viewer: Viewer,
     user: Any,
@@ -254,19 +274,8 @@ def record_pulls(
         return
     now = timezone.now()
     username = user.get_username() if user is not None else "anonymous"
-    Pull.objects.bulk_create(
-        Pull(
-            group=group,
-            collection=collection,
-            organization_id=viewer.organization_id,
-            username=username,
-            stix_id=r.stix_id,
-            version=r.version,
-            via=via,
-            at=now,
-        )
-        for r in rows
-    )
+    who = (group.pk, collection.pk if collection else None, viewer.organization_id, username)
+    _insert_pulls([(*who, r.stix_id, r.version, via) for r in rows], now)
     audit.disclosed(
         audit.Actor.of(user),
         "sharing.object",
