@@ -136,6 +136,29 @@ def test_the_notify_deadline_stays_while_a_party_can_still_be_notified(
     assert not any(t.startswith("Time to first notification") for t in texts)
 
 
+def test_the_parties_of_one_incident_no_notice_reaches_are_one_line(
+    world: World, settings: Any
+) -> None:
+    from dnscc.accounts import audit
+    from dnscc.incidents import services
+
+    settings.OUTREACH_AUTODRAIN = False
+    for name in ("quiet", "silent", "mute", "hush"):
+        org = Organization.objects.create(name=f"{name.title()} Registry", slug=name, region="AF")
+        Tld.objects.create(name=name, kind=Tld.GTLD, operator=org, ns=[f"ns.{name}"])
+    opened = incident(
+        world, title="Four silent", scope={"tlds": ["quiet", "silent", "mute", "hush"]}
+    )
+    user = world.users["coordinator"]
+    services.notify_parties(viewer_for(user), audit.Actor.of(user), opened, user=user)
+    lines = console(viewer_for(user))["lines"]
+    [line] = [x for x in lines if x.kind == "unreachable"]
+    assert line.text.startswith("4 parties (")
+    assert line.text.endswith(f" and 1 more) cannot be reached for {opened.ref}: no usable contact")
+    assert line.url == f"/incidents/{opened.ref}/#party-table"
+    assert "time to first notification missed" in line.detail
+
+
 def test_a_breach_and_a_deadline_due_soon_are_listed_worst_first(world: World) -> None:
     now = timezone.now()
     breached = Incident.objects.create(

@@ -18,7 +18,9 @@ Each fact is said once. A party no notice reaches has its time to first notifica
 breached at once (incidents.sla): that breach is said on the party's own line (what to do:
 find a contact), not on a line of its own; and an incident's notify deadline is not listed
 as due when every party still waiting for a first notice is such a party (the deadline
-cannot be met by waiting, and their lines already say so).
+cannot be met by waiting, and their lines already say so). The parties of one incident that
+no notice reaches are one line ("12 parties (...) cannot be reached for ..."), a link to its
+party table.
 
 A coordinator sees the work of
 their own desks and of no desk; while nobody staffs the desk on duty, its work is every
@@ -199,7 +201,6 @@ def _said_on_party_line(breach: Any) -> bool:
 
 
 def _unreachable_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line]:
-    from dnscc.incidents import sla
     from dnscc.incidents.models import SlaBreach
     from dnscc.incidents.services import unreachable_parties
 
@@ -212,33 +213,55 @@ def _unreachable_lines(scope: Scope, viewer: Viewer, now: datetime) -> list[Line
             party_id__in=[p.pk for p in parties],
         )
     }
-    lines = []
+    # One line per incident and way of failing: twelve root server operators without a
+    # contact are one thing to do on one incident page, not twelve lines.
+    together: dict[tuple[int, bool], list[Any]] = {}
     for party in parties:
-        incident = party.incident
-        red = incident.tlp == TLP.RED.value
-        who = "[TLP:RED]" if red else party.organization.name
-        failed = party.status == "delivery_failed"
-        breach = breaches.get(party.pk)
-        missed = (
-            f" · time to first notification missed, escalation:"
-            f" {sla.LEVEL_NAMES.get(breach.level, str(breach.level))}"
-            if breach
-            else ""
+        together.setdefault((party.incident_id, party.status == "delivery_failed"), []).append(
+            party
         )
-        lines.append(
-            Line(
-                kind="unreachable",
-                text=f"{who} {'did not get' if failed else 'cannot be reached for'} "
-                f"{incident.ref}: {'every message failed' if failed else 'no usable contact'}",
-                url=reverse("incidents:incident", args=[incident.ref]) + f"#party-{party.pk}",
-                when=party.status_changed_at,
-                detail=f"{label(party.status, 'party_status')}"
-                f" · {_ago(party.status_changed_at, now)}{missed}",
-                tone="error",
-                badge="Delivery failed" if failed else "Unreachable",
-            )
-        )
+    lines = []
+    for (_, failed), members in together.items():
+        lines.append(_unreachable_line(members, failed, breaches, now))
     return lines
+
+
+def _unreachable_line(
+    members: list[Any], failed: bool, breaches: dict[int, Any], now: datetime
+) -> Line:
+    from dnscc.incidents import sla
+
+    first = members[0]
+    incident = first.incident
+    red = incident.tlp == TLP.RED.value
+    names = ["[TLP:RED]" if red else p.organization.name for p in members]
+    if len(members) == 1:
+        who = names[0]
+        url_anchor = f"#party-{first.pk}"
+    else:
+        shown = ", ".join(names[:3]) if not red else "[TLP:RED]"
+        more = f" and {len(names) - 3} more" if len(names) > 3 and not red else ""
+        who = f"{len(members)} parties ({shown}{more})"
+        url_anchor = "#party-table"
+    levels = [breaches[p.pk].level for p in members if p.pk in breaches]
+    missed = (
+        f" · time to first notification missed, escalation:"
+        f" {sla.LEVEL_NAMES.get(max(levels), str(max(levels)))}"
+        if levels
+        else ""
+    )
+    since = min((p.status_changed_at for p in members if p.status_changed_at), default=None)
+    return Line(
+        kind="unreachable",
+        text=f"{who} {'did not get' if failed else 'cannot be reached for'} "
+        f"{incident.ref}: {'every message failed' if failed else 'no usable contact'}",
+        url=reverse("incidents:incident", args=[incident.ref]) + url_anchor,
+        when=since,
+        detail=" · ".join(x for x in (label(first.status, "party_status"), _ago(since, now)) if x)
+        + missed,
+        tone="error",
+        badge="Delivery failed" if failed else "Unreachable",
+    )
 
 
 def _due_lines(scope: Scope, now: datetime) -> list[Line]:
