@@ -37,16 +37,6 @@ def main() -> int:
     if sys.argv[1] == "send":
         print(drain().as_dict(), flush=True)
         return 0
-    if sys.argv[1] == "sending":  # rows claimed by a sender and not recorded
-        from dnscc.outreach.models import Message
-
-        print(" ".join(Message.objects.filter(state=Message.SENDING).values_list("key", flat=True)))
-        return 0
-    if sys.argv[1] == "count":
-        from dnscc.outreach.models import Message
-
-        print(Message.objects.exclude(state=Message.ACCEPTED).count())
-        return 0
     return 2
 
 
