@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,35 +29,72 @@ for i in range(int(sys.argv[1])):
 """
 
 
-@pytest.fixture
-def center_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Environment for dnscc subprocesses with a fresh, migrated database of their own."""
+def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DNSCC_", "DJANGO_"))}
-    env.update(DNSCC_DEV="1", DNSCC_DATA_DIR=str(tmp_path / "data"))
+    env.update(DNSCC_DEV="1")
+    return env
+
+
+def _admin_url(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path | None, str]]:
+    """One database migrated by `dnscc migrate` in a process of its own, which each test
+    copies (migrating costs ~15 s of CPU: once per module, not once per test): the SQLite
+    data directory, or on PostgreSQL (DNSCC_DATABASE_URL) a database used as template."""
+    env = _clean_env()
+    data = tmp_path_factory.mktemp("migrated") / "data"
+    env["DNSCC_DATA_DIR"] = str(data)
     url = os.environ.get("DNSCC_DATABASE_URL")
-    dbname = None
+    template = ""
     if url:
         import psycopg
 
-        parts = urlsplit(url)
-        dbname = f"dnscc_proc_{secrets.token_hex(4)}"
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        env["DNSCC_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{dbname}"))
+        template = f"dnscc_proc_{secrets.token_hex(4)}"
+        with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{template}"')
+        env["DNSCC_DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{template}"))
     migrate = subprocess.run(
         [sys.executable, "-m", "dnscc", "migrate"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert migrate.returncode == 0, migrate.stderr
+    yield (None if url else data), template
+    if url:
+        with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{template}" WITH (FORCE)')
+
+
+@pytest.fixture
+def center_env(tmp_path: Path, migrated: tuple[Path | None, str]) -> Iterator[dict[str, str]]:
+    """Environment for dnscc subprocesses with a fresh, migrated database of their own (a
+    copy of the module's migrated one)."""
+    env = _clean_env()
+    data = tmp_path / "data"
+    env["DNSCC_DATA_DIR"] = str(data)
+    migrated_data, template = migrated
+    url = os.environ.get("DNSCC_DATABASE_URL")
+    if migrated_data is not None:  # the migrating process has ended: its files are whole
+        shutil.copytree(migrated_data, data)
+        yield env
+        return
+    assert url
+    import psycopg
+
+    data.mkdir(mode=0o700)
+    dbname = f"dnscc_proc_{secrets.token_hex(4)}"
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{template}"')
+    env["DNSCC_DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{dbname}"))
     yield env
-    if dbname:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{dbname}" WITH (FORCE)')
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{dbname}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -114,7 +152,6 @@ def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
 def test_serve_runs_the_web_server_and_a_worker_in_one_command(center_env: dict[str, str]) -> None:
     port = _free_port()
     log = Path(center_env["DNSCC_DATA_DIR"]) / "serve.log"
-    log.parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing created it yet
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dnscc", "serve", "--port", str(port), "--web-workers", "1"],
