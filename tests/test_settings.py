@@ -185,3 +185,23 @@ def test_production_mode_is_the_default(tmp_path: Path) -> None:
     assert '"dnscc.E001"' in result.stdout
     dev = _dnscc({"DNSCC_DATA_DIR": str(tmp_path), "DNSCC_DEV": "1"}, "check")
     assert dev.returncode == 0, dev.stderr
+
+
+def test_a_worker_runs_the_checks_unless_it_is_the_one_serve_starts_after_running_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dnscc.cli import build_parser
+    from dnscc.commands import server
+
+    ran: list[str] = []
+    monkeypatch.setattr(server, "run_checks", lambda: ran.append("checks"))
+    monkeypatch.setattr(
+        "django.core.management.call_command", lambda name, **options: ran.append(name)
+    )
+    server.worker(build_parser().parse_args(["worker", "--batch"]))
+    assert ran == ["checks", "db_worker"]
+    ran.clear()
+    python, _m, _dnscc, *args = server.worker_command()
+    assert python == sys.executable
+    server.worker(build_parser().parse_args(args))
+    assert ran == ["db_worker"]
