@@ -1,4 +1,5 @@
-"""What the database benchmarks share: one run in a fresh process, a throwaway PostgreSQL database.
+"""What the database benchmarks share: a production-mode environment, one run in a fresh
+process, a throwaway PostgreSQL database.
 
 A benchmark imports this beside itself (`import _isolated`: a script's own folder is first on
 `sys.path`, and a spawned child is given the parent's path). Each run gets a process of its
@@ -9,11 +10,41 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import secrets
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def production_environment(data_dir: Path, database_url: str | None, **settings: str) -> None:
+    """This process's environment for a benchmark of the center in production mode (DEBUG,
+    which DNSCC_DEV turns on, would keep every SQL statement): the caller's DNSCC_*
+    variables dropped, throwaway secret and audit keys (production mode refuses to write the
+    audit log without one), data in `data_dir`, tasks run at once, the outbox drained by the
+    benchmark itself, errors only logged; `database_url` if given (else SQLite in the data
+    directory). `settings` (DNSCC_* names) add to or override these. Puts src/ on sys.path."""
+    for name in [n for n in os.environ if n.startswith("DNSCC_")]:
+        del os.environ[name]
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="dnscc.settings",
+        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
+        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
+        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+        DNSCC_DATA_DIR=str(data_dir),
+        DNSCC_TASKS="immediate",
+        DNSCC_OUTBOX_AUTODRAIN="0",
+        DNSCC_LOG_LEVEL="ERROR",
+    )
+    os.environ.update(settings)
+    if database_url:
+        os.environ["DNSCC_DATABASE_URL"] = database_url
+    sys.path.insert(0, str(REPO / "src"))
 
 
 def _child(

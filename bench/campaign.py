@@ -21,14 +21,13 @@ import os
 import platform
 import random
 import resource
-import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _isolated import pg_database, run_isolated
+from _isolated import pg_database, production_environment, run_isolated
 
 REPO = Path(__file__).resolve().parents[1]
 INGEST_SECONDS = 60.0
@@ -40,24 +39,11 @@ def _peak_mib() -> float:
 
 
 def _environment(tmp: Path, database_url: str | None) -> None:
-    """Production mode (DNSCC_DEV would turn on DEBUG, which keeps every SQL statement)."""
-    for name in [n for n in os.environ if n.startswith("DNSCC_")]:
-        del os.environ[name]
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="dnscc.settings",
-        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
-        # Production mode keys the audit chain and refuses to write without a key.
-        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
-        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+    production_environment(
+        tmp / "data",
+        database_url,
         DNSCC_PROBE_NETWORKS="loopback",  # the egress rule: verification asks the lab only
-        DNSCC_DATA_DIR=str(tmp / "data"),
-        DNSCC_TASKS="immediate",
-        DNSCC_OUTBOX_AUTODRAIN="0",
-        DNSCC_LOG_LEVEL="ERROR",
     )
-    if database_url:
-        os.environ["DNSCC_DATABASE_URL"] = database_url
-    sys.path.insert(0, str(REPO / "src"))
 
 
 def write_names(path: Path, count: int, tlds: list[str], *, seed: int = 1) -> dict[str, int]:

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _isolated import pg_database, run_isolated
+from _isolated import pg_database, production_environment, run_isolated
 
 REPO = Path(__file__).resolve().parents[1]
 SURVEY_SECONDS = 5.0
@@ -51,23 +50,8 @@ CHROMIUM_ARGS = [
 
 
 def _environment(tmp: Path, database_url: str | None) -> None:
-    """Production mode (DNSCC_DEV would turn on DEBUG, which keeps every SQL statement)."""
-    for name in [n for n in os.environ if n.startswith("DNSCC_")]:  # a clean environment
-        del os.environ[name]
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="dnscc.settings",
-        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
-        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
-        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
-        DNSCC_DATA_DIR=str(tmp / "data"),
-        DNSCC_TASKS="immediate",
-        DNSCC_OUTBOX_AUTODRAIN="0",
-        DNSCC_LOG_LEVEL="ERROR",
-    )
+    production_environment(tmp / "data", database_url)
     (tmp / "data").mkdir(parents=True, exist_ok=True)
-    if database_url:
-        os.environ["DNSCC_DATABASE_URL"] = database_url
-    sys.path.insert(0, str(REPO / "src"))
 
 
 def populate(*, incidents: int, findings: int, campaigns: int, seed: int = 1) -> dict[str, float]:
