@@ -19,12 +19,13 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _isolated import production_environment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,27 +85,18 @@ def main() -> int:
 
     key = tmp / "center.asc"
     key.write_text(str(pysequoia.Tsk.generate("dnscc bench <dnscc@center.test>")))
-    for name in [n for n in os.environ if n.startswith("DNSCC_")]:
-        del os.environ[name]
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="dnscc.settings",
-        # Production mode, as the center runs (DNSCC_DEV=1 would turn on DEBUG, which logs
-        # every SQL statement and, on SQLite, quotes its parameters with one more query).
-        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
-        # Production mode keys the audit chain and refuses to write without a key.
-        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
-        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+    # Production mode, as the center runs (DNSCC_DEV=1 would turn on DEBUG, which logs every
+    # SQL statement and, on SQLite, quotes its parameters with one more query).
+    production_environment(
+        tmp / "data",
+        None,
         DNSCC_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver is on loopback
         DNSCC_PROBE_NETWORKS="loopback",  # the egress rule: the receivers are on loopback
-        DNSCC_DATA_DIR=str(tmp / "data"),
-        DNSCC_TASKS="immediate",
-        DNSCC_OUTBOX_AUTODRAIN="0",
         DNSCC_SMTP_HOST="127.0.0.1",
         DNSCC_SMTP_PORT=str(smtp_port),
         DNSCC_PGP_KEY_FILE=str(key),
         DNSCC_FROM_EMAIL="dnscc@center.test",
         DNSCC_RATE_PER_HOST_PER_SECOND="100000",
-        DNSCC_LOG_LEVEL="ERROR",
     )
     if args.dev:
         os.environ["DNSCC_DEV"] = "1"
@@ -112,7 +104,6 @@ def main() -> int:
         os.environ["DNSCC_OUTBOX_CONCURRENCY"] = str(args.concurrency)
     if args.connections is not None:
         os.environ["DNSCC_SMTP_CONNECTIONS"] = str(args.connections)
-    sys.path.insert(0, str(REPO / "src"))
     import django
 
     django.setup()

@@ -33,13 +33,14 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import secrets
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _isolated import production_environment
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_NOTIFIED_S = 60.0
@@ -85,26 +86,18 @@ def main() -> int:
 
     key = tmp / "center.asc"
     key.write_text(str(pysequoia.Tsk.generate("dnscc bench <dnscc@center.test>")))
-    for name in [n for n in os.environ if n.startswith("DNSCC_")]:
-        del os.environ[name]
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="dnscc.settings",
-        # Production mode, as the center runs.
-        DNSCC_SECRET_KEY=secrets.token_urlsafe(48),
-        DNSCC_AUDIT_KEY=secrets.token_urlsafe(48),
-        DNSCC_ALLOWED_HOSTS="dnscc.bench.test",
+    # Production mode, as the center runs; the outbox is not drained after each commit: the
+    # runner sends between its passes (run(drain=True)).
+    production_environment(
+        tmp / "data",
+        None,
         DNSCC_PROBE_NETWORKS="loopback",  # the egress rule: the lab and the sink only
-        DNSCC_DATA_DIR=str(tmp / "data"),
-        DNSCC_TASKS="immediate",
-        DNSCC_OUTBOX_AUTODRAIN="0",  # the runner sends between its passes (run(drain=True))
         DNSCC_SMTP_HOST="127.0.0.1",
         DNSCC_SMTP_PORT=str(smtp_port),
         DNSCC_PGP_KEY_FILE=str(key),
         DNSCC_FROM_EMAIL="dnscc@center.test",
         DNSCC_RATE_PER_HOST_PER_SECOND="100000",
-        DNSCC_LOG_LEVEL="ERROR",
     )
-    sys.path.insert(0, str(REPO / "src"))
     import django
 
     django.setup()
