@@ -176,17 +176,37 @@ def test_serve_runs_the_web_server_and_a_worker_in_one_command(center_env: dict[
             assert b'"/api/v1/directory/lookup"' in r.read()
         _enqueue(center_env, 1)
         assert _wait(lambda: _pings(center_env) == ["job-0"], 60), log.read_text()
+        parts = _children(proc.pid)
+        assert len(parts) == 3, parts  # the web server, the worker and the scheduler
+        # Each part runs in its own process group, so that a signal to serve's group reaches
+        # serve alone and each part is asked to stop exactly once, by serve.
+        assert all(os.getpgid(pid) == pid for pid in parts), parts
     finally:
-        proc.send_signal(signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)  # to the whole group, as Ctrl+C in a terminal
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             raise
-    # Nothing of the group is left running.
+    assert "terminating current task" not in log.read_text()  # no part was asked twice
+    # Nothing serve started is left running.
     time.sleep(0.5)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(proc.pid, 0)
+    for pid in [proc.pid, *parts]:
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc: Linux, as the lab is)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
 
 
 def test_two_workers_share_one_queue_and_run_each_task_exactly_once(

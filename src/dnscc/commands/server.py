@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
 import subprocess
@@ -139,6 +140,23 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "dnscc", "worker", "--skip-checks"]
 
 
+def _child_setup() -> None:
+    """In each process `dnscc serve` starts: its own process group, so a signal to serve's
+    group (Ctrl+C in a terminal, `kill -TERM -PGID`) reaches serve alone and each part gets
+    exactly one stop request, from serve. A second one would make the task worker abandon
+    the task it is running (django-tasks treats a repeated signal as "force"). On Linux the
+    part also stops if serve itself is killed without a chance to stop it."""
+    os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _start(cmd: list[str]) -> subprocess.Popen[bytes]:
+    # preexec_fn is safe here: serve has started no thread yet.
+    return subprocess.Popen(cmd, preexec_fn=_child_setup)
+
+
 def serve(args: argparse.Namespace) -> int:
     django_setup()
     run_checks()
@@ -168,12 +186,12 @@ def serve(args: argparse.Namespace) -> int:
         # would fight over it, and dnscc supervises gunicorn itself.
         "--no-control-socket",
     ]
-    procs.append(subprocess.Popen(web))
+    procs.append(_start(web))
     if not args.no_worker:
         # serve has run the checks in this same environment: the worker need not import
         # the URL configuration (most of the checks' ~1.5 s of CPU) only to run them again.
-        procs.append(subprocess.Popen(worker_command()))
-        procs.append(subprocess.Popen([sys.executable, "-m", "dnscc", "scheduler"]))
+        procs.append(_start(worker_command()))
+        procs.append(_start([sys.executable, "-m", "dnscc", "scheduler"]))
 
     stopping = False
 
