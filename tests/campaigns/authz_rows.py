@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tests.authz import Row, api_statuses, page_statuses
+from tests.authz import Row, Rows, api_statuses, page_statuses
 from tests.conftest import World
 
 API_ROWS: list[Row] = []
@@ -94,31 +94,24 @@ def snapshot() -> dict[str, Any]:
     }
 
 
-_C = "/api/v1/campaigns/{slug}"
+_results_api = Rows("/api/v1/campaigns/{slug}", setup=_results)
 API_ROWS += [
-    Row("POST", _C + "/verify", api_statuses(202), setup=_results, mutates=True),
-    Row("GET", _C + "/dashboard", api_statuses(200), setup=_results, secrets=("Alpha Registry",)),
-    Row("GET", _C + "/report.csv", api_statuses(200), setup=_results, secrets=("dga0.alpha",)),
-    Row("GET", _C + "/report.json", api_statuses(200), setup=_results, secrets=("dga0.alpha",)),
-    Row("GET", _C + "/campaign.rpz", api_statuses(200), setup=_results, secrets=("dga0.alpha",)),
-    Row(
-        "GET",
-        _C + "/slices/{slice_id}/verification",
+    _results_api.post("/verify", api_statuses(202)),
+    _results_api.get("/dashboard", api_statuses(200), secrets=("Alpha Registry",)),
+    _results_api.get("/report.csv", api_statuses(200), secrets=("dga0.alpha",)),
+    _results_api.get("/report.json", api_statuses(200), secrets=("dga0.alpha",)),
+    _results_api.get("/campaign.rpz", api_statuses(200), secrets=("dga0.alpha",)),
+    _results_api.get(
+        "/slices/{slice_id}/verification",
         # The operator sees its own slice; the other registry gets no hint it exists.
         api_statuses(200, members=404, operator=200),
-        setup=_results,
         secrets=("dga0.alpha",),
     ),
 ]
+_results_page = Rows("/campaigns/{slug}", setup=_results)
 PAGE_ROWS += [
-    Row(
-        "GET",
-        "/campaigns/{slug}/dashboard/",
-        page_statuses(200),
-        setup=_results,
-        secrets=("dga0.alpha", "Alpha Registry"),
-    ),
-    Row("POST", "/campaigns/{slug}/verify/", page_statuses(302), setup=_results, mutates=True),
+    _results_page.get("/dashboard/", page_statuses(200), secrets=("dga0.alpha", "Alpha Registry")),
+    _results_page.post("/verify/", page_statuses(302)),
 ]
 
 
@@ -203,40 +196,24 @@ def _own_slice(**kw: int) -> dict[str, int]:
     return api_statuses(200, members=404, **kw)
 
 
-_S = "/api/v1/campaigns/{slug}"
+_api = Rows("/api/v1/campaigns", setup=_campaign)
+_S = "/{slug}"
 _SLICE = _S + "/slices/{slice_id}"
+_NEW = {"incident": "DNSCC-2026-0901", "title": "New", "due_date": "2026-12-01"}
 API_ROWS += [
-    Row(
-        "GET",
-        "/api/v1/campaigns/",
+    _api.get(
+        "/",
         api_statuses(200, members=200),
-        setup=_campaign,
         secrets=(_TITLE,),
         secret_for=("partner", "outsider"),
     ),
-    Row(
-        "POST",
-        "/api/v1/campaigns/",
-        api_statuses(201),
-        body=lambda w: {"incident": "DNSCC-2026-0901", "title": "New", "due_date": "2026-12-01"},
-        setup=_incident,
-        mutates=True,
-    ),
-    Row("GET", _S, _own_slice(operator=200), setup=_campaign, secrets=(_TITLE,)),
-    Row(
-        "POST",
-        _S + "/names",
-        api_statuses(201),
-        body=_names_upload,
-        json_body=False,
-        setup=_campaign,
-        mutates=True,
-    ),
-    Row(
-        "POST",
+    _api.post("/", api_statuses(201), body=_NEW, setup=_incident),
+    _api.get(_S, _own_slice(operator=200), secrets=(_TITLE,)),
+    _api.post(_S + "/names", api_statuses(201), body=_names_upload, json_body=False),
+    _api.post(
         _S + "/generate",
         api_statuses(201),
-        body=lambda w: {
+        body={
             "generator": "conficker-b",
             "start": "2020-01-01",
             "end": "2020-01-01",
@@ -244,129 +221,65 @@ API_ROWS += [
             "legal_basis": "court_order",
             "legal_reference": "Case 3",
         },
-        setup=_campaign,
-        mutates=True,
     ),
-    Row("POST", _S + "/deliver", api_statuses(200), setup=_campaign, mutates=True),
-    Row("POST", _S + "/end", api_statuses(200), setup=_campaign, mutates=True),
-    Row(
-        "GET",
+    _api.post(_S + "/deliver", api_statuses(200)),
+    _api.post(_S + "/end", api_statuses(200)),
+    _api.get(
         _S + "/slices",
         _own_slice(operator=200),
-        setup=_campaign,
         secrets=("Bravo Registry",),
         secret_for=("operator",),
     ),
-    Row("GET", _SLICE, _own_slice(operator=200), setup=_campaign, secrets=("alpha-registry",)),
+    _api.get(_SLICE, _own_slice(operator=200), secrets=("alpha-registry",)),
     # The other registry's slice: never to the operator of org_a (nor to org_b before
     # delivery).
-    Row("GET", _SLICE, _own_slice(operator=404), setup=_other_slice, secrets=("bravo",)),
-    Row(
-        "GET",
-        _SLICE + "/manifest.{fmt}",
-        _own_slice(operator=200),
-        setup=_campaign,
-        secrets=("a.alpha",),
-    ),
-    Row(
-        "GET",
+    _api.get(_SLICE, _own_slice(operator=404), setup=_other_slice, secrets=("bravo",)),
+    _api.get(_SLICE + "/manifest.{fmt}", _own_slice(operator=200), secrets=("a.alpha",)),
+    _api.get(
         _SLICE + "/manifest.{fmt}",
         _own_slice(operator=404),
         setup=_other_slice,
         secrets=("x.bravo",),
     ),
-    Row("POST", _SLICE + "/acknowledge", _own_slice(operator=200), setup=_campaign, mutates=True),
-    Row(
-        "POST",
+    _api.post(_SLICE + "/acknowledge", _own_slice(operator=200)),
+    _api.post(
         _SLICE + "/outcomes",
         _own_slice(operator=200),
         body=lambda w: [{"name": "a.alpha", "outcome": "done", "note": ""}],  # type: ignore[arg-type, return-value]
-        setup=_campaign,
-        mutates=True,
     ),
 ]
 
-_P = "/campaigns/{slug}"
+_page = Rows("/campaigns", setup=_campaign)
+_P = "/{slug}"
 _PSLICE = _P + "/slices/{slice_id}"
+_OWN_PAGE = page_statuses(200, members=404, operator=200)
 PAGE_ROWS += [
-    Row(
-        "GET",
-        "/campaigns/",
+    _page.get(
+        "/",
         page_statuses(200, members=200),
-        setup=_campaign,
         secrets=(_TITLE,),
         secret_for=("partner", "outsider"),
     ),
-    Row("GET", "/campaigns/new/", page_statuses(200)),
-    Row(
-        "POST",
-        "/campaigns/new/",
-        page_statuses(302),
-        body=lambda w: {"incident": "DNSCC-2026-0901", "title": "New", "due_date": "2026-12-01"},
-        setup=_incident,
-        mutates=True,
-    ),
-    Row("GET", _P + "/", page_statuses(200, members=404, operator=200), setup=_campaign),
-    Row(
-        "POST",
-        _P + "/names/",
-        page_statuses(302),
-        body=_names_upload,
-        setup=_campaign,
-        mutates=True,
-    ),
+    _page.get("/new/", page_statuses(200), setup=None),
+    _page.post("/new/", page_statuses(302), body=_NEW, setup=_incident),
+    _page.get(_P + "/", _OWN_PAGE),
+    _page.post(_P + "/names/", page_statuses(302), body=_names_upload),
     # `confirm`: the confirmation page's answer (without it, staff get the question, 200).
-    Row(
-        "POST",
-        _P + "/deliver/",
-        page_statuses(302),
-        body=lambda w: {"confirm": "yes"},
-        setup=_campaign,
-        mutates=True,
-    ),
-    Row(
-        "POST",
-        _P + "/end/",
-        page_statuses(302),
-        body=lambda w: {"confirm": "yes"},
-        setup=_campaign,
-        mutates=True,
-    ),
-    Row(
-        "GET",
-        _PSLICE + "/",
-        page_statuses(200, members=404, operator=200),
-        setup=_campaign,
-        secrets=("a.alpha",),
-    ),
-    Row(
-        "GET",
+    _page.post(_P + "/deliver/", page_statuses(302), body={"confirm": "yes"}),
+    _page.post(_P + "/end/", page_statuses(302), body={"confirm": "yes"}),
+    _page.get(_PSLICE + "/", _OWN_PAGE, secrets=("a.alpha",)),
+    _page.get(
         _PSLICE + "/",
         page_statuses(200, members=404, operator=404),
         setup=_other_slice,
         secrets=("x.bravo",),
     ),
-    Row(
-        "GET",
-        _PSLICE + "/manifest.csv",
-        page_statuses(200, members=404, operator=200),
-        setup=_campaign,
-        secrets=("a.alpha",),
-    ),
-    Row(
-        "POST",
-        _PSLICE + "/acknowledge/",
-        page_statuses(302, members=404, operator=302),
-        setup=_campaign,
-        mutates=True,
-    ),
-    Row(
-        "POST",
+    _page.get(_PSLICE + "/manifest.csv", _OWN_PAGE, secrets=("a.alpha",)),
+    _page.post(_PSLICE + "/acknowledge/", page_statuses(302, members=404, operator=302)),
+    _page.post(
         _PSLICE + "/outcomes/",
         page_statuses(302, members=404, operator=302),
         body=_outcomes_upload,
-        setup=_campaign,
-        mutates=True,
     ),
 ]
 
