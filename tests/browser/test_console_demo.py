@@ -24,14 +24,12 @@ Acknowledged once the demo operator (a member of it) acknowledged in its own por
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pysequoia
 import pytest
 import time_machine
 from django.core.management import call_command
@@ -41,10 +39,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from dnscc.core import egress
 from dnscc.incidents.models import Incident, Party
-from dnscc.outreach import mailbox, pgp
+from dnscc.outreach import mailbox
 from dnscc.outreach.sender import Stats, drain
 from tests.browser.conftest import Problems, fill_login_form
 from tests.conftest import PASSWORD
+from tests.outreach.conftest import catcher, center_key_file  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,27 +83,6 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, An
             call_command("flush", interactive=False, verbosity=0)
 
 
-@pytest.fixture
-def catcher(tmp_path: Path, settings: Any) -> Iterator[Path]:
-    """The demo's mail catcher (aiosmtpd on loopback) as the outbox's relay; no automatic
-    drain: the test drains when it wants to see what the relay's answer changes."""
-    key = tmp_path / "center.asc"
-    key.write_text(str(pysequoia.Tsk.generate("dnscc test <dnscc@center.test>")))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    controller = mailbox.start(tmp_path / "mailbox", port=port)
-    settings.OUTREACH_SMTP_HOST, settings.OUTREACH_SMTP_PORT = "127.0.0.1", port
-    settings.OUTREACH_SMTP_TLS = "off"
-    settings.OUTREACH_AUTODRAIN = False
-    settings.OUTREACH_PGP_KEY_FILE = str(key)
-    settings.DEMO_MAILBOX_DIR = tmp_path / "mailbox"
-    pgp.reset_for_tests()
-    yield tmp_path / "mailbox"
-    controller.stop()
-    pgp.reset_for_tests()
-
-
 def _drain() -> Stats:
     """Send what is due, as the outbox's periodic job does."""
     return _in_thread(drain)
@@ -115,7 +93,7 @@ def test_on_the_demo_the_coordinator_goes_from_the_console_to_a_notice_the_relay
     page: Page,
     problems: Problems,
     live_server: Any,
-    catcher: Path,
+    catcher: Path,  # noqa: F811 (the fixture, imported above)
     new_context: Callable[..., BrowserContext],
 ) -> None:
     hijack = Incident.objects.get(title__startswith="Registrar account takeovers")

@@ -3,6 +3,7 @@ that point the outbox at them."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pysequoia
 import pytest
 
-from dnscc.outreach import pgp
+from dnscc.outreach import mailbox, pgp
 from dnscc.outreach.sinks import HttpSink, SmtpSink
 
 
@@ -19,6 +20,26 @@ def center_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("pgp") / "center.asc"
     path.write_text(str(pysequoia.Tsk.generate("dnscc test <dnscc@center.test>")))
     return path
+
+
+@pytest.fixture
+def catcher(tmp_path: Path, settings: Any, center_key_file: Path) -> Iterator[Path]:
+    """The demo's mail catcher (aiosmtpd on loopback) as the outbox's relay, its mailbox the
+    Demo mailbox page's; no automatic drain: a test drains when it wants to see what the
+    relay's answer changes. Yields the mailbox directory."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = mailbox.start(tmp_path / "mailbox", port=port)
+    settings.OUTREACH_SMTP_HOST, settings.OUTREACH_SMTP_PORT = "127.0.0.1", port
+    settings.OUTREACH_SMTP_TLS = "off"
+    settings.OUTREACH_AUTODRAIN = False
+    settings.OUTREACH_PGP_KEY_FILE = str(center_key_file)
+    settings.DEMO_MAILBOX_DIR = tmp_path / "mailbox"
+    pgp.reset_for_tests()
+    yield tmp_path / "mailbox"
+    controller.stop()
+    pgp.reset_for_tests()
 
 
 @pytest.fixture

@@ -3,12 +3,8 @@ what the registries received, with signatures checked and encrypted mail decrypt
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from dnscc.accounts import audit
 from dnscc.accounts.services import viewer_for
@@ -20,28 +16,6 @@ from dnscc.outreach.models import Message
 from dnscc.outreach.sender import drain
 from tests.conftest import World
 from tests.outreach.conftest import recipient_key
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def catcher(tmp_path: Path, settings: Any, center_key_file: Path) -> Iterator[Path]:
-    from dnscc.outreach import pgp
-
-    port = _free_port()
-    controller = mailbox.start(tmp_path / "mailbox", port=port)
-    settings.OUTREACH_SMTP_HOST, settings.OUTREACH_SMTP_PORT = "127.0.0.1", port
-    settings.OUTREACH_SMTP_TLS = "off"
-    settings.OUTREACH_AUTODRAIN = False
-    settings.OUTREACH_PGP_KEY_FILE = str(center_key_file)
-    settings.DEMO_MAILBOX_DIR = tmp_path / "mailbox"
-    pgp.reset_for_tests()
-    yield tmp_path / "mailbox"
-    controller.stop()
 
 
 def test_the_catcher_accepts_the_notices_the_parties_turn_notified_and_the_page_shows_them(
