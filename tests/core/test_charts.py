@@ -161,6 +161,15 @@ def test_ticks_cover_the_range_in_equal_steps(low: float, high: float, count: in
     assert len(steps) == 1
 
 
+@pytest.mark.parametrize(("low", "high"), [(5e-324, 5e-324), (0.0, 5e-324), (-1e-310, 1e-310)])
+def test_ticks_of_a_span_floats_cannot_divide_are_one_unit_apart(low: float, high: float) -> None:
+    # Hypothesis found these: log10 of an underflowed step raised, or found no step.
+    ticks = charts.nice_ticks(low, high, 8)
+    assert ticks[0] <= low
+    assert ticks[-1] >= high
+    assert len({round(b - a, 6) for a, b in itertools.pairwise(ticks)}) == 1
+
+
 @given(st.lists(st.one_of(st.none(), st.floats(0, 1e6)), max_size=500), st.integers(1, 100))
 def test_downsampling_keeps_the_maximum_and_the_bucket_count(
     values: list[float | None], buckets: int

@@ -79,7 +79,12 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     if high == low:
         high = low + (abs(low) or 1.0)
     raw = (high - low) / max(1, count)
+    if raw < 1e-300:  # a span floats cannot divide (subnormal): one unit instead
+        high = low + 1.0
+        raw = (high - low) / max(1, count)
     power = 10 ** math.floor(math.log10(raw))
+    while 10 * power < raw:  # log10 rounded down across a power of ten
+        power *= 10
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     # Rounded to the step's own precision (0.1 + 0.2 is not 0.3), never coarser.
     digits = max(0, 2 - math.floor(math.log10(step)))
